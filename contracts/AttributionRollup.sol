@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IGroth16Verifier} from "./interfaces/IGroth16Verifier.sol";
+import {IPoseidon2, IPoseidon5, IPoseidon7} from "./interfaces/IPoseidon.sol";
+
+/// @title poa-rollup's L1 contract: escrow, priority queue, proved batches, withdrawals, forced exit.
+/// @notice Layer-2 balances live in a Poseidon Merkle tree whose root this contract stores.
+/// Every batch carries a Groth16 proof that its state change follows docs/PROTOCOL.md.
+/// Deposits and withdrawal requests enter a priority queue, hashed into a Poseidon chain,
+/// that each batch must consume in order; if the oldest queued operation waits longer than
+/// `exitDelay` blocks, batches stop and every account can exit against the last root.
+contract AttributionRollup is AccessControl, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /// @notice The role allowed to submit batches.
+    bytes32 public constant SEQUENCER_ROLE = keccak256("SEQUENCER_ROLE");
+    /// @dev The BN254 scalar field; every value the circuit reads must be below it.
+    uint256 internal constant FIELD = 21888242871839275222246405745257275088548364400416711297262021195386637017601;
+    uint8 internal constant KIND_DEPOSIT = 1;
+    uint8 internal constant KIND_WITHDRAWAL = 2;
+    /// @dev Body record sizes in bytes (docs/PROTOCOL.md, "Public data").
+    uint256 internal constant OP_BYTES = 16;
+    uint256 internal constant BUNDLE_BYTES = 17;
+    uint256 internal constant SLOT_BYTES = 36;
+
+    /// @notice The circuit instance's shape; the body of every batch has exactly `bodyLength` bytes.
+    struct Shape {
+        uint256 depth;
+        uint256 queueOps;
+        uint256 bundles;
+        uint256 slots;
+    }
+
+    /// @notice A queued L1 operation, kept until a batch consumes it (or it is refunded in exit mode).
+    struct QueuedOp {
+        address account;
+        uint96 amount;
+        uint8 kind;
+        uint64 blockNumber;
+    }
+
+    IERC20 public immutable token;
+    IGroth16Verifier public immutable verifier;
+    IPoseidon2 public immutable poseidon2;
+    IPoseidon5 public immutable poseidon5;
+    IPoseidon7 public immutable poseidon7;
+    uint256 public immutable depth;
+    uint256 public immutable queueOpsPerBatch;
+    uint256 public immutable bodyLength;
+    uint256 public immutable exitDelay;
+    /// @notice chainId * 2^160 + address(this): bundles signed for another deployment do not verify here.
+    uint256 public immutable domain;
+
+    uint256 public stateRoot;
+    uint256 public batchCount;
+    /// @notice The state root after each batch; batchRoot[0] is the genesis root.
+    mapping(uint256 => uint256) public batchRoot;
+
+    /// @notice queueHashAt[i] is the queue's hash chain after i operations; queueHashAt[0] = 0.
+    mapping(uint256 => uint256) public queueHashAt;
+    mapping(uint256 => QueuedOp) public queuedOps;
+    uint256 public queueLength;
+    /// @notice Operations consumed by batches so far: the queue's oldest pending index.
+    uint256 public queueHead;
+    /// @notice OPEN held for queued deposits that no batch has consumed yet.
+    uint256 public pendingDeposits;
+
+    /// @notice OPEN that withdrawals recorded by batches owe each address.
+    mapping(address => uint256) public claimable;
+    uint256 public totalClaimable;
+
+    bool public exitMode;
+    mapping(uint256 => bool) public exited;
+    mapping(uint256 => bool) public refunded;
+
+    error ZeroAmount();
+    error KeyNotInField();
+    error AccountIndexOutOfRange(uint256 index);
+    error BodyLengthMismatch(uint256 got, uint256 expected);
+    error TooManyQueueOps(uint256 requested, uint256 available);
+    error RootNotInField();
+    error InvalidProof();
+    error BatchesStopped();
+    error NotInExitMode();
+    error NoOverdueOperation();
+    error NothingToClaim(address account);
+    error AlreadyExited(uint256 index);
+    error InvalidMerkleProof();
+    error NotRefundable(uint256 queueIndex);
+
+    event DepositQueued(uint256 indexed queueIndex, address indexed account, uint256 amount, uint256 ax, uint256 ay, uint256 queueHash);
+    event WithdrawalRequested(uint256 indexed queueIndex, address indexed account, uint256 accountIndex, uint256 queueHash);
+    event BatchSubmitted(uint256 indexed batchNumber, uint256 oldRoot, uint256 newRoot, uint256 firstOp, uint256 opsConsumed, uint256 bodyHash);
+    event WithdrawalRecorded(uint256 indexed batchNumber, address indexed account, uint256 amount);
+    event Claimed(address indexed account, uint256 amount);
+    event ExitModeActivated(uint256 indexed queueIndex, uint256 queuedAtBlock);
+    event Exited(uint256 indexed accountIndex, address indexed account, uint256 amount);
+    event DepositRefunded(uint256 indexed queueIndex, address indexed account, uint256 amount);
+
+    /// @param token_ The OPEN token.
+    /// @param verifier_ The Groth16 verifier exported from the batch circuit's zkey.
+    /// @param hashers Poseidon(2), Poseidon(5) and Poseidon(7) contracts from circomlibjs.
+    /// @param shape The circuit instance's parameters (circuits/circuits.json).
+    /// @param genesisRoot The root of the tree holding only the treasury in leaf 0.
+    /// @param exitDelay_ Blocks a queued operation may wait before exit mode can begin.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE.
+    /// @param sequencer Receives SEQUENCER_ROLE.
+    constructor(
+        IERC20 token_,
+        IGroth16Verifier verifier_,
+        address[3] memory hashers,
+        Shape memory shape,
+        uint256 genesisRoot,
+        uint256 exitDelay_,
+        address admin,
+        address sequencer
+    ) {
+        token = token_;
+        verifier = verifier_;
+        poseidon2 = IPoseidon2(hashers[0]);
+        poseidon5 = IPoseidon5(hashers[1]);
+        poseidon7 = IPoseidon7(hashers[2]);
+        depth = shape.depth;
+        queueOpsPerBatch = shape.queueOps;
+        bodyLength = shape.queueOps * OP_BYTES + shape.bundles * BUNDLE_BYTES + shape.slots * SLOT_BYTES;
+        exitDelay = exitDelay_;
+        domain = (block.chainid << 160) | uint256(uint160(address(this)));
+        stateRoot = genesisRoot;
+        batchRoot[0] = genesisRoot;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(SEQUENCER_ROLE, sequencer);
+    }
+
+    // ---------------------------------------------------------------- queue
+
+    /// @notice Escrows `amount` OPEN for the caller's layer-2 account and queues the deposit.
+    /// @dev The sequencer credits the caller's existing leaf, or a new one, in a later batch.
+    /// @param amount OPEN base units, at least 1 (approve this contract first).
+    /// @param ax Baby Jubjub public key x (0 keeps the account's key); providers sign receipts with it.
+    /// @param ay Baby Jubjub public key y.
+    function deposit(uint96 amount, uint256 ax, uint256 ay) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        if (ax >= FIELD || ay >= FIELD) revert KeyNotInField();
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        pendingDeposits += amount;
+        uint256 index = _enqueue(KIND_DEPOSIT, msg.sender, amount, ax, ay, 0);
+        emit DepositQueued(index, msg.sender, amount, ax, ay, queueHashAt[index + 1]);
+    }
+
+    /// @notice Queues a request to withdraw the whole balance of layer-2 account `accountIndex`.
+    /// @dev The batch that consumes it moves the balance to `claimable[msg.sender]` if the leaf
+    /// belongs to the caller, and does nothing otherwise. The sequencer cannot skip it.
+    /// @param accountIndex The caller's leaf in the state tree.
+    function requestWithdrawal(uint256 accountIndex) external {
+        if (accountIndex >= (uint256(1) << depth)) revert AccountIndexOutOfRange(accountIndex);
+        uint256 index = _enqueue(KIND_WITHDRAWAL, msg.sender, 0, 0, 0, accountIndex);
+        emit WithdrawalRequested(index, msg.sender, accountIndex, queueHashAt[index + 1]);
+    }
+
+    function _enqueue(uint8 kind, address account, uint96 amount, uint256 ax, uint256 ay, uint256 accountIndex) internal returns (uint256 index) {
+        if (exitMode) revert BatchesStopped();
+        index = queueLength;
+        uint256 next = poseidon7.poseidon(
+            [queueHashAt[index], uint256(kind), uint256(uint160(account)), uint256(amount), ax, ay, accountIndex]
+        );
+        queueHashAt[index + 1] = next;
+        queuedOps[index] = QueuedOp(account, amount, kind, uint64(block.number));
+        queueLength = index + 1;
+    }
+
+    // ---------------------------------------------------------------- batches
+
+    /// @notice Applies a proved batch: checks the proof against the stored root, the queue
+    /// and the body, stores the new root, consumes `opsConsumed` queued operations and
+    /// records the batch's withdrawals.
+    /// @param newRoot The state root after the batch.
+    /// @param opsConsumed How many of the oldest queued operations the batch applied.
+    /// @param body The batch public data (docs/PROTOCOL.md), exactly `bodyLength` bytes.
+    /// @param proof Groth16 proof as [a.x, a.y, b.x1, b.x0, b.y1, b.y0, c.x, c.y].
+    function submitBatch(uint256 newRoot, uint256 opsConsumed, bytes calldata body, uint256[8] calldata proof)
+        external
+        onlyRole(SEQUENCER_ROLE)
+        nonReentrant
+    {
+        if (exitMode || _overdue()) revert BatchesStopped();
+        if (body.length != bodyLength) revert BodyLengthMismatch(body.length, bodyLength);
+        if (newRoot >= FIELD) revert RootNotInField();
+        uint256 head = queueHead;
+        uint256 available = queueLength - head;
+        if (opsConsumed > queueOpsPerBatch || opsConsumed > available) {
+            revert TooManyQueueOps(opsConsumed, available < queueOpsPerBatch ? available : queueOpsPerBatch);
+        }
+
+        uint256 oldRoot = stateRoot;
+        uint256 bodyHash = uint256(sha256(body)) >> 3;
+        _verify([oldRoot, newRoot, queueHashAt[head], queueHashAt[head + opsConsumed], domain, bodyHash], proof);
+
+        uint256 batchNumber = ++batchCount;
+        stateRoot = newRoot;
+        batchRoot[batchNumber] = newRoot;
+        queueHead = head + opsConsumed;
+        _consumeQueue(batchNumber, head, opsConsumed, body);
+        emit BatchSubmitted(batchNumber, oldRoot, newRoot, head, opsConsumed, bodyHash);
+    }
+
+    function _verify(uint256[6] memory pub, uint256[8] calldata proof) internal view {
+        bool ok = verifier.verifyProof(
+            [proof[0], proof[1]], [[proof[2], proof[3]], [proof[4], proof[5]]], [proof[6], proof[7]], pub
+        );
+        if (!ok) revert InvalidProof();
+    }
+
+    /// @dev Releases consumed deposits from `pendingDeposits` and records withdrawals,
+    /// whose amounts are body record i: accountIdx (4 bytes), amount (12 bytes).
+    function _consumeQueue(uint256 batchNumber, uint256 head, uint256 count, bytes calldata body) internal {
+        for (uint256 i = 0; i < count; i++) {
+            QueuedOp memory op = queuedOps[head + i];
+            if (op.kind == KIND_DEPOSIT) {
+                pendingDeposits -= op.amount;
+            } else {
+                uint256 amount = uint96(bytes12(body[i * OP_BYTES + 4:i * OP_BYTES + 16]));
+                if (amount > 0) {
+                    claimable[op.account] += amount;
+                    totalClaimable += amount;
+                    emit WithdrawalRecorded(batchNumber, op.account, amount);
+                }
+            }
+            delete queuedOps[head + i];
+        }
+    }
+
+    /// @notice Pays `account` every OPEN that batches recorded as withdrawn to it.
+    /// @dev Anyone may call; the OPEN always goes to the account's own address.
+    /// @param account The L1 address whose withdrawals are paid.
+    function claim(address account) external nonReentrant {
+        uint256 amount = claimable[account];
+        if (amount == 0) revert NothingToClaim(account);
+        claimable[account] = 0;
+        totalClaimable -= amount;
+        token.safeTransfer(account, amount);
+        emit Claimed(account, amount);
+    }
+
+    // ---------------------------------------------------------------- forced exit
+
+    /// @notice True when the oldest queued operation has waited more than `exitDelay` blocks.
+    function overdue() external view returns (bool) {
+        return _overdue();
+    }
+
+    function _overdue() internal view returns (bool) {
+        uint256 head = queueHead;
+        return head < queueLength && block.number > uint256(queuedOps[head].blockNumber) + exitDelay;
+    }
+
+    /// @notice Stops batches for good once a queued operation is overdue; anyone may call.
+    function activateExitMode() external {
+        if (exitMode) revert BatchesStopped();
+        if (!_overdue()) revert NoOverdueOperation();
+        exitMode = true;
+        emit ExitModeActivated(queueHead, queuedOps[queueHead].blockNumber);
+    }
+
+    /// @notice In exit mode, pays an account's balance at the last root to its address.
+    /// @dev The leaf and its Merkle path are checked on-chain with the Poseidon contracts.
+    /// @param index The account's leaf index.
+    /// @param account The leaf's address (receives the OPEN).
+    /// @param balance The leaf's balance.
+    /// @param ax The leaf's public key x.
+    /// @param ay The leaf's public key y.
+    /// @param nonce The leaf's nonce.
+    /// @param siblings The Merkle path from the leaf up, `depth` hashes.
+    function exit(
+        uint256 index,
+        address account,
+        uint256 balance,
+        uint256 ax,
+        uint256 ay,
+        uint256 nonce,
+        uint256[] calldata siblings
+    ) external nonReentrant {
+        if (!exitMode) revert NotInExitMode();
+        if (index >= (uint256(1) << depth)) revert AccountIndexOutOfRange(index);
+        if (exited[index]) revert AlreadyExited(index);
+        if (siblings.length != depth || account == address(0)) revert InvalidMerkleProof();
+        uint256 node = poseidon5.poseidon([uint256(uint160(account)), balance, ax, ay, nonce]);
+        for (uint256 l = 0; l < siblings.length; l++) {
+            node = (index >> l) & 1 == 1 ? poseidon2.poseidon([siblings[l], node]) : poseidon2.poseidon([node, siblings[l]]);
+        }
+        if (node != stateRoot) revert InvalidMerkleProof();
+        exited[index] = true;
+        if (balance > 0) token.safeTransfer(account, balance);
+        emit Exited(index, account, balance);
+    }
+
+    /// @notice In exit mode, returns a queued deposit that no batch consumed to its depositor.
+    /// @param queueIndex The deposit's position in the queue.
+    function refundDeposit(uint256 queueIndex) external nonReentrant {
+        if (!exitMode) revert NotInExitMode();
+        QueuedOp memory op = queuedOps[queueIndex];
+        if (queueIndex < queueHead || op.kind != KIND_DEPOSIT || refunded[queueIndex]) revert NotRefundable(queueIndex);
+        refunded[queueIndex] = true;
+        pendingDeposits -= op.amount;
+        token.safeTransfer(op.account, op.amount);
+        emit DepositRefunded(queueIndex, op.account, op.amount);
+    }
+}

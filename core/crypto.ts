@@ -1,0 +1,61 @@
+// ZK-friendly primitives shared by every stage: Poseidon, EdDSA-Poseidon on
+// Baby Jubjub, and the field. circomlibjs builds its tables once; every caller
+// shares the instances built here.
+import { buildEddsa, buildPoseidon, type Eddsa, type Poseidon } from "circomlibjs";
+
+/** The BN254 scalar field: every circuit signal lives in it. */
+export const FIELD_MODULUS = 21888242871839275222246405745257275088548364400416711297262021195386637017601n;
+
+let poseidonP: Promise<Poseidon> | undefined;
+let eddsaP: Promise<Eddsa> | undefined;
+let poseidonFn: Poseidon | undefined;
+
+/** Builds the circomlibjs instances; call once before using `poseidon`. */
+export async function initCrypto(): Promise<void> {
+  poseidonP ??= buildPoseidon();
+  eddsaP ??= buildEddsa();
+  poseidonFn = await poseidonP;
+  await eddsaP;
+}
+
+/** Poseidon over 1..16 field elements (the circomlib parameters). */
+export function poseidon(inputs: bigint[]): bigint {
+  if (!poseidonFn) throw new Error("initCrypto() must be awaited before poseidon()");
+  return poseidonFn.F.toObject(poseidonFn(inputs));
+}
+
+export interface PublicKey {
+  ax: bigint;
+  ay: bigint;
+}
+
+export interface EdDSASignature {
+  R8x: bigint;
+  R8y: bigint;
+  S: bigint;
+}
+
+async function eddsa(): Promise<Eddsa> {
+  eddsaP ??= buildEddsa();
+  return eddsaP;
+}
+
+/** The Baby Jubjub public key of a 32-byte private key. */
+export async function publicKeyOf(privateKey: Uint8Array): Promise<PublicKey> {
+  const e = await eddsa();
+  const [x, y] = e.prv2pub(privateKey);
+  return { ax: e.F.toObject(x), ay: e.F.toObject(y) };
+}
+
+/** EdDSA-Poseidon signature of one field element, as circomlib's verifier checks it. */
+export async function signMessage(privateKey: Uint8Array, message: bigint): Promise<EdDSASignature> {
+  const e = await eddsa();
+  const sig = e.signPoseidon(privateKey, e.F.e(message));
+  return { R8x: e.F.toObject(sig.R8[0]), R8y: e.F.toObject(sig.R8[1]), S: sig.S };
+}
+
+export async function verifySignature(message: bigint, sig: EdDSASignature, key: PublicKey): Promise<boolean> {
+  const e = await eddsa();
+  const F = e.F;
+  return e.verifyPoseidon(F.e(message), { R8: [F.e(sig.R8x), F.e(sig.R8y)], S: sig.S }, [F.e(key.ax), F.e(key.ay)]);
+}

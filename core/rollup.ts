@@ -1,0 +1,236 @@
+// The reference model of one batch (docs/PROTOCOL.md, "Batch"): the same
+// state transition as circuits/batch.circom, step by step, producing the new
+// state, the public data and the circuit's input in one pass.
+import { EMPTY_ACCOUNT, leafFields, leafHash, type Account } from "./account.js";
+import { verifySignature } from "./crypto.js";
+import { BALANCE_BITS, type BatchParams } from "./params.js";
+import { payout } from "./payout.js";
+import { bodyHash, encodeBody, type Body, type PublicInputs } from "./publicData.js";
+import { QUEUE_GENESIS, queueStep, type QueueOp } from "./queue.js";
+import { bundleMessage, checkBundleShape, paddedEntries, type SignedBundle } from "./receipt.js";
+import { MerkleTree } from "./tree.js";
+
+const MAX_BALANCE = (1n << BigInt(BALANCE_BITS)) - 1n;
+
+/** Layer-2 state: the account tree plus the indexes that find leaves by address. */
+export class RollupState {
+  readonly params: BatchParams;
+  tree: MerkleTree;
+  accounts = new Map<number, Account>();
+  byAddress = new Map<bigint, number>();
+  nextIndex = 0;
+  queueHash = QUEUE_GENESIS; // chain value after the last consumed L1 operation
+  queueConsumed = 0; // number of L1 operations consumed
+
+  /** Genesis: leaf 0 is the protocol treasury. */
+  constructor(params: BatchParams, treasury: bigint) {
+    if (treasury === 0n) throw new Error("the treasury address must not be 0");
+    this.params = params;
+    this.tree = new MerkleTree(params.depth);
+    this.write(0, { ...EMPTY_ACCOUNT, address: treasury });
+  }
+
+  get root(): bigint {
+    return this.tree.root;
+  }
+
+  account(index: number): Account {
+    return this.accounts.get(index) ?? { ...EMPTY_ACCOUNT };
+  }
+
+  indexOf(address: bigint): number | undefined {
+    return this.byAddress.get(address);
+  }
+
+  /** The leaf an address uses: its existing leaf, else the next free one. */
+  leafFor(address: bigint): number {
+    const existing = this.byAddress.get(address);
+    if (existing !== undefined) return existing;
+    if (this.nextIndex >= this.tree.capacity) throw new Error(`the state tree is full (${this.tree.capacity} accounts)`);
+    return this.nextIndex;
+  }
+
+  write(index: number, a: Account): void {
+    if (a.balance < 0n || a.balance > MAX_BALANCE) throw new Error(`balance ${a.balance} of account ${index} is outside [0, 2^${BALANCE_BITS})`);
+    this.accounts.set(index, a);
+    if (a.address !== 0n && !this.byAddress.has(a.address)) this.byAddress.set(a.address, index);
+    if (index >= this.nextIndex) this.nextIndex = index + 1;
+    this.tree.set(index, leafHash(a));
+  }
+
+  clone(): RollupState {
+    const c = Object.create(RollupState.prototype) as RollupState;
+    Object.assign(c, this);
+    c.tree = this.tree.clone();
+    c.accounts = new Map(this.accounts);
+    c.byAddress = new Map(this.byAddress);
+    return c;
+  }
+}
+
+export interface BatchInput {
+  ops: QueueOp[]; // the next L1 operations, oldest first
+  bundles: SignedBundle[];
+}
+
+export interface Withdrawal {
+  address: bigint;
+  amount: bigint;
+}
+
+export interface BatchResult {
+  state: RollupState; // the state after the batch (the input state is untouched)
+  publicInputs: PublicInputs;
+  body: Uint8Array;
+  decoded: Body;
+  withdrawals: Withdrawal[];
+  /** The circuit's input, signal name -> value(s), ready for snarkjs. */
+  circuitInput: Record<string, unknown>;
+}
+
+/**
+ * Applies one batch to a copy of `prev` exactly as the circuit does and returns
+ * the result together with the witness input. Throws, naming the problem,
+ * when the batch breaks a rule the circuit enforces.
+ */
+export async function buildBatch(prev: RollupState, input: BatchInput, domain: bigint, opts: { checkSignatures?: boolean } = {}): Promise<BatchResult> {
+  const p = prev.params;
+  const s = prev.clone();
+  const K = p.entries;
+  if (input.ops.length > p.queueOps) throw new Error(`a batch consumes at most ${p.queueOps} queue operations, got ${input.ops.length}`);
+  if (input.bundles.length > p.bundles) throw new Error(`a batch holds at most ${p.bundles} bundles, got ${input.bundles.length}`);
+
+  const oldRoot = s.root;
+  const oldQueueHash = s.queueHash;
+  const body: Body = { ops: [], bundles: [], slots: [] };
+  const withdrawals: Withdrawal[] = [];
+  const w: Record<string, unknown[]> = {};
+  const push = (name: string, v: unknown) => (w[name] ??= []).push(v);
+  const openLeaf = (prefix: string, index: number) => {
+    push(`${prefix}Leaf`, leafFields(s.account(index)));
+    push(`${prefix}Siblings`, s.tree.siblings(index));
+  };
+
+  // 1. L1 queue operations, in order.
+  for (let q = 0; q < p.queueOps; q++) {
+    const op = input.ops[q];
+    if (!op) {
+      for (const n of ["opEnabled", "opIsWithdrawal", "opAddress", "opAmount", "opAx", "opAy", "opAccount", "opAccountIdx"]) push(n, 0n);
+      openLeaf("op", 0);
+      continue;
+    }
+    const idx = op.kind === "deposit" ? s.leafFor(op.address) : op.account;
+    const before = s.account(idx);
+    push("opEnabled", 1n);
+    push("opIsWithdrawal", op.kind === "withdrawal" ? 1n : 0n);
+    push("opAddress", op.address);
+    push("opAmount", op.amount);
+    push("opAx", op.ax);
+    push("opAy", op.ay);
+    push("opAccount", BigInt(op.account));
+    push("opAccountIdx", BigInt(idx));
+    openLeaf("op", idx);
+    let amount: bigint;
+    if (op.kind === "deposit") {
+      if (before.address !== 0n && before.address !== op.address) throw new Error(`deposit leaf ${idx} belongs to another address`);
+      const keyed = op.ax !== 0n;
+      s.write(idx, {
+        address: op.address,
+        balance: before.balance + op.amount,
+        ax: keyed ? op.ax : before.ax,
+        ay: keyed ? op.ay : before.ay,
+        nonce: before.nonce,
+      });
+      amount = op.amount;
+    } else {
+      const owns = before.address === op.address && op.address !== 0n;
+      amount = owns ? before.balance : 0n;
+      if (owns) {
+        s.write(idx, { ...before, balance: 0n });
+        if (amount > 0n) withdrawals.push({ address: op.address, amount });
+      }
+    }
+    s.queueHash = queueStep(s.queueHash, op);
+    s.queueConsumed++;
+    body.ops.push({ accountIdx: idx, amount });
+  }
+
+  // 2. Signed bundles: provider debits; credits collected per address.
+  const treasury = s.account(0).address;
+  const credits = new Map<bigint, bigint>([[treasury, 0n]]);
+  const credit = (address: bigint, amount: bigint) => {
+    if (amount > 0n) credits.set(address, (credits.get(address) ?? 0n) + amount);
+  };
+  const bundleHashes: bigint[] = [];
+  for (let b = 0; b < p.bundles; b++) {
+    const bundle = input.bundles[b];
+    const receipts = bundle?.receipts ?? [];
+    if (bundle) checkBundleShape(receipts, p);
+    const providerIdx = bundle ? receipts[0].providerIdx : 0;
+    const provider = s.account(providerIdx);
+    if (bundle) {
+      if (provider.address === 0n) throw new Error(`bundle ${b}: provider account ${providerIdx} does not exist`);
+      if (receipts[0].nonce !== provider.nonce) throw new Error(`bundle ${b}: first nonce ${receipts[0].nonce} does not match provider nonce ${provider.nonce}`);
+      if (opts.checkSignatures !== false && !(await verifySignature(bundleMessage(receipts, p, domain), bundle.signature, provider))) {
+        throw new Error(`bundle ${b}: the signature does not verify against provider ${providerIdx}'s key`);
+      }
+    }
+    push("bProviderIdx", BigInt(providerIdx));
+    openLeaf("b", providerIdx);
+    push("bSig", bundle ? [bundle.signature.S, bundle.signature.R8x, bundle.signature.R8y] : [0n, 0n, 0n]);
+    const en: bigint[] = [], owner: bigint[] = [], fee: bigint[] = [], ih: bigint[] = [], oh: bigint[] = [];
+    const contributor: bigint[][] = [], score: bigint[][] = [];
+    let totalFee = 0n;
+    for (let j = 0; j < p.bundleSize; j++) {
+      const r = receipts[j];
+      en.push(r ? 1n : 0n);
+      owner.push(r?.owner ?? 0n);
+      fee.push(r?.fee ?? 0n);
+      ih.push(r?.inputHash ?? 0n);
+      oh.push(r?.outputHash ?? 0n);
+      const entries = paddedEntries(r?.entries ?? [], K);
+      contributor.push(entries.map((e) => e.contributor));
+      score.push(entries.map((e) => e.score));
+      if (!r) continue;
+      const pay = payout(r.fee, entries.map((e) => e.score), p);
+      credits.set(treasury, credits.get(treasury)! + pay.protocol);
+      entries.forEach((e, i) => credit(e.contributor, pay.shares[i]));
+      credit(r.owner, pay.ownerTotal);
+      totalFee += r.fee;
+    }
+    for (const [n, v] of [["bEnabled", en], ["rOwner", owner], ["rFee", fee], ["rInputHash", ih], ["rOutputHash", oh], ["rContributor", contributor], ["rScore", score]] as const) push(n, v);
+    if (bundle) {
+      if (totalFee > provider.balance) throw new Error(`bundle ${b}: fees ${totalFee} exceed provider ${providerIdx}'s balance ${provider.balance}`);
+      s.write(providerIdx, { ...provider, balance: provider.balance - totalFee, nonce: provider.nonce + BigInt(receipts.length) });
+    }
+    body.bundles.push({ providerIdx, count: receipts.length, totalFee });
+  }
+
+  // 3. Credit slots: the treasury first, then each credited address once.
+  if (credits.size > p.slots) throw new Error(`the batch credits ${credits.size} accounts (treasury included); the instance has ${p.slots} slots`);
+  const entries = [...credits.entries()];
+  for (let t = 0; t < p.slots; t++) {
+    const e = entries[t];
+    const idx = !e ? 0 : t === 0 ? 0 : s.leafFor(e[0]);
+    const before = s.account(idx);
+    push("cAccountIdx", BigInt(idx));
+    push("cAddress", e ? e[0] : 0n);
+    push("cDelta", e ? e[1] : 0n);
+    openLeaf("c", idx);
+    if (!e) continue;
+    s.write(idx, { ...before, address: e[0], balance: before.balance + e[1] });
+    body.slots.push({ accountIdx: idx, address: e[0], delta: e[1] });
+  }
+
+  const bodyBytes = encodeBody(body, p);
+  const publicInputs: PublicInputs = {
+    oldRoot,
+    newRoot: s.root,
+    oldQueueHash,
+    newQueueHash: s.queueHash,
+    domain,
+    bodyHash: bodyHash(bodyBytes),
+  };
+  const circuitInput: Record<string, unknown> = { ...publicInputs, ...w };
+  return { state: s, publicInputs, body: bodyBytes, decoded: body, withdrawals, circuitInput };
+}

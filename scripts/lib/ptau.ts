@@ -1,0 +1,118 @@
+// Choosing and checking the powers-of-tau file for phase 2.
+import { existsSync, openSync, readFileSync, readSync, closeSync, statSync, mkdirSync } from "node:fs";
+import { join, resolve, basename } from "node:path";
+import { fileHash, ROOT } from "./artifacts.js";
+import { snarkLogger, step } from "./progress.js";
+
+export interface PtauChoice {
+  path: string;
+  blake2b: string;
+  power: number;
+  source: "flag" | "shared" | "generated";
+  insecure: boolean;
+}
+
+/** The `power` field of a .ptau header (section 1: n8, q, power, ceremonyPower). */
+export function ptauPower(path: string): number {
+  const fd = openSync(path, "r");
+  try {
+    const head = Buffer.alloc(12);
+    readSync(fd, head, 0, 12, 0);
+    if (head.toString("ascii", 0, 4) !== "ptau") throw new Error(`${path} is not a .ptau file`);
+    const nSections = head.readUInt32LE(8);
+    let pos = 12;
+    for (let i = 0; i < nSections; i++) {
+      const sh = Buffer.alloc(12);
+      readSync(fd, sh, 0, 12, pos);
+      const type = sh.readUInt32LE(0);
+      const size = Number(sh.readBigUInt64LE(4));
+      if (type === 1) {
+        const h = Buffer.alloc(4);
+        readSync(fd, h, 0, 4, pos + 12);
+        const n8 = h.readUInt32LE(0);
+        readSync(fd, h, 0, 4, pos + 12 + 4 + n8);
+        return h.readUInt32LE(0);
+      }
+      pos += 12 + size;
+    }
+    throw new Error(`${path} has no header section`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Hashes for ../shared/ptau/ files, from its B2SUMS (b2sum format). */
+function sharedHashes(dir: string): Map<string, string> {
+  const m = new Map<string, string>();
+  const f = join(dir, "B2SUMS");
+  if (!existsSync(f)) return m;
+  for (const line of readFileSync(f, "utf8").split("\n")) {
+    const [hash, name] = line.trim().split(/\s+/);
+    if (hash && name) m.set(name, hash.toLowerCase());
+  }
+  return m;
+}
+
+async function checked(path: string, expected: string, cache?: { path: string; blake2b: string; size: number; mtimeMs: number }): Promise<string> {
+  const st = statSync(path);
+  const cached = cache && cache.path === path && cache.size === st.size && cache.mtimeMs === st.mtimeMs ? cache.blake2b : undefined;
+  const actual = cached ?? (await step(`blake2b of ${basename(path)}`, () => fileHash(path, "blake2b512")));
+  if (actual !== expected.toLowerCase()) {
+    throw new Error(`${path}: blake2b is ${actual}, but the published hash is ${expected}; refusing an unverified powers-of-tau file`);
+  }
+  return actual;
+}
+
+/**
+ * A ceremony file given by flag (checked against its published blake2b), else
+ * ../shared/ptau/ (checked against its B2SUMS), else a freshly generated
+ * development file, which is insecure.
+ */
+export async function choosePtau(
+  needPower: number,
+  opts: { ptau?: string; ptauHash?: string },
+  cache?: { path: string; blake2b: string; size: number; mtimeMs: number },
+): Promise<PtauChoice> {
+  if (opts.ptau) {
+    if (!opts.ptauHash) throw new Error("--ptau needs --ptau-blake2b <published hash> (the Hermez ceremony publishes blake2b-512 hashes)");
+    const path = resolve(opts.ptau);
+    if (!existsSync(path)) throw new Error(`--ptau ${path} does not exist`);
+    const blake2b = await checked(path, opts.ptauHash, cache);
+    return fit({ path, blake2b, power: ptauPower(path), source: "flag", insecure: false }, needPower);
+  }
+  const sharedDir = resolve(ROOT, "..", "shared", "ptau");
+  const hashes = sharedHashes(sharedDir);
+  const candidates = [...hashes.keys()].map((n) => join(sharedDir, n)).filter(existsSync);
+  for (const path of candidates) {
+    const power = ptauPower(path);
+    if (power < needPower) continue;
+    const blake2b = await checked(path, hashes.get(basename(path))!, cache);
+    // The shared files are development files with a known contributor.
+    return { path, blake2b, power, source: "shared", insecure: true };
+  }
+  return generateDevPtau(needPower);
+}
+
+function fit(c: PtauChoice, needPower: number): PtauChoice {
+  if (c.power < needPower) throw new Error(`${c.path} holds 2^${c.power} constraints; this circuit needs 2^${needPower}`);
+  return c;
+}
+
+/** The slow, single-threaded snarkjs flow: new, one contribution, prepare phase 2. */
+async function generateDevPtau(power: number): Promise<PtauChoice> {
+  const dir = join(ROOT, "build", "ptau");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `pot${power}_INSECURE_dev.ptau`);
+  if (!existsSync(path)) {
+    console.log(`No ceremony file given and none in ../shared/ptau/: generating an INSECURE development powers-of-tau (2^${power}).`);
+    const snarkjs = await import("snarkjs");
+    const curve = await snarkjs.curves.getCurveFromName("bn128");
+    const p0 = join(dir, "tmp_0.ptau"), p1 = join(dir, "tmp_1.ptau");
+    await step("powersoftau new", () => snarkjs.powersOfTau.newAccumulator(curve, power, p0, snarkLogger));
+    const entropy = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
+    await step("powersoftau contribute", () => snarkjs.powersOfTau.contribute(p0, p1, "poa-rollup dev (insecure)", entropy, snarkLogger));
+    await step("powersoftau prepare phase2 (single-threaded, slow)", () => snarkjs.powersOfTau.preparePhase2(p1, path, snarkLogger));
+  }
+  const blake2b = await fileHash(path, "blake2b512");
+  return { path, blake2b, power, source: "generated", insecure: true };
+}
