@@ -21,6 +21,8 @@ export class RollupState {
   nextIndex = 0;
   queueHash = QUEUE_GENESIS; // chain value after the last consumed L1 operation
   queueConsumed = 0; // number of L1 operations consumed
+  /** Soundness tests only: let rule-breaking values through, as a cheating sequencer would. */
+  unchecked = false;
 
   /** Genesis: leaf 0 is the protocol treasury. */
   constructor(params: BatchParams, treasury: bigint) {
@@ -51,7 +53,7 @@ export class RollupState {
   }
 
   write(index: number, a: Account): void {
-    if (a.balance < 0n || a.balance > MAX_BALANCE) throw new Error(`balance ${a.balance} of account ${index} is outside [0, 2^${BALANCE_BITS})`);
+    if (!this.unchecked && (a.balance < 0n || a.balance > MAX_BALANCE)) throw new Error(`balance ${a.balance} of account ${index} is outside [0, 2^${BALANCE_BITS})`);
     this.accounts.set(index, a);
     if (a.address !== 0n && !this.byAddress.has(a.address)) this.byAddress.set(a.address, index);
     if (index >= this.nextIndex) this.nextIndex = index + 1;
@@ -93,9 +95,22 @@ export interface BatchResult {
  * the result together with the witness input. Throws, naming the problem,
  * when the batch breaks a rule the circuit enforces.
  */
-export async function buildBatch(prev: RollupState, input: BatchInput, domain: bigint, opts: { checkSignatures?: boolean } = {}): Promise<BatchResult> {
+export interface BuildOptions {
+  /** Soundness tests only: skip the model's checks (signature, nonce, balance, widths). */
+  unchecked?: boolean;
+  /** Soundness tests only: alter the per-address credits before the slots apply them. */
+  adjustCredits?: (credits: Map<bigint, bigint>) => void;
+  /** Soundness tests only: credit an address at this leaf instead of its own. */
+  slotLeaf?: (address: bigint) => number | undefined;
+}
+
+export async function buildBatch(prev: RollupState, input: BatchInput, domain: bigint, opts: BuildOptions = {}): Promise<BatchResult> {
   const p = prev.params;
   const s = prev.clone();
+  s.unchecked = !!opts.unchecked;
+  const check = (ok: boolean, message: string) => {
+    if (!ok && !opts.unchecked) throw new Error(message);
+  };
   const K = p.entries;
   if (input.ops.length > p.queueOps) throw new Error(`a batch consumes at most ${p.queueOps} queue operations, got ${input.ops.length}`);
   if (input.bundles.length > p.bundles) throw new Error(`a batch holds at most ${p.bundles} bundles, got ${input.bundles.length}`);
@@ -165,13 +180,13 @@ export async function buildBatch(prev: RollupState, input: BatchInput, domain: b
   for (let b = 0; b < p.bundles; b++) {
     const bundle = input.bundles[b];
     const receipts = bundle?.receipts ?? [];
-    if (bundle) checkBundleShape(receipts, p);
+    if (bundle && !opts.unchecked) checkBundleShape(receipts, p);
     const providerIdx = bundle ? receipts[0].providerIdx : 0;
     const provider = s.account(providerIdx);
     if (bundle) {
       if (provider.address === 0n) throw new Error(`bundle ${b}: provider account ${providerIdx} does not exist`);
-      if (receipts[0].nonce !== provider.nonce) throw new Error(`bundle ${b}: first nonce ${receipts[0].nonce} does not match provider nonce ${provider.nonce}`);
-      if (opts.checkSignatures !== false && !(await verifySignature(bundleMessage(receipts, p, domain), bundle.signature, provider))) {
+      check(receipts[0].nonce === provider.nonce, `bundle ${b}: first nonce ${receipts[0].nonce} does not match provider nonce ${provider.nonce}`);
+      if (!opts.unchecked && !(await verifySignature(bundleMessage(receipts, p, domain), bundle.signature, provider))) {
         throw new Error(`bundle ${b}: the signature does not verify against provider ${providerIdx}'s key`);
       }
     }
@@ -200,18 +215,19 @@ export async function buildBatch(prev: RollupState, input: BatchInput, domain: b
     }
     for (const [n, v] of [["bEnabled", en], ["rOwner", owner], ["rFee", fee], ["rInputHash", ih], ["rOutputHash", oh], ["rContributor", contributor], ["rScore", score]] as const) push(n, v);
     if (bundle) {
-      if (totalFee > provider.balance) throw new Error(`bundle ${b}: fees ${totalFee} exceed provider ${providerIdx}'s balance ${provider.balance}`);
+      check(totalFee <= provider.balance, `bundle ${b}: fees ${totalFee} exceed provider ${providerIdx}'s balance ${provider.balance}`);
       s.write(providerIdx, { ...provider, balance: provider.balance - totalFee, nonce: provider.nonce + BigInt(receipts.length) });
     }
     body.bundles.push({ providerIdx, count: receipts.length, totalFee });
   }
 
   // 3. Credit slots: the treasury first, then each credited address once.
+  opts.adjustCredits?.(credits);
   if (credits.size > p.slots) throw new Error(`the batch credits ${credits.size} accounts (treasury included); the instance has ${p.slots} slots`);
   const entries = [...credits.entries()];
   for (let t = 0; t < p.slots; t++) {
     const e = entries[t];
-    const idx = !e ? 0 : t === 0 ? 0 : s.leafFor(e[0]);
+    const idx = !e ? 0 : t === 0 ? 0 : opts.slotLeaf?.(e[0]) ?? s.leafFor(e[0]);
     const before = s.account(idx);
     push("cAccountIdx", BigInt(idx));
     push("cAddress", e ? e[0] : 0n);

@@ -1,8 +1,30 @@
 // Witness generation and Groth16 proving for a batch, with the instance's
 // artifacts from scripts/setup (build/circuits/<instance>/).
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import * as snarkjs from "snarkjs";
 import { artifactPaths } from "../scripts/lib/artifacts.js";
+
+interface WitnessCalculator {
+  calculateWTNSBin(input: unknown, sanityCheck: boolean): Promise<Uint8Array>;
+}
+
+// One witness calculator per instance: loading the wasm costs more than a witness.
+const calculators = new Map<string, Promise<WitnessCalculator>>();
+const require = createRequire(import.meta.url);
+
+function calculator(instance: string): Promise<WitnessCalculator> {
+  let c = calculators.get(instance);
+  if (!c) {
+    const wasm = artifactPaths(instance).wasm;
+    // circom's generated witness_calculator.js (CommonJS; setup marks its folder so).
+    const builder = require(join(dirname(wasm), "witness_calculator.js"));
+    c = builder(readFileSync(wasm)) as Promise<WitnessCalculator>;
+    calculators.set(instance, c);
+  }
+  return c;
+}
 
 export interface Groth16Proof {
   pi_a: string[];
@@ -15,16 +37,23 @@ export interface ProvedBatch {
   publicSignals: string[];
 }
 
-/** Runs the circuit's witness generator; throws where the input breaks a constraint. */
-export async function calculateWitness(instance: string, input: Record<string, unknown>): Promise<void> {
-  const out = { type: "mem" } as { type: "mem"; data?: Uint8Array };
-  await snarkjs.wtns.calculate(input, artifactPaths(instance).wasm, out);
+/** Runs the circuit's witness generator (.wtns bytes); throws where the input breaks a constraint. */
+export async function calculateWitness(instance: string, input: Record<string, unknown>): Promise<Uint8Array> {
+  try {
+    return await (await calculator(instance)).calculateWTNSBin(input, true);
+  } catch (e) {
+    // circom's calculator appends every failure to one message buffer; start afresh
+    // so that the next error names only its own failing constraint.
+    calculators.delete(instance);
+    throw e;
+  }
 }
 
 /** Proves a batch and checks the proof against the verification key before returning it. */
 export async function proveBatch(instance: string, input: Record<string, unknown>): Promise<ProvedBatch> {
   const a = artifactPaths(instance);
-  const { proof, publicSignals } = await snarkjs.groth16.fullProve(input, a.wasm, a.zkey);
+  const wtns = await calculateWitness(instance, input);
+  const { proof, publicSignals } = await snarkjs.groth16.prove(a.zkey, wtns);
   if (!(await verifyBatchProof(instance, proof, publicSignals))) throw new Error("the prover produced a proof that does not verify");
   return { proof, publicSignals };
 }

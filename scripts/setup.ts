@@ -66,6 +66,8 @@ async function compile(name: string, inst: CircuitInstance): Promise<number> {
   const out = await step(`compile ${name} circuit (circom --O2)`, () =>
     run(circom, [relative(ROOT, a.main), "--r1cs", "--wasm", "--O2", "-l", "node_modules", "-o", relative(ROOT, a.dir)]),
   );
+  // The generated witness calculator is CommonJS; this package is ESM.
+  writeFileSync(join(dirname(a.wasm), "package.json"), '{ "type": "commonjs" }\n');
   const m = /non-linear constraints: (\d+)/.exec(out);
   const lin = /linear constraints: (\d+)/.exec(out.replace(/non-linear constraints: \d+/, ""));
   if (!m) throw new Error(`could not read the constraint count from circom's output:\n${out}`);
@@ -79,7 +81,8 @@ export async function setup(opts: SetupOptions): Promise<Manifest> {
   let manifest = readManifest(opts.instance);
   const inputsHash = compileInputsHash(opts.instance, inst);
 
-  if (!manifest || manifest.compileInputsHash !== inputsHash || !existsSync(a.r1cs) || !existsSync(a.wasm)) {
+  const witnessJs = join(dirname(a.wasm), "package.json");
+  if (!manifest || manifest.compileInputsHash !== inputsHash || !existsSync(a.r1cs) || !existsSync(a.wasm) || !existsSync(witnessJs)) {
     const constraints = await compile(opts.instance, inst);
     manifest = { instance: opts.instance, params: inst.params, compileInputsHash: inputsHash, constraints, insecure: true, files: {} };
     manifest.files.r1cs = { path: relative(ROOT, a.r1cs), sha256: await fileHash(a.r1cs, "sha256") };

@@ -3,11 +3,24 @@ pragma circom 2.1.0;
 include "circomlib/circuits/comparators.circom";
 include "./bits.circom";
 
-// DivMod: q = floor(a / b), r = a mod b, for a < 2^(qBits + rBits) and
-// 0 < b < 2^rBits. q and r are supplied by the prover and checked:
+// DivModCheck: accepts (q, r) only as the quotient and remainder of a / b,
+// for a < 2^(qBits + rBits) and 0 < b < 2^rBits:
 //   a == q * b + r,  q < 2^qBits,  r < 2^rBits,  b - 1 - r < 2^rBits  (so r < b)
 // The bounds keep q * b + r below the field modulus, so the equation holds
-// over the integers and q, r are the unique quotient and remainder.
+// over the integers and (q, r) is unique.
+template DivModCheck(qBits, rBits) {
+    signal input a;
+    signal input b;
+    signal input q;
+    signal input r;
+
+    a === q * b + r;
+    Range(qBits)(q);
+    Range(rBits)(r);
+    Range(rBits)(b - 1 - r);
+}
+
+// DivMod: q = floor(a / b), r = a mod b, computed as hints and then checked.
 template DivMod(qBits, rBits) {
     signal input a;
     signal input b;
@@ -16,10 +29,7 @@ template DivMod(qBits, rBits) {
 
     q <-- a \ b;
     r <-- a % b;
-    a === q * b + r;
-    Range(qBits)(q);
-    Range(rBits)(r);
-    Range(rBits)(b - 1 - r);
+    DivModCheck(qBits, rBits)(a, b, q, r);
 }
 
 // ReceiptPayout: the payout rule for one receipt (docs/PROTOCOL.md, "Payout rule").
