@@ -6,7 +6,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IGroth16Verifier} from "./interfaces/IGroth16Verifier.sol";
-import {IPoseidon2, IPoseidon5, IPoseidon7} from "./interfaces/IPoseidon.sol";
+import {IPoseidon2, IPoseidon5, IPoseidon6} from "./interfaces/IPoseidon.sol";
 
 /// @title poa-rollup's L1 contract: escrow, priority queue, proved batches, withdrawals, forced exit.
 /// @notice Layer-2 balances live in a Poseidon Merkle tree whose root this contract stores.
@@ -48,7 +48,7 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     IGroth16Verifier public immutable verifier;
     IPoseidon2 public immutable poseidon2;
     IPoseidon5 public immutable poseidon5;
-    IPoseidon7 public immutable poseidon7;
+    IPoseidon6 public immutable poseidon6;
     uint256 public immutable depth;
     uint256 public immutable queueOpsPerBatch;
     uint256 public immutable bodyLength;
@@ -104,7 +104,7 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
 
     /// @param token_ The OPEN token.
     /// @param verifier_ The Groth16 verifier exported from the batch circuit's zkey.
-    /// @param hashers Poseidon(2), Poseidon(5) and Poseidon(7) contracts from circomlibjs.
+    /// @param hashers Poseidon(2), Poseidon(5) and Poseidon(6) contracts from circomlibjs.
     /// @param shape The circuit instance's parameters (circuits/circuits.json).
     /// @param genesisRoot The root of the tree holding only the treasury in leaf 0.
     /// @param exitDelay_ Blocks a queued operation may wait before exit mode can begin.
@@ -124,7 +124,7 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
         verifier = verifier_;
         poseidon2 = IPoseidon2(hashers[0]);
         poseidon5 = IPoseidon5(hashers[1]);
-        poseidon7 = IPoseidon7(hashers[2]);
+        poseidon6 = IPoseidon6(hashers[2]);
         depth = shape.depth;
         queueOpsPerBatch = shape.queueOps;
         bodyLength = shape.queueOps * OP_BYTES + shape.bundles * BUNDLE_BYTES + shape.slots * SLOT_BYTES;
@@ -136,6 +136,12 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
         _grantRole(SEQUENCER_ROLE, sequencer);
     }
 
+    /// @dev The queue and batches work until exit mode begins; after it, only exits and claims do.
+    modifier whenRunning() {
+        if (exitMode) revert BatchesStopped();
+        _;
+    }
+
     // ---------------------------------------------------------------- queue
 
     /// @notice Escrows `amount` OPEN for the caller's layer-2 account and queues the deposit.
@@ -143,7 +149,7 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     /// @param amount OPEN base units, at least 1 (approve this contract first).
     /// @param ax Baby Jubjub public key x (0 keeps the account's key); providers sign receipts with it.
     /// @param ay Baby Jubjub public key y.
-    function deposit(uint96 amount, uint256 ax, uint256 ay) external nonReentrant {
+    function deposit(uint96 amount, uint256 ax, uint256 ay) external nonReentrant whenRunning {
         if (amount == 0) revert ZeroAmount();
         if (ax >= FIELD || ay >= FIELD) revert KeyNotInField();
         token.safeTransferFrom(msg.sender, address(this), amount);
@@ -156,18 +162,16 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     /// @dev The batch that consumes it moves the balance to `claimable[msg.sender]` if the leaf
     /// belongs to the caller, and does nothing otherwise. The sequencer cannot skip it.
     /// @param accountIndex The caller's leaf in the state tree.
-    function requestWithdrawal(uint256 accountIndex) external {
+    function requestWithdrawal(uint256 accountIndex) external whenRunning {
         if (accountIndex >= (uint256(1) << depth)) revert AccountIndexOutOfRange(accountIndex);
         uint256 index = _enqueue(KIND_WITHDRAWAL, msg.sender, 0, 0, 0, accountIndex);
         emit WithdrawalRequested(index, msg.sender, accountIndex, queueHashAt[index + 1]);
     }
 
     function _enqueue(uint8 kind, address account, uint96 amount, uint256 ax, uint256 ay, uint256 accountIndex) internal returns (uint256 index) {
-        if (exitMode) revert BatchesStopped();
         index = queueLength;
-        uint256 next = poseidon7.poseidon(
-            [queueHashAt[index], uint256(kind), uint256(uint160(account)), uint256(amount), ax, ay, accountIndex]
-        );
+        uint256 op = poseidon6.poseidon([uint256(kind), uint256(uint160(account)), uint256(amount), ax, ay, accountIndex]);
+        uint256 next = poseidon2.poseidon([queueHashAt[index], op]);
         queueHashAt[index + 1] = next;
         queuedOps[index] = QueuedOp(account, amount, kind, uint64(block.number));
         queueLength = index + 1;

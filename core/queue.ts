@@ -21,5 +21,5 @@ export function kindCode(kind: QueueOpKind): bigint {
 }
 
 export function queueStep(prev: bigint, op: QueueOp): bigint {
-  return poseidon([prev, kindCode(op.kind), op.address, op.amount, op.ax, op.ay, BigInt(op.account)]);
+  return poseidon([prev, poseidon([kindCode(op.kind), op.address, op.amount, op.ax, op.ay, BigInt(op.account)])]);
 }

@@ -9,7 +9,8 @@ include "./bits.circom";
 // QueueOp: applies one operation from the L1 priority queue, in queue order.
 //
 // The contract chains every queued operation into
-//   queueOut = Poseidon(queueIn, kind, address, amount, ax, ay, account)
+//   queueOut = Poseidon(queueIn, Poseidon(kind, address, amount, ax, ay, account))
+// (two hashes, because circomlibjs's on-chain Poseidon takes at most 6 inputs)
 // with kind 1 = deposit (account = 0: the sequencer picks the leaf) and
 // kind 2 = withdrawal request (amount = ax = ay = 0; account is the leaf named
 // by the requester). A batch consumes a prefix of the queue: `enabled` must be
@@ -49,8 +50,9 @@ template QueueOp(D) {
     isWithdrawal * (isWithdrawal - 1) === 0;
     accountIdx * (1 - enabled) === 0;
 
-    signal opHash <== Poseidon(7)([queueIn, 1 + isWithdrawal, opAddress, opAmount, opAx, opAy, opAccount]);
-    queueOut <== queueIn + enabled * (opHash - queueIn);
+    signal opHash <== Poseidon(6)([1 + isWithdrawal, opAddress, opAmount, opAx, opAy, opAccount]);
+    signal chained <== Poseidon(2)([queueIn, opHash]);
+    queueOut <== queueIn + enabled * (chained - queueIn);
 
     signal isWd <== enabled * isWithdrawal;
     signal isDeposit <== enabled - isWd;

@@ -11,6 +11,6 @@ interface IPoseidon5 {
     function poseidon(uint256[5] memory input) external pure returns (uint256);
 }
 
-interface IPoseidon7 {
-    function poseidon(uint256[7] memory input) external pure returns (uint256);
+interface IPoseidon6 {
+    function poseidon(uint256[6] memory input) external pure returns (uint256);
 }

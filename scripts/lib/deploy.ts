@@ -37,7 +37,11 @@ export interface DeployOptions {
   tokenHolder?: string;
 }
 
-export async function deployRollup(signer: Signer, o: DeployOptions): Promise<Deployment> {
+/** Any ethers v6 signer (Hardhat's signers are typed against ethers' CommonJS build, hence the loose type). */
+export type AnySigner = Pick<Signer, "getAddress">;
+
+export async function deployRollup(anySigner: AnySigner, o: DeployOptions): Promise<Deployment> {
+  const signer = anySigner as Signer;
   await initCrypto();
   const inst = loadInstance(o.instance);
   const p = inst.params;
@@ -45,7 +49,7 @@ export async function deployRollup(signer: Signer, o: DeployOptions): Promise<De
   const open = artifact("OpenToken");
   const token = await deploy(signer, open.abi, open.bytecode, [o.tokenHolder ?? me]);
   const hashers: Contract[] = [];
-  for (const n of [2, 5, 7]) {
+  for (const n of [2, 5, 6]) {
     hashers.push(await deploy(signer, poseidonContract.generateABI(n), poseidonContract.createCode(n)));
   }
   const a = artifactPaths(o.instance);
