@@ -2,9 +2,9 @@
 // Hardhat chain, the test circuit instance, real proofs:
 //   deposit -> signed receipt bundles -> proved batches on L1 -> withdrawal -> claim.
 // (The long-running HTTP sequencer arrives with issue 3; this runs the flow once.)
-import "@nomicfoundation/hardhat-ethers";
 import type { Contract } from "ethers";
 import hre from "hardhat";
+import "@nomicfoundation/hardhat-ethers"; // after hardhat: it needs the Hardhat context
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
 import { payout } from "../core/payout.js";
 import { signBundle, contentHash, type Receipt } from "../core/receipt.js";

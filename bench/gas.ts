@@ -1,0 +1,91 @@
+// npm run bench (part 2): L1 gas of every contract flow, measured on the
+// in-process Hardhat chain with real proofs of the test instance.
+import type { Contract } from "ethers";
+import hre from "hardhat";
+import "@nomicfoundation/hardhat-ethers"; // after hardhat: it needs the Hardhat context
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { initCrypto, publicKeyOf } from "../core/crypto.js";
+import { signBundle, type Receipt } from "../core/receipt.js";
+import { proofCalldata, terminateCurve } from "../prover/groth16.js";
+import { ROOT } from "../scripts/lib/artifacts.js";
+import { deployRollup } from "../scripts/lib/deploy.js";
+import { Operator } from "../sequencer/operator.js";
+
+const INSTANCE = "test";
+const OPEN = 10n ** 18n;
+
+async function main(): Promise<void> {
+  await initCrypto();
+  await hre.run("compile", { quiet: true });
+  const [deployer, sequencer, prov, owner, c1, c2] = await hre.ethers.getSigners();
+  const d = await deployRollup(deployer, { instance: INSTANCE, treasury: deployer.address, sequencer: sequencer.address, exitDelay: 3 });
+  const op = new Operator(INSTANCE, d.rollup.connect(sequencer as never) as Contract, d.genesis, await d.rollup.domain());
+  const as = (s: unknown) => d.rollup.connect(s as never) as Contract;
+  const gas: [string, bigint][] = [];
+  const tx = async (name: string, p: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => {
+    const r = await (await p).wait();
+    gas.push([name, r!.gasUsed]);
+  };
+
+  const key = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+  const pub = await publicKeyOf(key);
+  await (await (d.token.connect(deployer as never) as Contract).transfer(prov.address, 100n * OPEN + 1n)).wait();
+  await (await (d.token.connect(prov as never) as Contract).approve(await d.rollup.getAddress(), 100n * OPEN + 1n)).wait();
+  await tx("deposit (first in queue: Poseidon(6) + Poseidon(2) on-chain)", as(prov).deposit(50n * OPEN, pub.ax, pub.ay));
+  await tx("deposit (again)", as(prov).deposit(50n * OPEN, pub.ax, pub.ay));
+
+  const times: number[] = [];
+  let t0 = Date.now();
+  const empty = await op.prepare();
+  times.push(Date.now() - t0);
+  const calldata = proofCalldata(empty.proved.proof);
+  const verifierGas = await d.verifier.verifyProof.estimateGas(
+    [calldata[0], calldata[1]], [[calldata[2], calldata[3]], [calldata[4], calldata[5]]], [calldata[6], calldata[7]], empty.proved.publicSignals,
+  );
+  gas.push(["verifyProof alone (6 public inputs; estimateGas, includes 21k base)", verifierGas]);
+  gas.push(["submitBatch: one deposit consumed", (await op.commit(empty)).gasUsed]);
+  t0 = Date.now();
+  const second = await op.prepare();
+  times.push(Date.now() - t0);
+  gas.push(["submitBatch: one deposit consumed", (await op.commit(second)).gasUsed]);
+
+  const idx = op.state.indexOf(BigInt(prov.address))!;
+  const receipts: Receipt[] = [0, 1].map((j) => ({
+    providerIdx: idx, owner: BigInt(owner.address), fee: OPEN, nonce: BigInt(j), inputHash: 1n, outputHash: 2n,
+    entries: [{ contributor: BigInt(c1.address), score: 3n }, { contributor: BigInt(c2.address), score: BigInt(j + 1) }],
+  }));
+  gas.push(["submitBatch: bundle of 2 receipts, 4 credited accounts (3 new)", (await op.next([await signBundle(key, receipts, op.state.params, op.domain)])).receipt.gasUsed]);
+  const c1Idx = op.state.indexOf(BigInt(c1.address))!;
+  await tx("requestWithdrawal", as(c1).requestWithdrawal(c1Idx));
+  gas.push(["submitBatch: one withdrawal recorded", (await op.next()).receipt.gasUsed]);
+  gas.push(["submitBatch: empty", (await op.next()).receipt.gasUsed]);
+  await tx("claim", as(c1).claim(c1.address));
+
+  await tx("deposit (left pending)", as(prov).deposit(1n, 0n, 0n));
+  await hre.network.provider.send("hardhat_mine", ["0x5"]);
+  await tx("activateExitMode", as(c2).activateExitMode());
+  const c2Idx = op.state.indexOf(BigInt(c2.address))!;
+  const a = op.state.account(c2Idx);
+  await tx(`exit (on-chain Merkle proof, depth ${op.state.params.depth})`, as(c2).exit(c2Idx, c2.address, a.balance, a.ax, a.ay, a.nonce, op.state.tree.siblings(c2Idx)));
+
+  for (const [i, n] of [2, 5, 6].entries()) {
+    const g = await d.hashers[i]["poseidon(uint256[" + n + "])"].estimateGas(Array.from({ length: n }, (_, k) => BigInt(k + 1)));
+    gas.push([`Poseidon(${n}) contract call alone (estimateGas, includes 21k base)`, g]);
+  }
+  const rows = gas.map(([k, v]) => `| ${k} | ${v.toLocaleString("en-US")} |`);
+  const table = ["| flow (test instance: depth 5, body 177 bytes) | gas |", "|---|---:|", ...rows].join("\n");
+  console.log(table);
+  const proving = `Build + prove + verify one test-instance batch (snarkjs, this machine): ${times.map((t) => `${(t / 1000).toFixed(1)} s`).join(", ")}.`;
+  console.log(proving);
+  const file = join(ROOT, "bench", "RESULTS.md");
+  const prev = readFileSync(file, "utf8").split("\n# Gas")[0].trimEnd();
+  writeFileSync(file, `${prev}\n\n# Gas (npm run bench)\n\n${table}\n\n${proving}\n`);
+}
+
+main()
+  .catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(terminateCurve);
