@@ -53,6 +53,8 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     uint256 public immutable queueOpsPerBatch;
     uint256 public immutable bodyLength;
     uint256 public immutable exitDelay;
+    /// @notice Owner of leaf 0, which receives the protocol's share of every fee.
+    address public immutable treasury;
     /// @notice chainId * 2^160 + address(this): bundles signed for another deployment do not verify here.
     uint256 public immutable domain;
 
@@ -106,7 +108,7 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     /// @param verifier_ The Groth16 verifier exported from the batch circuit's zkey.
     /// @param hashers Poseidon(2), Poseidon(5) and Poseidon(6) contracts from circomlibjs.
     /// @param shape The circuit instance's parameters (circuits/circuits.json).
-    /// @param genesisRoot The root of the tree holding only the treasury in leaf 0.
+    /// @param treasury_ Owner of leaf 0; the genesis root (a tree holding only this leaf) is computed here.
     /// @param exitDelay_ Blocks a queued operation may wait before exit mode can begin.
     /// @param admin Receives DEFAULT_ADMIN_ROLE.
     /// @param sequencer Receives SEQUENCER_ROLE.
@@ -115,7 +117,7 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
         IGroth16Verifier verifier_,
         address[3] memory hashers,
         Shape memory shape,
-        uint256 genesisRoot,
+        address treasury_,
         uint256 exitDelay_,
         address admin,
         address sequencer
@@ -129,7 +131,9 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
         queueOpsPerBatch = shape.queueOps;
         bodyLength = shape.queueOps * OP_BYTES + shape.bundles * BUNDLE_BYTES + shape.slots * SLOT_BYTES;
         exitDelay = exitDelay_;
+        treasury = treasury_;
         domain = (block.chainid << 160) | uint256(uint160(address(this)));
+        uint256 genesisRoot = _genesisRoot(treasury_, shape.depth);
         stateRoot = genesisRoot;
         batchRoot[0] = genesisRoot;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -140,6 +144,16 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     modifier whenRunning() {
         if (exitMode) revert BatchesStopped();
         _;
+    }
+
+    /// @dev Root of a depth-`d` tree whose only used leaf is leaf 0 = (treasury, 0, 0, 0, 0).
+    function _genesisRoot(address treasury_, uint256 d) internal view returns (uint256 node) {
+        node = poseidon5.poseidon([uint256(uint160(treasury_)), 0, 0, 0, 0]);
+        uint256 zero = 0;
+        for (uint256 l = 0; l < d; l++) {
+            node = poseidon2.poseidon([node, zero]);
+            zero = poseidon2.poseidon([zero, zero]);
+        }
     }
 
     // ---------------------------------------------------------------- queue

@@ -1,6 +1,6 @@
 // The sequencer's side of L1: reading the priority queue from the rollup
 // contract's events and submitting proved batches.
-import type { Contract, ContractTransactionReceipt, EventLog } from "ethers";
+import { getBytes, type Contract, type ContractTransactionReceipt, type EventLog } from "ethers";
 import type { QueueOp } from "../core/queue.js";
 import type { BatchResult } from "../core/rollup.js";
 import { proofCalldata, type ProvedBatch } from "../prover/groth16.js";
@@ -34,4 +34,32 @@ export async function submitBatch(rollup: Contract, batch: BatchResult, proved: 
   const receipt = await tx.wait();
   if (!receipt || receipt.status !== 1) throw new Error(`submitBatch transaction ${tx.hash} failed`);
   return receipt;
+}
+
+export interface PostedBatch {
+  batchNumber: number;
+  newRoot: bigint;
+  firstOp: number;
+  opsConsumed: number;
+  body: Uint8Array;
+  txHash: string;
+}
+
+/** Every batch on L1, from BatchSubmitted events and the calldata of their transactions. */
+export async function readBatches(rollup: Contract): Promise<PostedBatch[]> {
+  const out: PostedBatch[] = [];
+  for (const e of (await rollup.queryFilter(rollup.filters.BatchSubmitted())) as EventLog[]) {
+    const tx = await e.getTransaction();
+    const call = rollup.interface.parseTransaction({ data: tx.data, value: tx.value });
+    if (!call || call.name !== "submitBatch") throw new Error(`batch ${e.args[0]}: transaction ${tx.hash} is not a submitBatch call`);
+    out.push({
+      batchNumber: Number(e.args[0]),
+      newRoot: call.args[0],
+      firstOp: Number(e.args[3]),
+      opsConsumed: Number(call.args[1]),
+      body: getBytes(call.args[2]),
+      txHash: tx.hash,
+    });
+  }
+  return out.sort((a, b) => a.batchNumber - b.batchNumber);
 }

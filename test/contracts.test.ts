@@ -5,10 +5,11 @@ import hre from "hardhat";
 import "@nomicfoundation/hardhat-ethers";
 import { leafFields } from "../core/account.js";
 import { payout } from "../core/payout.js";
-import type { BatchInput, BatchResult, RollupState } from "../core/rollup.js";
+import { applyBody } from "../core/replay.js";
+import { RollupState, type BatchInput, type BatchResult } from "../core/rollup.js";
 import { proofCalldata } from "../prover/groth16.js";
 import { deployRollup } from "../scripts/lib/deploy.js";
-import { submitBatch } from "../sequencer/l1.js";
+import { readBatches, readQueue, submitBatch } from "../sequencer/l1.js";
 import { Operator, type PreparedBatch } from "../sequencer/operator.js";
 import { bundleFor, INSTANCE, OPEN, params, provider, type Provider } from "./helpers.js";
 
@@ -265,5 +266,18 @@ describe("escrow invariant over a random sequence of operations", function () {
       await h.checkInvariant();
     }
     expect(batches).to.be.greaterThan(0);
+
+    // A validator rebuilds every root from L1 data alone: events and calldata.
+    let rebuilt = new RollupState(params, BigInt(await h.rollup.treasury()));
+    expect(rebuilt.root).to.equal(await h.rollup.batchRoot(0));
+    const posted = await readBatches(h.rollup);
+    expect(posted.length).to.equal(batches);
+    for (const b of posted) {
+      rebuilt = applyBody(rebuilt, b.body, await readQueue(h.rollup, b.firstOp, b.firstOp + b.opsConsumed));
+      expect(rebuilt.root).to.equal(b.newRoot);
+      expect(rebuilt.root).to.equal(await h.rollup.batchRoot(b.batchNumber));
+    }
+    expect(rebuilt.root).to.equal(h.state.root);
+    expect(rebuilt.queueHash).to.equal(h.state.queueHash);
   });
 });

@@ -62,10 +62,12 @@ export async function deployRollup(anySigner: AnySigner, o: DeployOptions): Prom
     await verifier.getAddress(),
     await Promise.all(hashers.map((h) => h.getAddress())),
     { depth: p.depth, queueOps: p.queueOps, bundles: p.bundles, slots: p.slots },
-    genesis.root,
+    o.treasury,
     o.exitDelay ?? 100,
     o.admin ?? me,
     o.sequencer,
   ]);
+  const onChain = await rollup.stateRoot();
+  if (onChain !== genesis.root) throw new Error(`the contract's genesis root ${onChain} differs from the model's ${genesis.root}`);
   return { token, rollup, verifier, hashers, genesis };
 }

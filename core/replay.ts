@@ -1,0 +1,37 @@
+// A validator's view: rebuild the state from L1 data alone — the queue
+// operations (contract events) and each batch's body (submitBatch calldata) —
+// without receipts, signatures or the sequencer's database
+// (docs/PROTOCOL.md, "Public data").
+import { decodeBody, type Body } from "./publicData.js";
+import { queueStep, type QueueOp } from "./queue.js";
+import type { RollupState } from "./rollup.js";
+
+/** Applies one batch's body to a copy of `prev`; `ops` are the queue operations it consumed. */
+export function applyBody(prev: RollupState, bodyBytes: Uint8Array, ops: QueueOp[]): RollupState {
+  const s = prev.clone();
+  const body: Body = decodeBody(bodyBytes, s.params);
+  ops.forEach((op, i) => {
+    const rec = body.ops[i];
+    if (op.kind === "deposit") {
+      if (rec.amount !== op.amount) throw new Error(`body op ${i} records ${rec.amount}, but the queued deposit is ${op.amount}`);
+      const before = s.account(rec.accountIdx);
+      const keyed = op.ax !== 0n;
+      s.write(rec.accountIdx, { ...before, address: op.address, balance: before.balance + op.amount, ax: keyed ? op.ax : before.ax, ay: keyed ? op.ay : before.ay });
+    } else if (rec.amount > 0n) {
+      s.write(op.account, { ...s.account(op.account), balance: 0n });
+    }
+    s.queueHash = queueStep(s.queueHash, op);
+    s.queueConsumed++;
+  });
+  for (const b of body.bundles) {
+    if (b.count === 0) continue;
+    const p = s.account(b.providerIdx);
+    s.write(b.providerIdx, { ...p, balance: p.balance - b.totalFee, nonce: p.nonce + BigInt(b.count) });
+  }
+  for (const c of body.slots) {
+    if (c.address === 0n) continue;
+    const a = s.account(c.accountIdx);
+    s.write(c.accountIdx, { ...a, address: c.address, balance: a.balance + c.delta });
+  }
+  return s;
+}
