@@ -137,6 +137,20 @@ describe("contracts on a Hardhat chain with real proofs", function () {
     await h.checkInvariant();
   });
 
+  it("refuses bad input with a named error", async () => {
+    const FIELD = 21888242871839275222246405745257275088548364400416711297262021195386637017601n;
+    await h.fund(stranger, 10n);
+    await reverts(h.as(stranger).deposit(0, 0n, 0n), "ZeroAmount");
+    await reverts(h.as(stranger).deposit(1, FIELD, 0n), "KeyNotInField");
+    await reverts(h.as(stranger).deposit(1, 0n, FIELD), "KeyNotInField");
+    await reverts(h.as(stranger).requestWithdrawal(2 ** params.depth), "AccountIndexOutOfRange");
+    await reverts(h.as(h.sequencer).submitBatch(FIELD, 0, new Uint8Array(Number(await h.rollup.bodyLength())), Array(8).fill(0n)), "RootNotInField");
+    await reverts(h.as(stranger).exit(1, stranger.address, 0n, 0n, 0n, 0n, []), "NotInExitMode");
+    await reverts(h.as(stranger).refundDeposit(0), "NotInExitMode");
+    await reverts(h.as(stranger).activateExitMode(), "NoOverdueOperation");
+    expect(await h.rollup.treasury()).to.equal(signers[0].address);
+  });
+
   it("rejects tampered proofs, tampered public data and callers without the sequencer role", async () => {
     const bundle = await bundleFor(h.state, alice, [{ owner: BigInt(await owner.getAddress()), fee: 50n, entries: [{ contributor: BigInt(await c2.getAddress()), score: 1n }] }], h.domain);
     const good = await h.prove([bundle]);

@@ -1,0 +1,225 @@
+// The sequencer's embedded store (better-sqlite3, WAL, synchronous=FULL): a
+// bundle is on disk before its receipts are acknowledged, a batch is sealed in
+// one transaction with the bundles it takes, and every later step of a batch
+// (proof, transaction hash, finality) is written before it is relied on. The
+// in-memory state is never stored: it is a replay of the store from genesis.
+import Database from "better-sqlite3";
+import type { QueueOp } from "../core/queue.js";
+import type { SignedBundle } from "../core/receipt.js";
+import { bundleToJson, bundleSchema, toSignedBundle } from "./schemas.js";
+import type { BatchParams } from "../core/params.js";
+
+export type BatchStatus = "sealed" | "proving" | "proved" | "submitted" | "finalized" | "failed";
+
+export interface StoredBundle {
+  id: number;
+  hash: string;
+  providerIdx: number;
+  count: number;
+  totalFee: bigint;
+  bundle: SignedBundle;
+  status: "accepted" | "batched";
+  batch: number | null;
+  receivedAt: number;
+}
+
+export interface StoredBatch {
+  number: number;
+  status: BatchStatus;
+  firstOp: number;
+  ops: number;
+  bundleIds: number[];
+  newRoot: bigint;
+  body: Uint8Array;
+  proof: string | null;
+  txHash: string | null;
+  error: string | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS bundles (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  hash TEXT NOT NULL UNIQUE,
+  provider_idx INTEGER NOT NULL,
+  first_nonce TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  total_fee TEXT NOT NULL,
+  json TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('accepted', 'batched')),
+  batch INTEGER,
+  received_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS bundles_provider_nonce ON bundles (provider_idx, first_nonce);
+CREATE TABLE IF NOT EXISTS receipts (
+  id TEXT PRIMARY KEY,
+  bundle_id INTEGER NOT NULL REFERENCES bundles (id),
+  position INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batches (
+  number INTEGER PRIMARY KEY,
+  status TEXT NOT NULL,
+  first_op INTEGER NOT NULL,
+  ops INTEGER NOT NULL,
+  bundle_ids TEXT NOT NULL,
+  new_root TEXT NOT NULL,
+  body BLOB NOT NULL,
+  proof TEXT,
+  tx_hash TEXT,
+  error TEXT,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS l1_ops (
+  queue_index INTEGER PRIMARY KEY,
+  json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+const big = (_: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
+
+export class Store {
+  readonly db: Database.Database;
+
+  constructor(file: string, private readonly params: BatchParams) {
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Binds the store to one deployment; a store made for another rollup is refused. */
+  bindDeployment(id: string): void {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'deployment'").get() as { value: string } | undefined;
+    if (!row) this.db.prepare("INSERT INTO meta (key, value) VALUES ('deployment', ?)").run(id);
+    else if (row.value !== id) throw new Error(`the store at ${this.db.name} belongs to deployment ${row.value}, not ${id}`);
+  }
+
+  // ------------------------------------------------------------ bundles
+
+  /** Inserts an accepted bundle and its receipt ids in one transaction. */
+  insertBundle(hash: string, bundle: SignedBundle, receiptIds: string[], totalFee: bigint): StoredBundle {
+    const now = Date.now();
+    const tx = this.db.transaction(() => {
+      const r = this.db
+        .prepare("INSERT INTO bundles (hash, provider_idx, first_nonce, count, total_fee, json, status, received_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?)")
+        .run(hash, bundle.receipts[0].providerIdx, bundle.receipts[0].nonce.toString(), bundle.receipts.length, totalFee.toString(), JSON.stringify(bundleToJson(bundle)), now);
+      const id = Number(r.lastInsertRowid);
+      const ins = this.db.prepare("INSERT INTO receipts (id, bundle_id, position) VALUES (?, ?, ?)");
+      receiptIds.forEach((rid, i) => ins.run(rid, id, i));
+      return id;
+    });
+    return this.bundle(tx())!;
+  }
+
+  bundleByHash(hash: string): StoredBundle | undefined {
+    const row = this.db.prepare("SELECT * FROM bundles WHERE hash = ?").get(hash);
+    return row ? this.toBundle(row as Record<string, unknown>) : undefined;
+  }
+
+  bundle(id: number): StoredBundle | undefined {
+    const row = this.db.prepare("SELECT * FROM bundles WHERE id = ?").get(id);
+    return row ? this.toBundle(row as Record<string, unknown>) : undefined;
+  }
+
+  /** Bundles not yet in a batch, oldest first. */
+  pendingBundles(): StoredBundle[] {
+    return (this.db.prepare("SELECT * FROM bundles WHERE status = 'accepted' ORDER BY id").all() as Record<string, unknown>[]).map((r) => this.toBundle(r));
+  }
+
+  receipt(id: string): { bundle: StoredBundle; position: number } | undefined {
+    const row = this.db.prepare("SELECT bundle_id, position FROM receipts WHERE id = ?").get(id) as { bundle_id: number; position: number } | undefined;
+    return row ? { bundle: this.bundle(row.bundle_id)!, position: row.position } : undefined;
+  }
+
+  private toBundle(r: Record<string, unknown>): StoredBundle {
+    return {
+      id: r.id as number,
+      hash: r.hash as string,
+      providerIdx: r.provider_idx as number,
+      count: r.count as number,
+      totalFee: BigInt(r.total_fee as string),
+      bundle: toSignedBundle(bundleSchema(this.params).parse(JSON.parse(r.json as string))),
+      status: r.status as StoredBundle["status"],
+      batch: (r.batch as number | null) ?? null,
+      receivedAt: r.received_at as number,
+    };
+  }
+
+  // ------------------------------------------------------------ L1 queue
+
+  l1OpCount(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM l1_ops").get() as { n: number }).n;
+  }
+
+  addL1Ops(from: number, ops: QueueOp[]): void {
+    const ins = this.db.prepare("INSERT OR IGNORE INTO l1_ops (queue_index, json) VALUES (?, ?)");
+    this.db.transaction(() => ops.forEach((op, i) => ins.run(from + i, JSON.stringify(op, big))))();
+  }
+
+  l1Ops(from: number, count: number): QueueOp[] {
+    const rows = this.db.prepare("SELECT json FROM l1_ops WHERE queue_index >= ? AND queue_index < ? ORDER BY queue_index").all(from, from + count) as { json: string }[];
+    return rows.map((r) => {
+      const o = JSON.parse(r.json);
+      return { ...o, address: BigInt(o.address), amount: BigInt(o.amount), ax: BigInt(o.ax), ay: BigInt(o.ay) };
+    });
+  }
+
+  // ------------------------------------------------------------ batches
+
+  /** Seals a batch and moves its bundles to it, atomically. */
+  sealBatch(b: Omit<StoredBatch, "status" | "proof" | "txHash" | "error">): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare("INSERT INTO batches (number, status, first_op, ops, bundle_ids, new_root, body, updated_at) VALUES (?, 'sealed', ?, ?, ?, ?, ?, ?)")
+        .run(b.number, b.firstOp, b.ops, JSON.stringify(b.bundleIds), b.newRoot.toString(), Buffer.from(b.body), Date.now());
+      const upd = this.db.prepare("UPDATE bundles SET status = 'batched', batch = ? WHERE id = ? AND status = 'accepted'");
+      for (const id of b.bundleIds) {
+        if (upd.run(b.number, id).changes !== 1) throw new Error(`bundle ${id} is not pending; it cannot join batch ${b.number}`);
+      }
+    })();
+  }
+
+  updateBatch(number: number, fields: Partial<Pick<StoredBatch, "status" | "proof" | "txHash" | "error">>): void {
+    const sets: string[] = ["updated_at = @now"];
+    if (fields.status !== undefined) sets.push("status = @status");
+    if (fields.proof !== undefined) sets.push("proof = @proof");
+    if (fields.txHash !== undefined) sets.push("tx_hash = @txHash");
+    if (fields.error !== undefined) sets.push("error = @error");
+    this.db.prepare(`UPDATE batches SET ${sets.join(", ")} WHERE number = @number`).run({ now: Date.now(), number, status: null, proof: null, txHash: null, error: null, ...fields });
+  }
+
+  batch(number: number): StoredBatch | undefined {
+    const row = this.db.prepare("SELECT * FROM batches WHERE number = ?").get(number);
+    return row ? toBatch(row as Record<string, unknown>) : undefined;
+  }
+
+  batches(): StoredBatch[] {
+    return (this.db.prepare("SELECT * FROM batches ORDER BY number").all() as Record<string, unknown>[]).map(toBatch);
+  }
+
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.db.prepare("SELECT status, COUNT(*) AS n FROM batches GROUP BY status").all() as { status: string; n: number }[]) out[`batches_${r.status}`] = r.n;
+    out.bundles_pending = (this.db.prepare("SELECT COUNT(*) AS n FROM bundles WHERE status = 'accepted'").get() as { n: number }).n;
+    return out;
+  }
+}
+
+function toBatch(r: Record<string, unknown>): StoredBatch {
+  return {
+    number: r.number as number,
+    status: r.status as BatchStatus,
+    firstOp: r.first_op as number,
+    ops: r.ops as number,
+    bundleIds: JSON.parse(r.bundle_ids as string),
+    newRoot: BigInt(r.new_root as string),
+    body: new Uint8Array(r.body as Buffer),
+    proof: (r.proof as string | null) ?? null,
+    txHash: (r.tx_hash as string | null) ?? null,
+    error: (r.error as string | null) ?? null,
+  };
+}
