@@ -18,8 +18,9 @@ export interface StoredBundle {
   count: number;
   totalFee: bigint;
   bundle: SignedBundle;
-  status: "accepted" | "batched";
+  status: "accepted" | "batched" | "rejected";
   batch: number | null;
+  error: string | null;
   receivedAt: number;
 }
 
@@ -34,6 +35,7 @@ export interface StoredBatch {
   proof: string | null;
   txHash: string | null;
   error: string | null;
+  updatedAt: number;
 }
 
 const SCHEMA = `
@@ -45,11 +47,12 @@ CREATE TABLE IF NOT EXISTS bundles (
   count INTEGER NOT NULL,
   total_fee TEXT NOT NULL,
   json TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('accepted', 'batched')),
+  status TEXT NOT NULL CHECK (status IN ('accepted', 'batched', 'rejected')),
   batch INTEGER,
+  error TEXT,
   received_at INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS bundles_provider_nonce ON bundles (provider_idx, first_nonce);
+CREATE UNIQUE INDEX IF NOT EXISTS bundles_provider_nonce ON bundles (provider_idx, first_nonce) WHERE status != 'rejected';
 CREATE TABLE IF NOT EXISTS receipts (
   id TEXT PRIMARY KEY,
   bundle_id INTEGER NOT NULL REFERENCES bundles (id),
@@ -130,6 +133,16 @@ export class Store {
     return (this.db.prepare("SELECT * FROM bundles WHERE status = 'accepted' ORDER BY id").all() as Record<string, unknown>[]).map((r) => this.toBundle(r));
   }
 
+  /** A pending bundle that can no longer be applied (e.g. an L1 withdrawal emptied the provider first). */
+  rejectBundle(id: number, reason: string): void {
+    this.db.prepare("UPDATE bundles SET status = 'rejected', error = ? WHERE id = ? AND status = 'accepted'").run(reason, id);
+  }
+
+  /** Receipt ids of a bundle, in bundle order. */
+  receiptIds(bundleId: number): string[] {
+    return (this.db.prepare("SELECT id FROM receipts WHERE bundle_id = ? ORDER BY position").all(bundleId) as { id: string }[]).map((r) => r.id);
+  }
+
   receipt(id: string): { bundle: StoredBundle; position: number } | undefined {
     const row = this.db.prepare("SELECT bundle_id, position FROM receipts WHERE id = ?").get(id) as { bundle_id: number; position: number } | undefined;
     return row ? { bundle: this.bundle(row.bundle_id)!, position: row.position } : undefined;
@@ -145,6 +158,7 @@ export class Store {
       bundle: toSignedBundle(bundleSchema(this.params).parse(JSON.parse(r.json as string))),
       status: r.status as StoredBundle["status"],
       batch: (r.batch as number | null) ?? null,
+      error: (r.error as string | null) ?? null,
       receivedAt: r.received_at as number,
     };
   }
@@ -171,7 +185,7 @@ export class Store {
   // ------------------------------------------------------------ batches
 
   /** Seals a batch and moves its bundles to it, atomically. */
-  sealBatch(b: Omit<StoredBatch, "status" | "proof" | "txHash" | "error">): void {
+  sealBatch(b: Omit<StoredBatch, "status" | "proof" | "txHash" | "error" | "updatedAt">): void {
     this.db.transaction(() => {
       this.db
         .prepare("INSERT INTO batches (number, status, first_op, ops, bundle_ids, new_root, body, updated_at) VALUES (?, 'sealed', ?, ?, ?, ?, ?, ?)")
@@ -221,5 +235,6 @@ function toBatch(r: Record<string, unknown>): StoredBatch {
     proof: (r.proof as string | null) ?? null,
     txHash: (r.tx_hash as string | null) ?? null,
     error: (r.error as string | null) ?? null,
+    updatedAt: r.updated_at as number,
   };
 }

@@ -1,0 +1,108 @@
+// The HTTP API (express 5, JSON, under /v1). docs: GET /v1/openapi.json.
+import express, { type NextFunction, type Request, type Response } from "express";
+import { z } from "zod";
+import { leafFields } from "../core/account.js";
+import type { Metrics } from "./metrics.js";
+import { openapi } from "./openapi.js";
+import { bundleSchema, describeIssues, receiptSchema, toSignedBundle } from "./schemas.js";
+import { ApiError, type Sequencer } from "./sequencer.js";
+
+export const BODY_LIMIT = "64kb";
+
+const hex = (x: bigint, bytes = 32) => `0x${x.toString(16).padStart(bytes * 2, "0")}`;
+
+export function createApp(seq: Sequencer, metrics: Metrics): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(express.json({ limit: BODY_LIMIT, strict: false }));
+
+  const refuse = (res: Response, status: number, code: string, message: string, extra: object = {}) => {
+    metrics.rejected.inc({ reason: code });
+    res.status(status).json({ error: { code, message, ...extra } });
+  };
+
+  const ingest = (schema: z.ZodType, toBundle: (body: never) => ReturnType<typeof toSignedBundle>) => async (req: Request, res: Response) => {
+    const parsed = schema.safeParse(req.body);
+    if (!parsed.success) {
+      const issues = describeIssues(parsed.error);
+      return refuse(res, 400, "invalid_body", issues.map((i) => `${i.field}: ${i.reason}`).join("; "), { issues });
+    }
+    try {
+      const { created, bundle } = await seq.accept(toBundle(parsed.data as never));
+      res.status(created ? 202 : 200).json({ bundle: bundle.id, receipts: seq.store.receiptIds(bundle.id).map((id) => seq.receiptView(id)) });
+    } catch (e) {
+      if (e instanceof ApiError) return refuse(res, e.status, e.code, e.message);
+      throw e;
+    }
+  };
+
+  app.post("/v1/bundles", ingest(bundleSchema(seq.params), (b) => toSignedBundle(b)));
+  app.post("/v1/receipts", ingest(receiptSchema(seq.params), (b: z.infer<ReturnType<typeof receiptSchema>>) => toSignedBundle({ receipts: [b.receipt], signature: b.signature })));
+
+  app.get("/v1/receipts/:id", (req, res) => {
+    const id = String(req.params.id);
+    if (!/^0x[0-9a-fA-F]{64}$/.test(id)) return void res.status(400).json({ error: { code: "invalid_id", message: "a receipt id is 0x and 64 hex digits (its Poseidon hash)" } });
+    const view = seq.receiptView(id);
+    if (!view) return void res.status(404).json({ error: { code: "not_found", message: `no receipt ${id}` } });
+    res.json(view);
+  });
+
+  app.get("/v1/accounts/:ref", (req, res) => {
+    const ref = String(req.params.ref);
+    const s = seq.finalized;
+    let index: number | undefined;
+    if (/^[0-9]{1,10}$/.test(ref)) index = Number(ref);
+    else if (/^0x[0-9a-fA-F]{40}$/.test(ref)) index = s.indexOf(BigInt(ref));
+    else return void res.status(400).json({ error: { code: "invalid_account", message: "an account is a leaf index or a 0x 20-byte address" } });
+    if (index === undefined || index >= s.tree.capacity || s.account(index).address === 0n) {
+      return void res.status(404).json({ error: { code: "not_found", message: `no account ${ref} at the latest finalized root` } });
+    }
+    const a = s.account(index);
+    const [address, balance, ax, ay, nonce] = leafFields(a);
+    res.json({
+      index,
+      address: hex(address, 20),
+      balance: balance.toString(),
+      nonce: nonce.toString(),
+      publicKey: ax === 0n && ay === 0n ? null : { ax: ax.toString(), ay: ay.toString() },
+      root: hex(s.root),
+      siblings: s.tree.siblings(index).map((x) => hex(x)),
+    });
+  });
+
+  app.get("/v1/batches/:n", (req, res) => {
+    const n = Number(req.params.n);
+    const b = Number.isInteger(n) && n > 0 ? seq.store.batch(n) : undefined;
+    if (!b) return void res.status(404).json({ error: { code: "not_found", message: `no batch ${req.params.n}` } });
+    res.json({
+      number: b.number,
+      status: b.status,
+      newRoot: hex(b.newRoot),
+      firstOp: b.firstOp,
+      ops: b.ops,
+      body: `0x${Buffer.from(b.body).toString("hex")}`,
+      proof: b.proof ? JSON.parse(b.proof) : null,
+      txHash: b.txHash,
+      error: b.error,
+      receipts: b.bundleIds.flatMap((id) => seq.store.receiptIds(id)),
+    });
+  });
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true, finalizedRoot: hex(seq.finalized.root), sealedRoot: hex(seq.state.root), ...seq.store.counts() });
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get("/v1/openapi.json", (_req, res) => void res.json(openapi(seq.params)));
+
+  app.use((_req: Request, res: Response) => void res.status(404).json({ error: { code: "not_found", message: "no such route; see GET /v1/openapi.json" } }));
+  app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+    if (err.type === "entity.too.large") return refuse(res, 413, "body_too_large", `request bodies are limited to ${BODY_LIMIT}`);
+    if (err.type === "entity.parse.failed") return refuse(res, 400, "malformed_json", `the body is not valid JSON: ${err.message}`);
+    if (err.status && err.status < 500) return refuse(res, err.status, "bad_request", err.message);
+    console.error(err);
+    res.status(500).json({ error: { code: "internal", message: "internal error" } });
+  });
+  return app;
+}

@@ -1,0 +1,12 @@
+// Prometheus metrics of the sequencer (GET /metrics).
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly accepted = new Counter({ name: "poa_receipts_accepted_total", help: "Receipts accepted", registers: [this.registry] });
+  readonly rejected = new Counter({ name: "poa_receipts_rejected_total", help: "Requests refused, by reason", labelNames: ["reason"], registers: [this.registry] });
+  readonly batchReceipts = new Histogram({ name: "poa_batch_receipts", help: "Receipts per sealed batch", buckets: [0, 1, 2, 4, 8, 16, 32, 64, 128], registers: [this.registry] });
+  readonly proofSeconds = new Histogram({ name: "poa_proof_duration_seconds", help: "Witness + proof + verification time per batch", buckets: [1, 2, 5, 10, 20, 40, 80, 160], registers: [this.registry] });
+  readonly gasUsed = new Counter({ name: "poa_l1_gas_used_total", help: "Gas used by submitBatch transactions", registers: [this.registry] });
+  readonly queueDepth = new Gauge({ name: "poa_queue_depth", help: "Work waiting, by queue", labelNames: ["queue"], registers: [this.registry] });
+}

@@ -1,0 +1,61 @@
+// The OpenAPI description served at GET /v1/openapi.json. test/api.test.ts
+// checks that it names exactly the routes the app serves and the status codes
+// they answer.
+import type { BatchParams } from "../core/params.js";
+
+const uint = (description: string) => ({ type: "string", pattern: "^(0|[1-9][0-9]*)$", description });
+const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" };
+const error = { description: "refused; body: { error: { code, message, issues? } }", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+const json = (ref: string, description: string) => ({ description, content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } } });
+
+export function openapi(p: BatchParams): Record<string, unknown> {
+  const ingestResponses = {
+    "202": json("Accepted", "stored on disk, receipts accepted"),
+    "200": json("Accepted", "the same bundle again: the first answer"),
+    "400": error,
+    "401": error,
+    "409": error,
+    "413": error,
+    "422": error,
+  };
+  return {
+    openapi: "3.1.0",
+    info: { title: "poa-rollup sequencer", version: "0.1.0", description: "Signed inference receipts in, proved batches on L1 out. Withdrawals are requested on L1 only (AttributionRollup.requestWithdrawal), so the sequencer cannot ignore them." },
+    paths: {
+      "/v1/bundles": { post: { summary: "Submit a signed bundle of receipts", requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/Bundle" } } } }, responses: ingestResponses } },
+      "/v1/receipts": { post: { summary: "Submit one signed receipt (a bundle of one)", requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/SingleReceipt" } } } }, responses: ingestResponses } },
+      "/v1/receipts/{id}": { get: { summary: "Receipt status", parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } }], responses: { "200": json("ReceiptStatus", "status"), "400": error, "404": error } } },
+      "/v1/accounts/{ref}": { get: { summary: "Account at the latest finalized root, with its Merkle proof", parameters: [{ name: "ref", in: "path", required: true, schema: { type: "string" }, description: "leaf index or 0x address" }], responses: { "200": json("Account", "account"), "400": error, "404": error } } },
+      "/v1/batches/{n}": { get: { summary: "A batch: status, public data, proof, transaction", parameters: [{ name: "n", in: "path", required: true, schema: { type: "integer", minimum: 1 } }], responses: { "200": json("Batch", "batch"), "404": error } } },
+      "/healthz": { get: { summary: "Liveness and pipeline counts", responses: { "200": { description: "ok" } } } },
+      "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text/plain; version=0.0.4" } } } },
+      "/v1/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
+    },
+    components: {
+      schemas: {
+        Receipt: {
+          type: "object",
+          additionalProperties: false,
+          required: ["providerIdx", "owner", "fee", "nonce", "inputHash", "outputHash", "entries"],
+          properties: {
+            providerIdx: { type: "integer", minimum: 0, maximum: 2 ** p.depth - 1 },
+            owner: address,
+            fee: uint(`OPEN base units, < 2^${p.feeBits}`),
+            nonce: uint("the provider's next nonce, consecutive within a bundle"),
+            inputHash: uint("first 31 bytes of SHA-256 of the input, as an integer"),
+            outputHash: uint("first 31 bytes of SHA-256 of the output, as an integer"),
+            entries: { type: "array", maxItems: p.entries, items: { type: "object", additionalProperties: false, required: ["contributor", "score"], properties: { contributor: address, score: uint(`< 2^${p.scoreBits}`) } } },
+          },
+        },
+        Signature: { type: "object", additionalProperties: false, required: ["R8x", "R8y", "S"], properties: { R8x: uint("field element"), R8y: uint("field element"), S: uint("scalar") } },
+        Bundle: { type: "object", additionalProperties: false, required: ["receipts", "signature"], properties: { receipts: { type: "array", minItems: 1, maxItems: p.bundleSize, items: { $ref: "#/components/schemas/Receipt" } }, signature: { $ref: "#/components/schemas/Signature" } } },
+        SingleReceipt: { type: "object", additionalProperties: false, required: ["receipt", "signature"], properties: { receipt: { $ref: "#/components/schemas/Receipt" }, signature: { $ref: "#/components/schemas/Signature" } } },
+        ReceiptStatus: { type: "object", properties: { id: { type: "string" }, status: { enum: ["accepted", "rejected", "batched", "proving", "proved", "submitted", "finalized", "failed"] }, bundle: { type: "integer" }, position: { type: "integer" }, batch: { type: ["integer", "null"] }, txHash: { type: ["string", "null"] }, error: { type: ["string", "null"] } } },
+        Accepted: { type: "object", properties: { bundle: { type: "integer" }, receipts: { type: "array", items: { $ref: "#/components/schemas/ReceiptStatus" } } } },
+        Account: { type: "object", properties: { index: { type: "integer" }, address, balance: uint("OPEN base units"), nonce: uint("nonce"), publicKey: { type: ["object", "null"] }, root: { type: "string" }, siblings: { type: "array", items: { type: "string" } } } },
+        Batch: { type: "object", properties: { number: { type: "integer" }, status: { type: "string" }, newRoot: { type: "string" }, firstOp: { type: "integer" }, ops: { type: "integer" }, body: { type: "string" }, proof: { type: ["object", "null"] }, txHash: { type: ["string", "null"] }, receipts: { type: "array", items: { type: "string" } } } },
+        Error: { type: "object", required: ["error"], properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" }, issues: { type: "array", items: { type: "object", properties: { field: { type: "string" }, reason: { type: "string" } } } } } } } },
+      },
+    },
+  };
+}

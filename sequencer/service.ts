@@ -1,0 +1,61 @@
+// Wires the sequencer service: L1 connection, store, prover pool, pipeline and HTTP API.
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Contract, JsonRpcProvider, Wallet } from "ethers";
+import { initCrypto } from "../core/crypto.js";
+import { loadInstance } from "../core/params.js";
+import { ProverPool, type Prover } from "../prover/pool.js";
+import { artifact } from "../scripts/lib/deploy.js";
+import { createApp } from "./api.js";
+import { Metrics } from "./metrics.js";
+import { Sequencer } from "./sequencer.js";
+import { Store } from "./store.js";
+
+export interface ServiceConfig {
+  rpcUrl: string;
+  rollupAddress: string;
+  sequencerKey: string; // private key holding SEQUENCER_ROLE
+  instance: string;
+  dbFile: string;
+  port: number; // 0: any free port
+  host?: string;
+  maxWaitMs: number;
+  pollMs: number;
+  proverThreads: number;
+  resubmitAfterMs?: number;
+}
+
+export interface Service {
+  url: string;
+  app: ReturnType<typeof createApp>;
+  sequencer: Sequencer;
+  close(): Promise<void>;
+}
+
+export async function startService(cfg: ServiceConfig, prover: Prover = new ProverPool(cfg.proverThreads)): Promise<Service> {
+  await initCrypto();
+  const provider = new JsonRpcProvider(cfg.rpcUrl, undefined, { pollingInterval: Math.min(cfg.pollMs, 1000), cacheTimeout: -1 });
+  const wallet = new Wallet(cfg.sequencerKey, provider);
+  const rollup = new Contract(cfg.rollupAddress, artifact("AttributionRollup").abi as never, wallet);
+  const store = new Store(cfg.dbFile, loadInstance(cfg.instance).params);
+  const metrics = new Metrics();
+  const sequencer = await Sequencer.open(store, rollup, prover, { instance: cfg.instance, maxWaitMs: cfg.maxWaitMs, pollMs: cfg.pollMs, resubmitAfterMs: cfg.resubmitAfterMs ?? 30_000 }, metrics);
+  const app = createApp(sequencer, metrics);
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(cfg.port, cfg.host ?? "127.0.0.1", () => resolve(s));
+  });
+  sequencer.start();
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    url: `http://${address}:${port}`,
+    app,
+    sequencer,
+    async close() {
+      await new Promise((r) => server.close(r));
+      await sequencer.stop();
+      await prover.close();
+      store.close();
+      provider.destroy();
+    },
+  };
+}
