@@ -1,79 +1,50 @@
-// npm start: the whole pipeline on the embedded default — an in-process
-// Hardhat chain, the test circuit instance, real proofs:
-//   deposit -> signed receipt bundles -> proved batches on L1 -> withdrawal -> claim.
-// (The long-running HTTP sequencer arrives with issue 3; this runs the flow once.)
-import type { Contract } from "ethers";
-import hre from "hardhat";
-import "@nomicfoundation/hardhat-ethers"; // after hardhat: it needs the Hardhat context
+// The demo that `npm start` runs against the freshly started service: two
+// providers deposit on L1, sign receipts paying three contributors, the
+// batches are proved and verified on L1, and a contributor withdraws.
+import { Contract, formatUnits } from "ethers";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
+import { loadInstance } from "../core/params.js";
 import { payout } from "../core/payout.js";
-import { signBundle, contentHash, type Receipt } from "../core/receipt.js";
-import { terminateCurve } from "../prover/groth16.js";
-import { Operator } from "../sequencer/operator.js";
-import { readManifest } from "./lib/artifacts.js";
-import { deployRollup } from "./lib/deploy.js";
-import { step } from "./lib/progress.js";
+import { contentHash, signBundle, type Receipt } from "../core/receipt.js";
+import { bundleToJson } from "../sequencer/schemas.js";
+import { api, bjjKey, connect, until, type Connection } from "./lib/client.js";
 
-const INSTANCE = process.env.POA_INSTANCE ?? "test";
-const OPEN = 10n ** 18n;
-const fmt = (x: bigint) => `${x / OPEN}.${(x % OPEN).toString().padStart(18, "0").replace(/0+$/, "") || "0"} OPEN`;
-
-async function main(): Promise<void> {
+export async function runDemo(apiUrl: string): Promise<void> {
   await initCrypto();
-  const manifest = readManifest(INSTANCE);
-  if (!manifest?.files.zkey) throw new Error(`instance "${INSTANCE}" is not set up: run npm run setup -- --config ${INSTANCE}`);
-  if (manifest.insecure) console.log("⚠ using artifacts from an INSECURE development setup (fine for this local chain only)");
+  const [alice, bob, c1, c2, owner] = await Promise.all([2, 3, 4, 5, 6].map((i) => connect({ account: String(i), api: apiUrl })));
+  const params = loadInstance(alice.info.instance).params;
+  const domain = BigInt(await alice.rollup.domain());
+  console.log("\ndemo: two providers deposit 100 OPEN each and register signing keys on L1");
+  for (const p of [alice, bob]) {
+    const pub = await publicKeyOf(bjjKey(p.wallet));
+    await (await p.token.approve(p.info.rollup, 100n * 10n ** 18n)).wait();
+    await (await p.rollup.deposit(100n * 10n ** 18n, pub.ax, pub.ay)).wait();
+  }
+  const idx = async (w: Connection) => (await until(`account of ${w.wallet.address}`, async () => api(apiUrl, "GET", `/v1/accounts/${w.wallet.address}`))).index as number;
+  const [ai, bi] = [await idx(alice), await idx(bob)];
+  console.log(`demo: providers have accounts ${ai} and ${bi}`);
 
-  await step("compile contracts", () => hre.run("compile", { quiet: true }));
-  const [deployer, sequencer, providerL1, ownerL1, c1, c2] = await hre.ethers.getSigners();
-  const d = await step("deploy OPEN, Poseidon hashers, verifier, AttributionRollup", () =>
-    deployRollup(deployer, { instance: INSTANCE, treasury: deployer.address, sequencer: sequencer.address }),
-  );
-  const rollupAddress = await d.rollup.getAddress();
-  console.log(`  rollup ${rollupAddress} on chain ${(await hre.ethers.provider.getNetwork()).chainId}`);
-  const op = new Operator(INSTANCE, d.rollup.connect(sequencer as never) as Contract, d.genesis, await d.rollup.domain());
+  const scores: [bigint, bigint][] = [[70n, 30n], [1n, 3n], [0n, 9n]];
+  const fees = [3n * 10n ** 18n, 2n * 10n ** 18n, 10n ** 18n];
+  const receipt = (providerIdx: number, nonce: number, j: number): Receipt => ({
+    providerIdx, owner: BigInt(owner.wallet.address), fee: fees[j], nonce: BigInt(nonce),
+    inputHash: contentHash(`question ${j}`), outputHash: contentHash(`answer ${j}`),
+    entries: [{ contributor: BigInt(c1.wallet.address), score: scores[j][0] }, { contributor: BigInt(c2.wallet.address), score: scores[j][1] }],
+  });
+  const a = await api(apiUrl, "POST", "/v1/bundles", bundleToJson(await signBundle(bjjKey(alice.wallet), [receipt(ai, 0, 0), receipt(ai, 1, 1)], params, domain)));
+  const b = await api(apiUrl, "POST", "/v1/bundles", bundleToJson(await signBundle(bjjKey(bob.wallet), [receipt(bi, 0, 2)], params, domain)));
+  const ids: string[] = [...a.receipts, ...b.receipts].map((r: { id: string }) => r.id);
+  console.log(`demo: 3 signed receipts accepted (curl ${apiUrl}/v1/receipts/${ids[0]})`);
+  for (const id of ids) await until(`receipt ${id.slice(0, 10)}… on L1`, async () => ((await api(apiUrl, "GET", `/v1/receipts/${id}`)).status === "finalized" ? true : undefined));
+  console.log("demo: all receipts finalized on L1");
 
-  // An inference provider funds its account and registers its Baby Jubjub key.
-  const key = Uint8Array.from({ length: 32 }, (_, i) => (i * 13 + 5) & 0xff);
-  const pub = await publicKeyOf(key);
-  await (await (d.token.connect(deployer as never) as Contract).transfer(providerL1.address, 100n * OPEN)).wait();
-  await (await (d.token.connect(providerL1 as never) as Contract).approve(rollupAddress, 100n * OPEN)).wait();
-  await (await (d.rollup.connect(providerL1 as never) as Contract).deposit(100n * OPEN, pub.ax, pub.ay)).wait();
-  const b1 = await step("batch 1: the provider's deposit (prove + submit)", () => op.next());
-  console.log(`  provider account ${op.state.indexOf(BigInt(providerL1.address))}, gas ${b1.receipt.gasUsed}`);
-
-  // Two inferences, attributed to two contributors, signed as one bundle.
-  const providerIdx = op.state.indexOf(BigInt(providerL1.address))!;
-  const fees = [3n * OPEN, 2n * OPEN];
-  const receipts: Receipt[] = fees.map((fee, j) => ({
-    providerIdx,
-    owner: BigInt(ownerL1.address),
-    fee,
-    nonce: BigInt(j),
-    inputHash: contentHash(`question ${j}`),
-    outputHash: contentHash(`answer ${j}`),
-    entries: [{ contributor: BigInt(c1.address), score: 70n }, { contributor: BigInt(c2.address), score: 30n }],
-  }));
-  const bundle = await signBundle(key, receipts, op.state.params, op.domain);
-  const b2 = await step("batch 2: a signed bundle of two receipts (prove + submit)", () => op.next([bundle]));
-  console.log(`  gas ${b2.receipt.gasUsed}; credits: ${b2.batch.decoded.slots.map((s) => `${s.address.toString(16).slice(0, 8)}… +${fmt(s.delta)}`).join(", ")}`);
-
-  // Contributor 1 withdraws: request on L1, a batch moves the balance, a claim pays it.
-  const c1Idx = op.state.indexOf(BigInt(c1.address))!;
-  const expected = fees.reduce<bigint>((a, f) => a + payout(f, [70n, 30n], op.state.params).shares[0], 0n);
-  await (await (d.rollup.connect(c1 as never) as Contract).requestWithdrawal(c1Idx)).wait();
-  await step("batch 3: contributor 1's withdrawal request (prove + submit)", () => op.next());
-  const before = BigInt(await d.token.balanceOf(c1.address));
-  await (await (d.rollup.connect(c1 as never) as Contract).claim(c1.address)).wait();
-  const received = BigInt(await d.token.balanceOf(c1.address)) - before;
-  console.log(`\ncontributor 1 received ${fmt(received)} on L1 (payout rule: ${fmt(expected)}) — ${received === expected ? "exact" : "MISMATCH"}`);
-  console.log(`state root ${op.state.root.toString(16).slice(0, 16)}… = contract ${(await d.rollup.stateRoot()).toString(16).slice(0, 16)}…`);
-  if (received !== expected) process.exitCode = 1;
+  const expected = scores.reduce((acc, s, j) => acc + payout(fees[j], s, params).shares[0], 0n);
+  const acct = await api(apiUrl, "GET", `/v1/accounts/${c1.wallet.address}`);
+  await (await c1.rollup.requestWithdrawal(acct.index)).wait();
+  await until("contributor 1's withdrawal batch", async () => ((await c1.rollup.claimable(c1.wallet.address)) > 0n ? true : undefined));
+  const before = BigInt(await c1.token.balanceOf(c1.wallet.address));
+  await (await (c1.rollup as Contract).claim(c1.wallet.address)).wait();
+  const received = BigInt(await c1.token.balanceOf(c1.wallet.address)) - before;
+  console.log(`demo: contributor 1 withdrew ${formatUnits(received, 18)} OPEN on L1; the payout rule gives ${formatUnits(expected, 18)} — ${received === expected ? "exact" : "MISMATCH"}`);
+  console.log(`demo: try  npx tsx scripts/poa.ts verify-batch 1   and   curl ${apiUrl}/v1/batches/1\n`);
 }
-
-main()
-  .catch((e) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exitCode = 1;
-  })
-  .finally(terminateCurve);

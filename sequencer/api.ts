@@ -64,6 +64,7 @@ export function createApp(seq: Sequencer, metrics: Metrics): express.Express {
       address: hex(address, 20),
       balance: balance.toString(),
       nonce: nonce.toString(),
+      nextNonce: seq.nextNonce(index).toString(),
       publicKey: ax === 0n && ay === 0n ? null : { ax: ax.toString(), ay: ay.toString() },
       root: hex(s.root),
       siblings: s.tree.siblings(index).map((x) => hex(x)),

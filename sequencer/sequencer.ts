@@ -26,6 +26,8 @@ export interface SequencerOptions {
   maxWaitMs: number; // seal a non-full batch once its oldest item waited this long
   pollMs: number; // pipeline tick
   resubmitAfterMs: number; // resend a submitted transaction that has no receipt after this long
+  /** Crash tests only: kill -9 this process right after a batch is proved, or right after its transaction is sent. */
+  crashAt?: "proved" | "sent";
 }
 
 export type ReceiptStatus = "accepted" | "rejected" | "batched" | "proving" | "proved" | "submitted" | "finalized" | "failed";
@@ -130,6 +132,11 @@ export class Sequencer {
       this.metrics?.accepted.inc(bundle.receipts.length);
       return { created: true, bundle: stored };
     });
+  }
+
+  /** The nonce a provider's next bundle must start at: sealed state plus accepted bundles. */
+  nextNonce(providerIdx: number): bigint {
+    return this.state.account(providerIdx).nonce + (this.pending.get(providerIdx)?.count ?? 0n);
   }
 
   receiptView(id: string): { id: string; status: ReceiptStatus; bundle: number; position: number; batch: number | null; txHash: string | null; error: string | null } | undefined {
@@ -237,6 +244,7 @@ export class Sequencer {
       const proved = await this.prover.prove(this.opts.instance, this.results.get(b.number)!.circuitInput);
       this.store.updateBatch(b.number, { status: "proved", proof: JSON.stringify(proved.proof) });
       this.metrics?.proofSeconds.observe(proved.ms / 1000);
+      if (this.opts.crashAt === "proved") process.kill(process.pid, "SIGKILL");
     } catch (e) {
       this.store.updateBatch(b.number, { status: "failed", error: `proving failed: ${(e as Error).message}` });
     }
@@ -255,6 +263,7 @@ export class Sequencer {
     const proof = JSON.parse(b.proof!);
     try {
       const tx = await this.rollup.submitBatch(b.newRoot, b.ops, b.body, proofCalldata(proof));
+      if (this.opts.crashAt === "sent") process.kill(process.pid, "SIGKILL");
       this.store.updateBatch(b.number, { status: "submitted", txHash: tx.hash });
       const receipt = await tx.wait();
       this.metrics?.gasUsed.inc(Number(receipt.gasUsed));

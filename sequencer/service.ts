@@ -23,6 +23,7 @@ export interface ServiceConfig {
   pollMs: number;
   proverThreads: number;
   resubmitAfterMs?: number;
+  crashAt?: "proved" | "sent";
 }
 
 export interface Service {
@@ -39,7 +40,7 @@ export async function startService(cfg: ServiceConfig, prover: Prover = new Prov
   const rollup = new Contract(cfg.rollupAddress, artifact("AttributionRollup").abi as never, wallet);
   const store = new Store(cfg.dbFile, loadInstance(cfg.instance).params);
   const metrics = new Metrics();
-  const sequencer = await Sequencer.open(store, rollup, prover, { instance: cfg.instance, maxWaitMs: cfg.maxWaitMs, pollMs: cfg.pollMs, resubmitAfterMs: cfg.resubmitAfterMs ?? 30_000 }, metrics);
+  const sequencer = await Sequencer.open(store, rollup, prover, { instance: cfg.instance, maxWaitMs: cfg.maxWaitMs, pollMs: cfg.pollMs, resubmitAfterMs: cfg.resubmitAfterMs ?? 30_000, crashAt: cfg.crashAt }, metrics);
   const app = createApp(sequencer, metrics);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(cfg.port, cfg.host ?? "127.0.0.1", () => resolve(s));
@@ -51,7 +52,9 @@ export async function startService(cfg: ServiceConfig, prover: Prover = new Prov
     app,
     sequencer,
     async close() {
-      await new Promise((r) => server.close(r));
+      const closed = new Promise((r) => server.close(r));
+      server.closeAllConnections(); // keep-alive clients would hold close() open
+      await closed;
       await sequencer.stop();
       await prover.close();
       store.close();

@@ -24,6 +24,9 @@ export async function startLocalChain(port: number): Promise<LocalChain> {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // Never leave the node behind, however this process ends.
+  const kill = () => child.kill("SIGKILL");
+  process.once("exit", kill);
   let log = "";
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`hardhat node did not start within 60 s:\n${log}`)), 60_000);
@@ -44,6 +47,7 @@ export async function startLocalChain(port: number): Promise<LocalChain> {
     provider,
     async stop() {
       provider.destroy();
+      process.removeListener("exit", kill);
       child.kill("SIGTERM");
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));
     },

@@ -1,0 +1,153 @@
+// poa: the command line of poa-rollup. `poa <command> --help` for each.
+import { Command, Option } from "commander";
+import { formatUnits, parseUnits } from "ethers";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { initCrypto, publicKeyOf } from "../core/crypto.js";
+import { loadInstance } from "../core/params.js";
+import { contentHash, signBundle, type Receipt } from "../core/receipt.js";
+import { terminateCurve } from "../prover/groth16.js";
+import { bundleToJson } from "../sequencer/schemas.js";
+import { startService } from "../sequencer/service.js";
+import { verifyBatch } from "../sequencer/validator.js";
+import { readManifest, ROOT } from "./lib/artifacts.js";
+import { api, bjjKey, connect, until } from "./lib/client.js";
+import { startLocalDeployment } from "./lib/local.js";
+
+const env = process.env;
+const program = new Command("poa").description("poa-rollup: zk-proved attribution payouts").showHelpAfterError();
+
+const l1Options = (c: Command) =>
+  c
+    .option("--rpc <url>", "EVM JSON-RPC URL (default: the local deployment of npm start)", env.POA_RPC_URL)
+    .option("--rollup <address>", "AttributionRollup address (default: the local deployment)", env.POA_ROLLUP)
+    .option("--account <i>", "use Hardhat development account i (local chain only)")
+    .option("--private-key <hex>", "L1 private key", env.POA_PRIVATE_KEY)
+    .option("--api <url>", "sequencer API", env.POA_API ?? "http://127.0.0.1:8080");
+
+
+program
+  .command("start")
+  .description("run the sequencer: on a local Hardhat chain by default, or against --rpc / --rollup")
+  .addOption(new Option("--rpc <url>", "EVM JSON-RPC URL; without it a local Hardhat node is started and the contracts deployed").env("POA_RPC_URL"))
+  .addOption(new Option("--rollup <address>", "AttributionRollup address (with --rpc)").env("POA_ROLLUP"))
+  .addOption(new Option("--sequencer-key <hex>", "private key with SEQUENCER_ROLE (with --rpc)").env("POA_SEQUENCER_KEY"))
+  .addOption(new Option("--port <n>", "HTTP port").env("POA_PORT").default("8080"))
+  .addOption(new Option("--chain-port <n>", "port of the local Hardhat node").env("POA_CHAIN_PORT").default("8545"))
+  .addOption(new Option("--db <file>", "database file").env("POA_DB"))
+  .addOption(new Option("--instance <name>", "circuit instance (circuits/circuits.json)").env("POA_INSTANCE").default("test"))
+  .addOption(new Option("--max-wait-ms <n>", "seal a non-full batch after this wait").env("POA_MAX_WAIT_MS").default("2000"))
+  .addOption(new Option("--prover-threads <n>", "prover worker threads").env("POA_PROVER_THREADS").default("1"))
+  .addOption(new Option("--crash-at <point>", "crash tests only: kill -9 after a proof or a sent transaction").choices(["proved", "sent"]).env("POA_CRASH_AT"))
+  .option("--demo", "run the demo once the service is up (npm start)")
+  .action(async (o) => {
+    await initCrypto();
+    const manifest = readManifest(o.instance);
+    if (!manifest?.files.zkey) throw new Error(`instance ${o.instance} is not built: run npm run setup -- --config ${o.instance}`);
+    if (manifest.insecure) console.log(`⚠ ${o.instance} artifacts come from an INSECURE development setup: local chains only.`);
+    let stopChain = async () => {};
+    let rpcUrl: string = o.rpc, rollup: string = o.rollup, key: string = o.sequencerKey;
+    let db: string = o.db;
+    if (!o.rpc) {
+      const { chain, info } = await startLocalDeployment(Number(o.chainPort), o.instance);
+      stopChain = chain.stop;
+      [rpcUrl, rollup, key] = [info.rpcUrl, info.rollup, info.sequencerKey!];
+      db ??= join(ROOT, "build", "local", "sequencer.db");
+      // A new local chain is a new deployment: its old database describes another chain.
+      for (const f of [db, `${db}-wal`, `${db}-shm`]) if (existsSync(f)) rmSync(f);
+      console.log(`local chain   ${rpcUrl} (Hardhat node, chain 31337)\nrollup        ${rollup}`);
+    } else if (!rollup || !key) {
+      throw new Error("--rpc needs --rollup and --sequencer-key (or POA_ROLLUP, POA_SEQUENCER_KEY)");
+    }
+    const svc = await startService({
+      rpcUrl, rollupAddress: rollup, sequencerKey: key, instance: o.instance, dbFile: db ?? join(ROOT, "build", "sequencer.db"),
+      port: Number(o.port), maxWaitMs: Number(o.maxWaitMs), pollMs: 200, proverThreads: Number(o.proverThreads), crashAt: o.crashAt,
+    });
+    console.log(`sequencer API ${svc.url}/v1  (OpenAPI: ${svc.url}/v1/openapi.json, metrics: ${svc.url}/metrics)`);
+    let stopping = false;
+    const shutdown = async () => {
+      if (stopping) return; // a second signal (tsx relays the first one) must not cut the shutdown short
+      stopping = true;
+      console.log("shutting down…");
+      await svc.close();
+      await stopChain();
+      await terminateCurve();
+      process.exit(0);
+    };
+    process.on("SIGINT", shutdown);
+    process.on("SIGTERM", shutdown);
+    if (o.demo) await demo(svc.url);
+    console.log("serving; Ctrl-C to stop");
+  });
+
+async function demo(apiUrl: string): Promise<void> {
+  const { runDemo } = await import("./demo.js");
+  await runDemo(apiUrl);
+}
+
+l1Options(program.command("deposit").description("fund a provider's layer-2 account and register its Baby Jubjub key"))
+  .requiredOption("--amount <OPEN>", "OPEN to deposit, e.g. 100 or 0.5")
+  .option("--bjj-key <hex>", "32-byte Baby Jubjub private key (default: derived from the L1 key)")
+  .action(async (o) => {
+    await initCrypto();
+    const { wallet, rollup, token } = await connect(o);
+    const amount = parseUnits(o.amount, 18);
+    const pub = await publicKeyOf(bjjKey(wallet, o.bjjKey));
+    await (await token.approve(await rollup.getAddress(), amount)).wait();
+    const r = await (await rollup.deposit(amount, pub.ax, pub.ay)).wait();
+    console.log(`deposit of ${o.amount} OPEN queued on L1 (tx ${r.hash}); waiting for a batch…`);
+    const acct = await until("the deposit's batch", async () => api(o.api, "GET", `/v1/accounts/${wallet.address}`));
+    console.log(`account ${acct.index}: balance ${formatUnits(acct.balance, 18)} OPEN, key registered`);
+  });
+
+l1Options(program.command("submit").description("sign receipts from a JSON file as one bundle and send them to the sequencer"))
+  .requiredOption("--file <path>", 'JSON: [{ "owner": "0x…", "fee": "1.5" (OPEN), "input": "…", "output": "…", "entries": [{ "contributor": "0x…", "score": 70 }] }]')
+  .option("--bjj-key <hex>", "32-byte Baby Jubjub private key (default: derived from the L1 key)")
+  .action(async (o) => {
+    await initCrypto();
+    const { wallet, rollup, info } = await connect(o);
+    const specs = JSON.parse(readFileSync(o.file, "utf8")) as { owner: string; fee: string; input?: string; output?: string; entries: { contributor: string; score: number | string }[] }[];
+    const acct = await api(o.api, "GET", `/v1/accounts/${wallet.address}`);
+    const params = loadInstance(info.instance).params;
+    const receipts: Receipt[] = specs.map((s, j) => ({
+      providerIdx: acct.index, owner: BigInt(s.owner), fee: parseUnits(s.fee, 18), nonce: BigInt(acct.nextNonce) + BigInt(j),
+      inputHash: contentHash(s.input ?? ""), outputHash: contentHash(s.output ?? ""),
+      entries: s.entries.map((e) => ({ contributor: BigInt(e.contributor), score: BigInt(e.score) })),
+    }));
+    const bundle = await signBundle(bjjKey(wallet, o.bjjKey), receipts, params, BigInt(await rollup.domain()));
+    const res = await api(o.api, "POST", "/v1/bundles", bundleToJson(bundle));
+    for (const r of res.receipts) console.log(`${r.id} ${r.status}`);
+  });
+
+program
+  .command("status <receiptId>")
+  .description("show a receipt's status, batch and L1 transaction")
+  .option("--api <url>", "sequencer API", env.POA_API ?? "http://127.0.0.1:8080")
+  .action(async (id, o) => console.log(JSON.stringify(await api(o.api, "GET", `/v1/receipts/${id}`), null, 2)));
+
+l1Options(program.command("verify-batch <n>").description("check batch n as a validator: calldata, public input, proof, root chain"))
+  .action(async (n, o) => {
+    await initCrypto();
+    const { rollup, info } = await connect(o);
+    const c = await verifyBatch(rollup, info.instance, Number(n));
+    console.log(`batch ${c.batchNumber} (tx ${c.txHash})\n  proof against the rebuilt public input: ${c.proofValid ? "valid" : "INVALID"}\n  root chain rebuilt from L1 data: ${c.rootChainValid ? "matches the contract" : "MISMATCH"}`);
+    await terminateCurve();
+    if (!c.proofValid || !c.rootChainValid) process.exitCode = 1;
+  });
+
+l1Options(program.command("withdraw").description("withdraw a contributor's whole layer-2 balance to its L1 address"))
+  .action(async (o) => {
+    const { wallet, rollup, token } = await connect(o);
+    const acct = await api(o.api, "GET", `/v1/accounts/${wallet.address}`);
+    await (await rollup.requestWithdrawal(acct.index)).wait();
+    console.log(`withdrawal of account ${acct.index} requested on L1; waiting for its batch…`);
+    await until("the withdrawal's batch", async () => ((await rollup.claimable(wallet.address)) > 0n ? true : undefined));
+    const before = await token.balanceOf(wallet.address);
+    await (await rollup.claim(wallet.address)).wait();
+    console.log(`received ${formatUnits((await token.balanceOf(wallet.address)) - before, 18)} OPEN at ${wallet.address}`);
+  });
+
+program.parseAsync().catch((e) => {
+  console.error(`poa: ${e instanceof Error ? e.message : e}`);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+// A validator's check of one batch from L1 data alone: the calldata of its
+// submitBatch transaction, the contract's stored roots and queue hashes, the
+// verification key — no access to the sequencer.
+import { readFileSync } from "node:fs";
+import * as snarkjs from "snarkjs";
+import type { Contract } from "ethers";
+import { loadInstance } from "../core/params.js";
+import { bodyHash, publicSignals } from "../core/publicData.js";
+import { applyBody } from "../core/replay.js";
+import { RollupState } from "../core/rollup.js";
+import { artifactPaths } from "../scripts/lib/artifacts.js";
+import { readBatches, readQueue } from "./l1.js";
+
+export interface BatchCheck {
+  batchNumber: number;
+  proofValid: boolean;
+  rootChainValid: boolean; // every root up to this batch rebuilt from bodies equals the contract's
+  newRoot: bigint;
+  txHash: string;
+}
+
+/** snarkjs's proof object from the contract's uint256[8] calldata layout. */
+export function proofFromCalldata(p: bigint[]): object {
+  const s = p.map(String);
+  return { protocol: "groth16", curve: "bn128", pi_a: [s[0], s[1], "1"], pi_b: [[s[3], s[2]], [s[5], s[4]], ["1", "0"]], pi_c: [s[6], s[7], "1"] };
+}
+
+export async function verifyBatch(rollup: Contract, instance: string, n: number): Promise<BatchCheck> {
+  const params = loadInstance(instance).params;
+  const batches = await readBatches(rollup);
+  const b = batches.find((x) => x.batchNumber === n);
+  if (!b) throw new Error(`L1 has no batch ${n} (it holds ${batches.length})`);
+  const tx = await (await rollup.runner!.provider!.getTransaction(b.txHash))!;
+  const call = rollup.interface.parseTransaction({ data: tx.data })!;
+  const proof = (call.args[3] as bigint[]).map(BigInt);
+  const signals = publicSignals({
+    oldRoot: BigInt(await rollup.batchRoot(n - 1)),
+    newRoot: b.newRoot,
+    oldQueueHash: BigInt(await rollup.queueHashAt(b.firstOp)),
+    newQueueHash: BigInt(await rollup.queueHashAt(b.firstOp + b.opsConsumed)),
+    domain: BigInt(await rollup.domain()),
+    bodyHash: bodyHash(b.body),
+  });
+  const vkey = JSON.parse(readFileSync(artifactPaths(instance).vkey, "utf8"));
+  const proofValid = await snarkjs.groth16.verify(vkey, signals.map(String), proofFromCalldata(proof));
+
+  let state = new RollupState(params, BigInt(await rollup.treasury()));
+  let rootChainValid = state.root === BigInt(await rollup.batchRoot(0));
+  for (const x of batches.filter((x) => x.batchNumber <= n)) {
+    state = applyBody(state, x.body, await readQueue(rollup, x.firstOp, x.firstOp + x.opsConsumed));
+    rootChainValid &&= state.root === BigInt(await rollup.batchRoot(x.batchNumber));
+  }
+  return { batchNumber: n, proofValid, rootChainValid, newRoot: b.newRoot, txHash: b.txHash };
+}
