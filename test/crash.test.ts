@@ -1,0 +1,143 @@
+// Crash tests: the service as its own process, killed with SIGKILL between
+// acknowledgement and batching, between proving and submission, and during
+// submission; after each restart nothing acknowledged is lost or applied twice.
+import { expect } from "chai";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Contract, type Wallet } from "ethers";
+import { initCrypto, publicKeyOf } from "../core/crypto.js";
+import { payout } from "../core/payout.js";
+import { applyBody } from "../core/replay.js";
+import { signBundle } from "../core/receipt.js";
+import { RollupState } from "../core/rollup.js";
+import { ROOT } from "../scripts/lib/artifacts.js";
+import { devWallet, startLocalChain, type LocalChain } from "../scripts/lib/chain.js";
+import { deployRollup, type Deployment } from "../scripts/lib/deploy.js";
+import { readBatches, readQueue } from "../sequencer/l1.js";
+import { bundleToJson } from "../sequencer/schemas.js";
+import { INSTANCE, OPEN, params, privateKey } from "./helpers.js";
+import { http, waitFor } from "./lib/http.js";
+
+interface Running {
+  proc: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+}
+
+describe("crash and restart (kill -9)", function () {
+  let chain: LocalChain;
+  let d: Deployment;
+  let alice: Wallet, c1: Wallet, owner: Wallet;
+  const key = privateKey(21);
+  const db = join(mkdtempSync(join(tmpdir(), "poa-crash-")), "sequencer.db");
+  const port = 19000 + (process.pid % 1000);
+  let svc: Running | undefined;
+  let domain: bigint;
+  let aliceIdx: number;
+  let nonce = 0;
+  let expectedC1 = 0n;
+
+  async function start(maxWaitMs: number, crashAt?: string): Promise<Running> {
+    const args = ["--import", "tsx", join(ROOT, "scripts", "poa.ts"), "start", "--rpc", chain.url, "--rollup", await d.rollup.getAddress(), "--sequencer-key", devWallet(1).privateKey, "--db", db, "--port", String(port), "--max-wait-ms", String(maxWaitMs)];
+    if (crashAt) args.push("--crash-at", crashAt);
+    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
+    proc.stderr!.on("data", (x) => (out += x));
+    const url = await new Promise<string>((resolve, reject) => {
+      proc.stdout!.on("data", (x) => {
+        out += x;
+        const m = /sequencer API (http:\/\/[^/\s]+)\/v1/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      void exited.then(() => reject(new Error(`the service exited during start:\n${out}`)));
+    });
+    return { proc, url, exited };
+  }
+
+  async function kill9(): Promise<void> {
+    svc!.proc.kill("SIGKILL");
+    await svc!.exited;
+    svc = undefined;
+  }
+
+  async function postBundle(fee: bigint): Promise<string> {
+    const r = { providerIdx: aliceIdx, owner: BigInt(owner.address), fee, nonce: BigInt(nonce), inputHash: 7n, outputHash: 8n, entries: [{ contributor: BigInt(c1.address), score: 1n }] };
+    const res = await http(svc!.url, "POST", "/v1/bundles", bundleToJson(await signBundle(key, [r], params, domain)));
+    expect(res.status).to.equal(202);
+    nonce++;
+    expectedC1 += payout(fee, [1n], params).shares[0];
+    return res.json.receipts[0].id;
+  }
+
+  const finalized = (id: string) => waitFor(`receipt ${id} finalized`, async () => (await http(svc!.url, "GET", `/v1/receipts/${id}`)).json.status === "finalized");
+
+  before(async () => {
+    await initCrypto();
+    chain = await startLocalChain(17545 + (process.pid % 1000));
+    const deployer = devWallet(0, chain.provider);
+    [alice, c1, owner] = [2, 4, 6].map((i) => devWallet(i, chain.provider));
+    d = await deployRollup(deployer, { instance: INSTANCE, treasury: deployer.address, sequencer: devWallet(1).address });
+    domain = await d.rollup.domain();
+    const pub = await publicKeyOf(key);
+    await (await (d.token.connect(deployer) as Contract).transfer(alice.address, 100n * OPEN)).wait();
+    await (await (d.token.connect(alice) as Contract).approve(await d.rollup.getAddress(), 100n * OPEN)).wait();
+    await (await (d.rollup.connect(alice) as Contract).deposit(100n * OPEN, pub.ax, pub.ay)).wait();
+    svc = await start(200);
+    aliceIdx = await waitFor("alice's account", async () => (await http(svc!.url, "GET", `/v1/accounts/${alice.address}`)).json.index as number | undefined);
+  });
+
+  after(async () => {
+    if (svc) await kill9();
+    await chain?.stop();
+  });
+
+  it("keeps a receipt acknowledged just before a crash, and batches it after restart", async () => {
+    await kill9();
+    svc = await start(60 * 60_000); // nothing is sealed while this one runs
+    const id = await postBundle(10n ** 18n);
+    await kill9();
+    svc = await start(200);
+    await finalized(id);
+  });
+
+  it("submits after restart a batch that was proved when the process died", async () => {
+    await kill9();
+    svc = await start(200, "proved");
+    const before = Number(await d.rollup.batchCount());
+    const id = await postBundle(2n * 10n ** 18n);
+    await svc.exited; // killed itself right after storing the proof
+    svc = undefined;
+    expect(Number(await d.rollup.batchCount())).to.equal(before);
+    svc = await start(200);
+    await finalized(id);
+    expect(Number(await d.rollup.batchCount())).to.equal(before + 1);
+  });
+
+  it("never submits a batch twice when the process died right after sending it", async () => {
+    await kill9();
+    svc = await start(200, "sent");
+    const before = Number(await d.rollup.batchCount());
+    const id = await postBundle(3n * 10n ** 18n);
+    await svc.exited; // killed itself after the transaction left, before recording its hash
+    svc = undefined;
+    svc = await start(200);
+    await finalized(id);
+    expect(Number(await d.rollup.batchCount())).to.equal(before + 1);
+  });
+
+  it("ends with the contract's root equal to a replay of L1 data, and each credit applied once", async () => {
+    const health = (await http(svc!.url, "GET", "/healthz")).json;
+    const onChain = BigInt(await d.rollup.stateRoot());
+    expect(BigInt(health.finalizedRoot)).to.equal(onChain);
+    let s = new RollupState(params, BigInt(await d.rollup.treasury()));
+    for (const b of await readBatches(d.rollup)) s = applyBody(s, b.body, await readQueue(d.rollup, b.firstOp, b.firstOp + b.opsConsumed));
+    expect(s.root).to.equal(onChain);
+    const acct = (await http(svc!.url, "GET", `/v1/accounts/${c1.address}`)).json;
+    expect(BigInt(acct.balance)).to.equal(expectedC1);
+    expect(acct.nonce).to.equal("0");
+    expect((await http(svc!.url, "GET", `/v1/accounts/${alice.address}`)).json.nonce).to.equal(String(nonce));
+  });
+});
