@@ -75,9 +75,11 @@ export function createApp(seq: Sequencer, metrics: Metrics): express.Express {
     const n = Number(req.params.n);
     const b = Number.isInteger(n) && n > 0 ? seq.store.batch(n) : undefined;
     if (!b) return void res.status(404).json({ error: { code: "not_found", message: `no batch ${req.params.n}` } });
+    const oldRoot = b.number === 1 ? seq.genesisRoot : seq.store.batch(b.number - 1)!.newRoot;
     res.json({
       number: b.number,
       status: b.status,
+      oldRoot: hex(oldRoot),
       newRoot: hex(b.newRoot),
       firstOp: b.firstOp,
       ops: b.ops,

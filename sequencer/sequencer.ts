@@ -47,6 +47,7 @@ export class Sequencer {
   private timer?: NodeJS.Timeout;
   private treasury!: bigint;
   domain!: bigint;
+  genesisRoot!: bigint;
 
   private constructor(readonly store: Store, readonly rollup: Contract, readonly prover: Prover, readonly opts: SequencerOptions, readonly metrics?: Metrics) {
     this.params = loadInstance(opts.instance).params;
@@ -66,6 +67,7 @@ export class Sequencer {
   private async replay(): Promise<void> {
     let state = new RollupState(this.params, this.treasury);
     if (state.root !== (await this.rollup.batchRoot(0))) throw new Error("the contract's genesis root differs from the model's: wrong circuit instance?");
+    this.genesisRoot = state.root;
     this.finalized = state;
     for (const b of this.store.batches()) {
       const ops = this.store.l1Ops(b.firstOp, b.ops);

@@ -99,8 +99,56 @@ describe("sequencer service end to end", function () {
     }
     const batch1 = await api("GET", "/v1/batches/1");
     expect(batch1.json.status).to.equal("finalized");
+    expect(batch1.json.oldRoot).to.equal(`0x${(await d.rollup.batchRoot(0)).toString(16).padStart(64, "0")}`);
     expect(batch1.json.newRoot).to.equal(`0x${(await d.rollup.batchRoot(1)).toString(16).padStart(64, "0")}`);
     expect(Number(await d.rollup.batchCount())).to.be.greaterThanOrEqual(6);
+  });
+
+  it("marks a batch failed when its proof fails, and keeps serving", async () => {
+    const other = await deployRollup(deployer, { instance: INSTANCE, treasury: deployer.address, sequencer: devWallet(1).address });
+    const failing = { prove: async () => Promise.reject(new Error("prover out of memory (simulated)")), close: async () => {} };
+    const broken = await startService({
+      rpcUrl: chain.url, rollupAddress: await other.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE,
+      dbFile: join(mkdtempSync(join(tmpdir(), "poa-")), "sequencer.db"), port: 0, maxWaitMs: 100, pollMs: 100, proverThreads: 1,
+    }, failing);
+    try {
+      const pub = await publicKeyOf(keys.alice);
+      await (await (other.token.connect(deployer) as Contract).approve(await other.rollup.getAddress(), OPEN)).wait();
+      await (await (other.rollup.connect(deployer) as Contract).deposit(OPEN, pub.ax, pub.ay)).wait();
+      const batch = await waitFor("the failed batch", async () => {
+        const b = await http(broken.url, "GET", "/v1/batches/1");
+        return b.json.status === "failed" ? b.json : undefined;
+      });
+      expect(batch.error).to.equal("proving failed: prover out of memory (simulated)");
+      expect((await http(broken.url, "GET", "/healthz")).json.batches_failed).to.equal(1);
+      expect(Number(await other.rollup.batchCount())).to.equal(0);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it("retries a failed L1 submission with the same batch", async () => {
+    const role = await d.rollup.SEQUENCER_ROLE();
+    const seqAddr = devWallet(1).address;
+    await (await (d.rollup.connect(deployer) as Contract).revokeRole(role, seqAddr)).wait();
+    const before = Number(await d.rollup.batchCount());
+    const aliceIdx = (await api("GET", `/v1/accounts/${alice.address}`)).json.index;
+    const nonce = Number((await api("GET", `/v1/accounts/${alice.address}`)).json.nextNonce);
+    const posted = await api("POST", "/v1/bundles", bundleToJson(await signBundle(keys.alice, [receipt(aliceIdx, nonce, 7n, 1n, 1n)], params, domain)));
+    const id = posted.json.receipts[0].id;
+    const refused = await waitFor("a refused submission", async () => {
+      const r = await api("GET", `/v1/receipts/${id}`);
+      return r.json.status === "proved" && r.json.error ? r.json : undefined;
+    });
+    expect(refused.error).to.contain("submission failed, will retry");
+    expect(Number(await d.rollup.batchCount())).to.equal(before);
+    await (await (d.rollup.connect(deployer) as Contract).grantRole(role, seqAddr)).wait();
+    const done = await waitFor("the retried submission", async () => {
+      const r = await api("GET", `/v1/receipts/${id}`);
+      return r.json.status === "finalized" ? r.json : undefined;
+    });
+    expect(done.error).to.equal(null);
+    expect(Number(await d.rollup.batchCount())).to.equal(before + 1);
   });
 
   describe("bad input: a clear 4xx, and nothing reaches a batch", () => {
@@ -108,7 +156,7 @@ describe("sequencer service end to end", function () {
     let valid: { receipts: Record<string, unknown>[]; signature: Record<string, string> };
     before(async () => {
       aliceIdx = (await api("GET", `/v1/accounts/${alice.address}`)).json.index;
-      const nonce = Number((await api("GET", `/v1/accounts/${alice.address}`)).json.nonce);
+      const nonce = Number((await api("GET", `/v1/accounts/${alice.address}`)).json.nextNonce);
       valid = bundleToJson(await signBundle(keys.alice, [receipt(aliceIdx, nonce, 5n, 1n, 1n)], params, domain)) as typeof valid;
     });
     const withReceipt = (patch: Record<string, unknown>) => ({ ...valid, receipts: [{ ...valid.receipts[0], ...patch }] });
