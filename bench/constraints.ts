@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { bodyLength, loadInstance } from "../core/params.js";
 import { readManifest, ROOT } from "../scripts/lib/artifacts.js";
+import { writeSection } from "./results.js";
 
 const p = loadInstance("production").params;
 const dir = join(ROOT, "build", "bench");
@@ -83,4 +84,4 @@ rows.splice(rows.length - 1, 0, ["fixed per batch (gamma, treasury term, final c
 
 const table = ["| item | constraints |", "|---|---:|", ...rows.map(([k, v]) => `| ${k} | ${Math.round(v).toLocaleString("en-US")} |`)].join("\n");
 console.log(`\n${table}`);
-writeFileSync(join(ROOT, "bench", "RESULTS.md"), `# Constraint budget (npm run bench)\n\nProduction instance: \`${JSON.stringify(p)}\`; circom 2.2.3 --O2.\n\n${table}\n`);
+writeSection("Constraint budget (npm run bench)", `Production instance: \`${JSON.stringify(p)}\`; circom 2.2.3 --O2.\n\n${table}`);

@@ -3,14 +3,12 @@
 import type { Contract } from "ethers";
 import hre from "hardhat";
 import "@nomicfoundation/hardhat-ethers"; // after hardhat: it needs the Hardhat context
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
 import { signBundle, type Receipt } from "../core/receipt.js";
 import { proofCalldata, terminateCurve } from "../prover/groth16.js";
-import { ROOT } from "../scripts/lib/artifacts.js";
 import { deployRollup } from "../scripts/lib/deploy.js";
 import { Operator } from "../sequencer/operator.js";
+import { writeSection } from "./results.js";
 
 const INSTANCE = "test";
 const OPEN = 10n ** 18n;
@@ -78,9 +76,7 @@ async function main(): Promise<void> {
   console.log(table);
   const proving = `Build + prove + verify one test-instance batch (snarkjs, this machine): ${times.map((t) => `${(t / 1000).toFixed(1)} s`).join(", ")}.`;
   console.log(proving);
-  const file = join(ROOT, "bench", "RESULTS.md");
-  const prev = readFileSync(file, "utf8").split("\n# Gas")[0].trimEnd();
-  writeFileSync(file, `${prev}\n\n# Gas (npm run bench)\n\n${table}\n\n${proving}\n`);
+  writeSection("Gas (npm run bench)", `${table}\n\n${proving}`);
 }
 
 main()

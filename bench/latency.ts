@@ -3,18 +3,18 @@
 // running. Each POST carries a bundle with a wrong signature, so it takes the
 // full validation path (schema, nonce, EdDSA verification) and changes nothing.
 import { Contract } from "ethers";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
 import { signBundle } from "../core/receipt.js";
 import { loadInstance } from "../core/params.js";
 import { terminateCurve } from "../prover/groth16.js";
-import { ROOT } from "../scripts/lib/artifacts.js";
 import { devWallet, startLocalChain } from "../scripts/lib/chain.js";
 import { deployRollup } from "../scripts/lib/deploy.js";
 import { bundleToJson } from "../sequencer/schemas.js";
 import { startService } from "../sequencer/service.js";
+import { writeSection } from "./results.js";
 
 const INSTANCE = "test";
 const params = loadInstance(INSTANCE).params;
@@ -74,9 +74,7 @@ async function main(): Promise<void> {
   ].join("\n");
   const ratio = `p99 during a proof / baseline p99: ${(quantile(during, 0.99) / quantile(baseline, 0.99)).toFixed(2)}; p50 ratio ${(quantile(during, 0.5) / quantile(baseline, 0.5)).toFixed(2)} (2-core machine; the proof itself uses snarkjs's own threads).`;
   console.log(`${table}\n\n${ratio}`);
-  const file = join(ROOT, "bench", "RESULTS.md");
-  const prev = readFileSync(file, "utf8").split("\n# HTTP latency")[0].trimEnd();
-  writeFileSync(file, `${prev}\n\n# HTTP latency during a proof (npm run bench)\n\n${table}\n\n${ratio}\n`);
+  writeSection("HTTP latency during a proof (npm run bench)", `${table}\n\n${ratio}`);
   await svc.close();
   await chain.stop();
   await terminateCurve();

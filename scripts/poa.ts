@@ -38,7 +38,7 @@ program
   .addOption(new Option("--instance <name>", "circuit instance (circuits/circuits.json)").env("POA_INSTANCE").default("test"))
   .addOption(new Option("--max-wait-ms <n>", "seal a non-full batch after this wait").env("POA_MAX_WAIT_MS").default("2000"))
   .addOption(new Option("--prover-threads <n>", "prover worker threads").env("POA_PROVER_THREADS").default("1"))
-  .addOption(new Option("--crash-at <point>", "crash tests only: kill -9 after a proof or a sent transaction").choices(["proved", "sent"]).env("POA_CRASH_AT"))
+  .addOption(new Option("--crash-at <point>", "crash tests only: kill -9 after an acknowledgement, a proof or a sent transaction").choices(["accepted", "proved", "sent"]).env("POA_CRASH_AT"))
   .option("--demo", "run the demo once the service is up (npm start)")
   .action(async (o) => {
     await initCrypto();

@@ -30,6 +30,7 @@ export function createApp(seq: Sequencer, metrics: Metrics): express.Express {
     try {
       const { created, bundle } = await seq.accept(toBundle(parsed.data as never));
       res.status(created ? 202 : 200).json({ bundle: bundle.id, receipts: seq.store.receiptIds(bundle.id).map((id) => seq.receiptView(id)) });
+      if (seq.opts.crashAt === "accepted") res.on("finish", () => process.kill(process.pid, "SIGKILL"));
     } catch (e) {
       if (e instanceof ApiError) return refuse(res, e.status, e.code, e.message);
       throw e;

@@ -26,8 +26,8 @@ export interface SequencerOptions {
   maxWaitMs: number; // seal a non-full batch once its oldest item waited this long
   pollMs: number; // pipeline tick
   resubmitAfterMs: number; // resend a submitted transaction that has no receipt after this long
-  /** Crash tests only: kill -9 this process right after a batch is proved, or right after its transaction is sent. */
-  crashAt?: "proved" | "sent";
+  /** Crash tests only: kill -9 this process right after a bundle is acknowledged, a batch is proved, or its transaction is sent. */
+  crashAt?: "accepted" | "proved" | "sent";
 }
 
 export type ReceiptStatus = "accepted" | "rejected" | "batched" | "proving" | "proved" | "submitted" | "finalized" | "failed";
@@ -195,7 +195,9 @@ export class Sequencer {
     const bundles = this.store.pendingBundles();
     const opsPending = this.store.l1OpCount() - this.state.queueConsumed;
     if (bundles.length === 0 && opsPending === 0) return;
-    const oldest = Math.min(bundles[0]?.receivedAt ?? Infinity, this.opsSeenAt.get(this.state.queueConsumed) ?? 0);
+    // An L1 operation seen before a restart has no timestamp: it counts as overdue.
+    const opsOldest = opsPending > 0 ? (this.opsSeenAt.get(this.state.queueConsumed) ?? 0) : Infinity;
+    const oldest = Math.min(bundles[0]?.receivedAt ?? Infinity, opsOldest);
     const full = bundles.length >= p.bundles || opsPending >= p.queueOps;
     if (!full && Date.now() - oldest < this.opts.maxWaitMs) return;
 

@@ -23,7 +23,7 @@ export interface ServiceConfig {
   pollMs: number;
   proverThreads: number;
   resubmitAfterMs?: number;
-  crashAt?: "proved" | "sent";
+  crashAt?: "accepted" | "proved" | "sent";
 }
 
 export interface Service {

@@ -1,6 +1,7 @@
 // Crash tests: the service as its own process, killed with SIGKILL between
 // acknowledgement and batching, between proving and submission, and during
 // submission; after each restart nothing acknowledged is lost or applied twice.
+import Database from "better-sqlite3";
 import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -31,7 +32,7 @@ describe("crash and restart (kill -9)", function () {
   let d: Deployment;
   let alice: Wallet, c1: Wallet, owner: Wallet;
   const key = privateKey(21);
-  const db = join(mkdtempSync(join(tmpdir(), "poa-crash-")), "sequencer.db");
+  const dbFile = join(mkdtempSync(join(tmpdir(), "poa-crash-")), "sequencer.db");
   const port = 19000 + (process.pid % 1000);
   let svc: Running | undefined;
   let domain: bigint;
@@ -40,7 +41,7 @@ describe("crash and restart (kill -9)", function () {
   let expectedC1 = 0n;
 
   async function start(maxWaitMs: number, crashAt?: string): Promise<Running> {
-    const args = ["--import", "tsx", join(ROOT, "scripts", "poa.ts"), "start", "--rpc", chain.url, "--rollup", await d.rollup.getAddress(), "--sequencer-key", devWallet(1).privateKey, "--db", db, "--port", String(port), "--max-wait-ms", String(maxWaitMs)];
+    const args = ["--import", "tsx", join(ROOT, "scripts", "poa.ts"), "start", "--rpc", chain.url, "--rollup", await d.rollup.getAddress(), "--sequencer-key", devWallet(1).privateKey, "--db", dbFile, "--port", String(port), "--max-wait-ms", String(maxWaitMs)];
     if (crashAt) args.push("--crash-at", crashAt);
     const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -72,6 +73,16 @@ describe("crash and restart (kill -9)", function () {
     return res.json.receipts[0].id;
   }
 
+  /** A bundle's status as the database file holds it (the service is down). */
+  const storedStatus = (receiptId: string) => {
+    const db = new Database(dbFile, { readonly: true });
+    try {
+      return (db.prepare("SELECT b.status FROM receipts r JOIN bundles b ON b.id = r.bundle_id WHERE r.id = ?").get(receiptId) as { status: string }).status;
+    } finally {
+      db.close();
+    }
+  };
+
   const finalized = (id: string) => waitFor(`receipt ${id} finalized`, async () => (await http(svc!.url, "GET", `/v1/receipts/${id}`)).json.status === "finalized");
 
   before(async () => {
@@ -96,9 +107,11 @@ describe("crash and restart (kill -9)", function () {
 
   it("keeps a receipt acknowledged just before a crash, and batches it after restart", async () => {
     await kill9();
-    svc = await start(60 * 60_000); // nothing is sealed while this one runs
+    svc = await start(200, "accepted"); // dies as soon as the acknowledgement is sent
     const id = await postBundle(10n ** 18n);
-    await kill9();
+    await svc.exited;
+    svc = undefined;
+    expect(storedStatus(id)).to.equal("accepted");
     svc = await start(200);
     await finalized(id);
   });
@@ -139,5 +152,25 @@ describe("crash and restart (kill -9)", function () {
     expect(BigInt(acct.balance)).to.equal(expectedC1);
     expect(acct.nonce).to.equal("0");
     expect((await http(svc!.url, "GET", `/v1/accounts/${alice.address}`)).json.nonce).to.equal(String(nonce));
+  });
+
+  it("rejects, with the reason, an accepted bundle that an L1 withdrawal made unpayable", async () => {
+    await kill9();
+    svc = await start(200, "accepted");
+    const id = await postBundle(10n ** 18n);
+    await svc.exited;
+    svc = undefined;
+    // While the sequencer is down, the provider withdraws everything on L1; after the
+    // restart the queue operation comes first in the batch and the bundle cannot pay.
+    await (await (d.rollup.connect(alice) as Contract).requestWithdrawal(aliceIdx)).wait();
+    svc = await start(200);
+    const r = await waitFor("the rejection", async () => {
+      const x = (await http(svc!.url, "GET", `/v1/receipts/${id}`)).json;
+      return x.status === "rejected" ? x : undefined;
+    });
+    expect(r.error).to.match(/^fees 1000000000000000000 exceed provider \d+'s balance 0$/);
+    await waitFor("the withdrawal", async () => (await d.rollup.claimable(alice.address)) > 0n);
+    const acct = (await http(svc!.url, "GET", `/v1/accounts/${alice.address}`)).json;
+    expect([acct.balance, acct.nonce, acct.nextNonce]).to.deep.equal(["0", String(nonce - 1), String(nonce - 1)]);
   });
 });
