@@ -109,7 +109,7 @@ export class Sequencer {
       }
       const hash = hex(bundleHash(bundle.receipts, this.params));
       const seen = this.store.bundleByHash(hash);
-      if (seen && seen.status !== "rejected") return { created: false, bundle: seen };
+      if (seen) return { created: false, bundle: seen }; // the first answer, whatever became of it
 
       const r0 = bundle.receipts[0];
       const provider = this.state.account(r0.providerIdx);

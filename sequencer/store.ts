@@ -111,7 +111,9 @@ export class Store {
         .prepare("INSERT INTO bundles (hash, provider_idx, first_nonce, count, total_fee, json, status, received_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?)")
         .run(hash, bundle.receipts[0].providerIdx, bundle.receipts[0].nonce.toString(), bundle.receipts.length, totalFee.toString(), JSON.stringify(bundleToJson(bundle)), now);
       const id = Number(r.lastInsertRowid);
-      const ins = this.db.prepare("INSERT INTO receipts (id, bundle_id, position) VALUES (?, ?, ?)");
+      // A receipt of a rejected bundle may come back in a new bundle (its nonce is free
+      // again); it then follows the new bundle. Nonce checks stop any other repeat.
+      const ins = this.db.prepare("INSERT OR REPLACE INTO receipts (id, bundle_id, position) VALUES (?, ?, ?)");
       receiptIds.forEach((rid, i) => ins.run(rid, id, i));
       return id;
     });

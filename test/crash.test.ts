@@ -39,6 +39,7 @@ describe("crash and restart (kill -9)", function () {
   let aliceIdx: number;
   let nonce = 0;
   let expectedC1 = 0n;
+  let lastBody: unknown;
 
   async function start(maxWaitMs: number, crashAt?: string): Promise<Running> {
     const args = ["--import", "tsx", join(ROOT, "scripts", "poa.ts"), "start", "--rpc", chain.url, "--rollup", await d.rollup.getAddress(), "--sequencer-key", devWallet(1).privateKey, "--db", dbFile, "--port", String(port), "--max-wait-ms", String(maxWaitMs)];
@@ -66,7 +67,8 @@ describe("crash and restart (kill -9)", function () {
 
   async function postBundle(fee: bigint): Promise<string> {
     const r = { providerIdx: aliceIdx, owner: BigInt(owner.address), fee, nonce: BigInt(nonce), inputHash: 7n, outputHash: 8n, entries: [{ contributor: BigInt(c1.address), score: 1n }] };
-    const res = await http(svc!.url, "POST", "/v1/bundles", bundleToJson(await signBundle(key, [r], params, domain)));
+    lastBody = bundleToJson(await signBundle(key, [r], params, domain));
+    const res = await http(svc!.url, "POST", "/v1/bundles", lastBody);
     expect(res.status).to.equal(202);
     nonce++;
     expectedC1 += payout(fee, [1n], params).shares[0];
@@ -169,6 +171,8 @@ describe("crash and restart (kill -9)", function () {
       return x.status === "rejected" ? x : undefined;
     });
     expect(r.error).to.match(/^fees 1000000000000000000 exceed provider \d+'s balance 0$/);
+    const again = await http(svc!.url, "POST", "/v1/bundles", lastBody);
+    expect([again.status, again.json.receipts[0].status]).to.deep.equal([200, "rejected"]);
     await waitFor("the withdrawal", async () => (await d.rollup.claimable(alice.address)) > 0n);
     const acct = (await http(svc!.url, "GET", `/v1/accounts/${alice.address}`)).json;
     expect([acct.balance, acct.nonce, acct.nextNonce]).to.deep.equal(["0", String(nonce - 1), String(nonce - 1)]);
