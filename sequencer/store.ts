@@ -82,8 +82,10 @@ const big = (_: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v
 
 export class Store {
   readonly db: Database.Database;
+  private readonly schema: ReturnType<typeof bundleSchema>; // built once: pendingBundles() runs every tick
 
-  constructor(file: string, private readonly params: BatchParams) {
+  constructor(file: string, params: BatchParams) {
+    this.schema = bundleSchema(params);
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
@@ -157,7 +159,7 @@ export class Store {
       providerIdx: r.provider_idx as number,
       count: r.count as number,
       totalFee: BigInt(r.total_fee as string),
-      bundle: toSignedBundle(bundleSchema(this.params).parse(JSON.parse(r.json as string))),
+      bundle: toSignedBundle(this.schema.parse(JSON.parse(r.json as string))),
       status: r.status as StoredBundle["status"],
       batch: (r.batch as number | null) ?? null,
       error: (r.error as string | null) ?? null,
