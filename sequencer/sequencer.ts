@@ -232,7 +232,7 @@ export class Sequencer {
       this.recountPending();
       return;
     }
-    const number = (this.store.batches().at(-1)?.number ?? 0) + 1;
+    const number = this.store.lastBatchNumber() + 1;
     this.store.sealBatch({ number, firstOp: this.state.queueConsumed, ops: ops.length, bundleIds: chosen.map((b) => b.id), newRoot: r.publicInputs.newRoot, body: r.body });
     this.state = r.state;
     this.results.set(number, r);
@@ -241,7 +241,7 @@ export class Sequencer {
   }
 
   private async proveNext(): Promise<void> {
-    const b = this.store.batches().find((x) => x.status === "sealed" || x.status === "proving");
+    const b = this.store.firstBatchIn("sealed", "proving");
     if (!b) return;
     this.store.updateBatch(b.number, { status: "proving" });
     try {
@@ -255,7 +255,7 @@ export class Sequencer {
   }
 
   private async submitNext(): Promise<void> {
-    const b = this.store.batches().find((x) => x.status !== "finalized");
+    const b = this.store.firstBatchIn("sealed", "proving", "proved", "submitted", "failed");
     if (!b || (b.status !== "proved" && b.status !== "submitted")) return;
     const onChain = Number(await this.rollup.batchCount());
     if (onChain >= b.number) return this.adoptOnChain(b);

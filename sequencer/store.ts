@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS batches (
   error TEXT,
   updated_at INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS batches_status ON batches (status, number);
 CREATE TABLE IF NOT EXISTS l1_ops (
   queue_index INTEGER PRIMARY KEY,
   json TEXT NOT NULL
@@ -215,6 +216,17 @@ export class Store {
     return row ? toBatch(row as Record<string, unknown>) : undefined;
   }
 
+  /** The oldest batch in one of `statuses` (an index scan, not a read of every batch). */
+  firstBatchIn(...statuses: BatchStatus[]): StoredBatch | undefined {
+    const row = this.db.prepare(`SELECT * FROM batches WHERE status IN (${statuses.map(() => "?").join(", ")}) ORDER BY number LIMIT 1`).get(...statuses);
+    return row ? toBatch(row as Record<string, unknown>) : undefined;
+  }
+
+  lastBatchNumber(): number {
+    return (this.db.prepare("SELECT COALESCE(MAX(number), 0) AS n FROM batches").get() as { n: number }).n;
+  }
+
+  /** Every batch, oldest first: for the replay at start only. */
   batches(): StoredBatch[] {
     return (this.db.prepare("SELECT * FROM batches ORDER BY number").all() as Record<string, unknown>[]).map(toBatch);
   }

@@ -174,7 +174,11 @@ describe("crash and restart (kill -9)", function () {
     const again = await http(svc!.url, "POST", "/v1/bundles", lastBody);
     expect([again.status, again.json.receipts[0].status]).to.deep.equal([200, "rejected"]);
     await waitFor("the withdrawal", async () => (await d.rollup.claimable(alice.address)) > 0n);
-    const acct = (await http(svc!.url, "GET", `/v1/accounts/${alice.address}`)).json;
+    // The account view follows the sequencer's finalized state, a moment after L1.
+    const acct = await waitFor("the finalized withdrawal", async () => {
+      const a = (await http(svc!.url, "GET", `/v1/accounts/${alice.address}`)).json;
+      return a.balance === "0" ? a : undefined;
+    });
     expect([acct.balance, acct.nonce, acct.nextNonce]).to.deep.equal(["0", String(nonce - 1), String(nonce - 1)]);
   });
 });
