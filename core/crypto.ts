@@ -3,8 +3,7 @@
 // shares the instances built here.
 import { buildEddsa, buildPoseidon, type Eddsa, type Poseidon } from "circomlibjs";
 
-/** The BN254 scalar field: every circuit signal lives in it. */
-export const FIELD_MODULUS = 21888242871839275222246405745257275088548364400416711297262021195386637017601n;
+export { FIELD_MODULUS } from "./field.js";
 
 let poseidonP: Promise<Poseidon> | undefined;
 let eddsaP: Promise<Eddsa> | undefined;

@@ -1,6 +1,6 @@
 // poa: the command line of poa-rollup. `poa <command> --help` for each.
 import { Command, Option } from "commander";
-import { formatUnits, parseUnits } from "ethers";
+import { formatUnits, JsonRpcProvider, parseUnits, Wallet } from "ethers";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
@@ -12,6 +12,7 @@ import { startService } from "../sequencer/service.js";
 import { verifyBatch } from "../sequencer/validator.js";
 import { readManifest, ROOT } from "./lib/artifacts.js";
 import { api, bjjKey, connect, until } from "./lib/client.js";
+import { assertSetupFitsChain, deployRollup } from "./lib/deploy.js";
 import { startLocalDeployment } from "./lib/local.js";
 
 const env = process.env;
@@ -39,12 +40,13 @@ program
   .addOption(new Option("--max-wait-ms <n>", "seal a non-full batch after this wait").env("POA_MAX_WAIT_MS").default("2000"))
   .addOption(new Option("--prover-threads <n>", "prover worker threads").env("POA_PROVER_THREADS").default("1"))
   .addOption(new Option("--crash-at <point>", "crash tests only: kill -9 after an acknowledgement, a proof or a sent transaction").choices(["accepted", "proved", "sent"]).env("POA_CRASH_AT"))
+  .option("--insecure-dev-setup", "with --rpc: accept artifacts from an INSECURE development powers-of-tau")
   .option("--demo", "run the demo once the service is up (npm start)")
   .action(async (o) => {
     await initCrypto();
     const manifest = readManifest(o.instance);
     if (!manifest?.files.zkey) throw new Error(`instance ${o.instance} is not built: run npm run setup -- --config ${o.instance}`);
-    if (manifest.insecure) console.log(`⚠ ${o.instance} artifacts come from an INSECURE development setup: local chains only.`);
+    warnIfInsecure(o.instance);
     let stopChain = async () => {};
     let rpcUrl: string = o.rpc, rollup: string = o.rollup, key: string = o.sequencerKey;
     let db: string = o.db;
@@ -58,6 +60,8 @@ program
       console.log(`local chain   ${rpcUrl} (Hardhat node, chain 31337)\nrollup        ${rollup}`);
     } else if (!rollup || !key) {
       throw new Error("--rpc needs --rollup and --sequencer-key (or POA_ROLLUP, POA_SEQUENCER_KEY)");
+    } else {
+      assertSetupFitsChain(o.instance, (await new JsonRpcProvider(rpcUrl).getNetwork()).chainId, o.insecureDevSetup);
     }
     const svc = await startService({
       rpcUrl, rollupAddress: rollup, sequencerKey: key, instance: o.instance, dbFile: db ?? join(ROOT, "build", "sequencer.db"),
@@ -78,6 +82,37 @@ program
     process.on("SIGTERM", shutdown);
     if (o.demo) await demo(svc.url);
     console.log("serving; Ctrl-C to stop");
+  });
+
+/** Printed on every start: artifacts from a development powers-of-tau must never guard value. */
+function warnIfInsecure(instance: string): void {
+  const m = readManifest(instance);
+  if (m?.insecure) {
+    console.log(
+      `⚠ INSECURE SETUP: instance ${instance} was built from a development powers-of-tau (${m.ptau?.source}: ${m.ptau?.path}).\n` +
+        `  Whoever made that file can forge proofs. Fine for this local chain; never deploy it where value is at stake.`,
+    );
+  }
+}
+
+program
+  .command("deploy")
+  .description("deploy OPEN, the verifier and AttributionRollup to an EVM chain")
+  .addOption(new Option("--rpc <url>", "EVM JSON-RPC URL").env("POA_RPC_URL").makeOptionMandatory())
+  .addOption(new Option("--private-key <hex>", "deployer's L1 private key (becomes admin and OPEN holder)").env("POA_PRIVATE_KEY").makeOptionMandatory())
+  .option("--sequencer <address>", "address given SEQUENCER_ROLE (default: the deployer)")
+  .option("--treasury <address>", "protocol treasury, account 0 (default: the deployer)")
+  .option("--exit-delay <blocks>", "blocks before exit mode may be activated", "100")
+  .addOption(new Option("--instance <name>", "circuit instance (circuits/circuits.json)").env("POA_INSTANCE").default("test"))
+  .option("--insecure-dev-setup", "accept artifacts from an INSECURE development powers-of-tau on a chain other than the local one")
+  .action(async (o) => {
+    warnIfInsecure(o.instance);
+    const wallet = new Wallet(o.privateKey, new JsonRpcProvider(o.rpc));
+    const d = await deployRollup(wallet, {
+      instance: o.instance, treasury: o.treasury ?? wallet.address, sequencer: o.sequencer ?? wallet.address,
+      exitDelay: Number(o.exitDelay), insecureDevSetup: o.insecureDevSetup,
+    });
+    console.log(JSON.stringify({ rollup: await d.rollup.getAddress(), token: await d.token.getAddress(), verifier: await d.verifier.getAddress() }, null, 2));
   });
 
 async function demo(apiUrl: string): Promise<void> {

@@ -7,7 +7,7 @@ import { Contract, ContractFactory, type Signer } from "ethers";
 import { initCrypto } from "../../core/crypto.js";
 import { loadInstance } from "../../core/params.js";
 import { RollupState } from "../../core/rollup.js";
-import { artifactPaths, ROOT } from "./artifacts.js";
+import { artifactPaths, readManifest, ROOT } from "./artifacts.js";
 
 export function artifact(name: string, dir = "contracts"): { abi: unknown[]; bytecode: string } {
   const file = join(ROOT, "build", "hardhat", "artifacts", dir, `${name}.sol`, `${name}.json`);
@@ -35,6 +35,27 @@ export interface DeployOptions {
   admin?: string;
   exitDelay?: number;
   tokenHolder?: string;
+  /** Accept artifacts from an INSECURE development setup on a chain other than the local one (--insecure-dev-setup). */
+  insecureDevSetup?: boolean;
+}
+
+/** The chain id of Hardhat's local network: the embedded chain of npm start and the tests. */
+export const LOCAL_CHAIN_ID = 31337n;
+
+/**
+ * Artifacts set up from a development powers-of-tau (secrets known to whoever
+ * made it, so proofs can be forged) may reach the local chain freely; any
+ * other chain needs an explicit --insecure-dev-setup.
+ */
+export function assertSetupFitsChain(instance: string, chainId: bigint, insecureDevSetup = false): void {
+  const m = readManifest(instance);
+  if (!m?.files.zkey) throw new Error(`instance ${instance} is not built: run npm run setup -- --config ${instance}`);
+  if (!m.insecure || chainId === LOCAL_CHAIN_ID || insecureDevSetup) return;
+  throw new Error(
+    `instance ${instance} was set up from an INSECURE development powers-of-tau (${m.ptau?.source ?? "unknown"}: ${m.ptau?.path ?? "?"}); ` +
+      `whoever made that file can forge proofs. Refusing chain ${chainId}: only the local chain (${LOCAL_CHAIN_ID}) takes such artifacts ` +
+      `without --insecure-dev-setup. For a real deployment, run npm run setup -- --config ${instance} --ptau <ceremony file> --ptau-blake2b <published hash>.`,
+  );
 }
 
 /** Any ethers v6 signer (Hardhat's signers are typed against ethers' CommonJS build, hence the loose type). */
@@ -42,6 +63,8 @@ export type AnySigner = Pick<Signer, "getAddress">;
 
 export async function deployRollup(anySigner: AnySigner, o: DeployOptions): Promise<Deployment> {
   const signer = anySigner as Signer;
+  if (!signer.provider) throw new Error("deployRollup needs a signer connected to a provider");
+  assertSetupFitsChain(o.instance, (await signer.provider.getNetwork()).chainId, o.insecureDevSetup);
   await initCrypto();
   const inst = loadInstance(o.instance);
   const p = inst.params;

@@ -1,8 +1,9 @@
 // Choosing and checking the powers-of-tau file for phase 2.
 import { existsSync, openSync, readFileSync, readSync, closeSync, statSync, mkdirSync } from "node:fs";
-import { join, resolve, basename } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileHash, ROOT } from "./artifacts.js";
-import { snarkLogger, step } from "./progress.js";
+import { writeDevPtau } from "./dev-ptau/generate.js";
+import { progressBar, step } from "./progress.js";
 
 export interface PtauChoice {
   path: string;
@@ -98,20 +99,18 @@ function fit(c: PtauChoice, needPower: number): PtauChoice {
   return c;
 }
 
-/** The slow, single-threaded snarkjs flow: new, one contribution, prepare phase 2. */
+/** The default location of the generated development file for a power. */
+export function devPtauPath(power: number): string {
+  return join(ROOT, "build", "ptau", `pot${power}_INSECURE_dev.ptau`);
+}
+
+/** An INSECURE prepared powers-of-tau from scripts/dev-ptau (its secrets were known while it was made). */
 async function generateDevPtau(power: number): Promise<PtauChoice> {
-  const dir = join(ROOT, "build", "ptau");
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `pot${power}_INSECURE_dev.ptau`);
+  const path = devPtauPath(power);
   if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true });
     console.log(`No ceremony file given and none in ../shared/ptau/: generating an INSECURE development powers-of-tau (2^${power}).`);
-    const snarkjs = await import("snarkjs");
-    const curve = await snarkjs.curves.getCurveFromName("bn128");
-    const p0 = join(dir, "tmp_0.ptau"), p1 = join(dir, "tmp_1.ptau");
-    await step("powersoftau new", () => snarkjs.powersOfTau.newAccumulator(curve, power, p0, snarkLogger));
-    const entropy = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
-    await step("powersoftau contribute", () => snarkjs.powersOfTau.contribute(p0, p1, "poa-rollup dev (insecure)", entropy, snarkLogger));
-    await step("powersoftau prepare phase2 (single-threaded, slow)", () => snarkjs.powersOfTau.preparePhase2(p1, path, snarkLogger));
+    await step(`dev powers-of-tau 2^${power}`, () => writeDevPtau(path, power, { onProgress: progressBar(`2^${power}`) }));
   }
   const blake2b = await fileHash(path, "blake2b512");
   return { path, blake2b, power, source: "generated", insecure: true };

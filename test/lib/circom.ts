@@ -16,6 +16,7 @@ interface Compiled {
   calc: { calculateWitness(input: unknown, sanity: boolean): Promise<bigint[]> };
   r1cs: string;
   sym: string;
+  wasm: string;
 }
 const cache = new Map<string, Compiled>();
 
@@ -38,7 +39,7 @@ export async function testCircuit(name: string): Promise<Compiled> {
   }
   const builder = require(join(dir, `${name}_js`, "witness_calculator.js"));
   const calc = await builder(readFileSync(join(dir, `${name}_js`, `${name}.wasm`)));
-  const compiled = { calc, r1cs: join(dir, `${name}.r1cs`), sym: join(dir, `${name}.sym`) };
+  const compiled = { calc, r1cs: join(dir, `${name}.r1cs`), sym: join(dir, `${name}.sym`), wasm: join(dir, `${name}_js`, `${name}.wasm`) };
   cache.set(name, compiled);
   return compiled;
 }
