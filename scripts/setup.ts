@@ -9,7 +9,8 @@
 //   2. pick a powers-of-tau file (flag > ../shared/ptau > generated, insecure);
 //   3. Groth16 phase 2: setup + one random contribution;
 //   4. export the verification key and the Solidity verifier;
-//   5. write build/circuits/<instance>/manifest.json with every hash.
+//   5. write build/circuits/<instance>/manifest.json with every hash;
+//   6. compile the contracts with the new verifier (Hardhat).
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -157,9 +158,16 @@ function parseArgs(argv: string[]): SetupOptions {
   return opts;
 }
 
+/** Compiles the contracts, the generated verifier among them (Hardhat caches unchanged sources). */
+export async function compileContracts(): Promise<void> {
+  await step("compile contracts (hardhat, solc-js)", () => run(join(ROOT, "node_modules", ".bin", "hardhat"), ["compile", "--quiet"]));
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  setup(parseArgs(process.argv.slice(2)))
+  const opts = parseArgs(process.argv.slice(2));
+  setup(opts)
     .then(async () => {
+      if (!opts.compileOnly) await compileContracts();
       await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
     })
     .catch((e) => {

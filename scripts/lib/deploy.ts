@@ -1,6 +1,6 @@
 // Deploys OPEN, the Poseidon hashers, the batch verifier and AttributionRollup
 // with any ethers signer, from the compiled artifacts under build/hardhat.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { poseidonContract } from "circomlibjs";
 import { Contract, ContractFactory, type Signer } from "ethers";
@@ -11,6 +11,7 @@ import { artifactPaths, readManifest, ROOT } from "./artifacts.js";
 
 export function artifact(name: string, dir = "contracts"): { abi: unknown[]; bytecode: string } {
   const file = join(ROOT, "build", "hardhat", "artifacts", dir, `${name}.sol`, `${name}.json`);
+  if (!existsSync(file)) throw new Error(`${name} is not compiled (no ${file}): run npm run setup`);
   return JSON.parse(readFileSync(file, "utf8"));
 }
 

@@ -1,10 +1,10 @@
 // Progress for long steps: a start line, a heartbeat every 10 s, a done line
 // with the duration. Also a logger in the shape snarkjs expects.
 
-export async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+export async function step<T>(name: string, fn: () => Promise<T>, opts: { heartbeat?: boolean } = {}): Promise<T> {
   const t0 = Date.now();
   console.log(`▸ ${name}`);
-  const beat = setInterval(() => console.log(`  … ${name}: ${((Date.now() - t0) / 1000).toFixed(0)} s`), 10_000);
+  const beat = setInterval(() => opts.heartbeat !== false && console.log(`  … ${name}: ${((Date.now() - t0) / 1000).toFixed(0)} s`), 10_000);
   beat.unref();
   try {
     const out = await fn();

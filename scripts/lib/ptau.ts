@@ -110,7 +110,7 @@ async function generateDevPtau(power: number): Promise<PtauChoice> {
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true });
     console.log(`No ceremony file given and none in ../shared/ptau/: generating an INSECURE development powers-of-tau (2^${power}).`);
-    await step(`dev powers-of-tau 2^${power}`, () => writeDevPtau(path, power, { onProgress: progressBar(`2^${power}`) }));
+    await step(`dev powers-of-tau 2^${power}`, () => writeDevPtau(path, power, { onProgress: progressBar(`2^${power}`) }), { heartbeat: false });
   }
   const blake2b = await fileHash(path, "blake2b512");
   return { path, blake2b, power, source: "generated", insecure: true };
