@@ -20,7 +20,7 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     /// @notice The role allowed to submit batches.
     bytes32 public constant SEQUENCER_ROLE = keccak256("SEQUENCER_ROLE");
     /// @dev The BN254 scalar field; every value the circuit reads must be below it.
-    uint256 internal constant FIELD = 21888242871839275222246405745257275088548364400416711297262021195386637017601;
+    uint256 internal constant FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint8 internal constant KIND_DEPOSIT = 1;
     uint8 internal constant KIND_WITHDRAWAL = 2;
     /// @dev Body record sizes in bytes (docs/PROTOCOL.md, "Public data").

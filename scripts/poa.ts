@@ -33,6 +33,9 @@ program
   .addOption(new Option("--rpc <url>", "EVM JSON-RPC URL; without it a local Hardhat node is started and the contracts deployed").env("POA_RPC_URL"))
   .addOption(new Option("--rollup <address>", "AttributionRollup address (with --rpc)").env("POA_ROLLUP"))
   .addOption(new Option("--sequencer-key <hex>", "private key with SEQUENCER_ROLE (with --rpc)").env("POA_SEQUENCER_KEY"))
+  .addOption(new Option("--registry <address>", "DatanetRegistry address: serves /v1/datanets (with --rpc)").env("POA_REGISTRY"))
+  .addOption(new Option("--registry-from-block <n>", "the registry's deployment block (with --registry)").env("POA_REGISTRY_FROM_BLOCK").default("0"))
+  .addOption(new Option("--relayer-key <hex>", "private key paying for relayed datanet registrations (with --registry)").env("POA_RELAYER_KEY"))
   .addOption(new Option("--port <n>", "HTTP port").env("POA_PORT").default("8080"))
   .addOption(new Option("--chain-port <n>", "port of the local Hardhat node").env("POA_CHAIN_PORT").default("8545"))
   .addOption(new Option("--db <file>", "database file").env("POA_DB"))
@@ -49,11 +52,13 @@ program
     warnIfInsecure(o.instance);
     let stopChain = async () => {};
     let rpcUrl: string = o.rpc, rollup: string = o.rollup, key: string = o.sequencerKey;
+    let registry: string | undefined = o.registry, relayerKey: string | undefined = o.relayerKey, registryFromBlock = Number(o.registryFromBlock);
     let db: string = o.db;
     if (!o.rpc) {
       const { chain, info } = await startLocalDeployment(Number(o.chainPort), o.instance);
       stopChain = chain.stop;
       [rpcUrl, rollup, key] = [info.rpcUrl, info.rollup, info.sequencerKey!];
+      [registry, relayerKey, registryFromBlock] = [info.registry, info.relayerKey, info.registryBlock ?? 0];
       db ??= join(ROOT, "build", "local", "sequencer.db");
       // A new local chain is a new deployment: its old database describes another chain.
       for (const f of [db, `${db}-wal`, `${db}-shm`]) if (existsSync(f)) rmSync(f);
@@ -66,6 +71,7 @@ program
     const svc = await startService({
       rpcUrl, rollupAddress: rollup, sequencerKey: key, instance: o.instance, dbFile: db ?? join(ROOT, "build", "sequencer.db"),
       port: Number(o.port), maxWaitMs: Number(o.maxWaitMs), pollMs: 200, proverThreads: Number(o.proverThreads), crashAt: o.crashAt,
+      registryAddress: registry, relayerKey, registryFromBlock,
     });
     console.log(`sequencer API ${svc.url}/v1  (OpenAPI: ${svc.url}/v1/openapi.json, metrics: ${svc.url}/metrics)`);
     let stopping = false;
@@ -112,7 +118,10 @@ program
       instance: o.instance, treasury: o.treasury ?? wallet.address, sequencer: o.sequencer ?? wallet.address,
       exitDelay: Number(o.exitDelay), insecureDevSetup: o.insecureDevSetup,
     });
-    console.log(JSON.stringify({ rollup: await d.rollup.getAddress(), token: await d.token.getAddress(), verifier: await d.verifier.getAddress() }, null, 2));
+    console.log(JSON.stringify({
+      rollup: await d.rollup.getAddress(), token: await d.token.getAddress(), verifier: await d.verifier.getAddress(),
+      registry: await d.registry.getAddress(), registryBlock: d.registryBlock,
+    }, null, 2));
   });
 
 async function demo(apiUrl: string): Promise<void> {

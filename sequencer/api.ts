@@ -3,6 +3,8 @@ import express, { type NextFunction, type Request, type Response } from "express
 import { z } from "zod";
 import { leafFields } from "../core/account.js";
 import type { Metrics } from "./metrics.js";
+import { MAX_CONTENT_BYTES } from "../attribution/datanet/content.js";
+import { datanetParsers, registerDatanetRoutes, type DatanetDeps } from "./datanets.js";
 import { openapi } from "./openapi.js";
 import { bundleSchema, describeIssues, receiptSchema, toSignedBundle } from "./schemas.js";
 import { ApiError, type Sequencer } from "./sequencer.js";
@@ -11,9 +13,10 @@ export const BODY_LIMIT = "64kb";
 
 const hex = (x: bigint, bytes = 32) => `0x${x.toString(16).padStart(bytes * 2, "0")}`;
 
-export function createApp(seq: Sequencer, metrics: Metrics): express.Express {
+export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDeps): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  app.use("/v1/datanets", ...datanetParsers());
   app.use(express.json({ limit: BODY_LIMIT, strict: false }));
 
   const refuse = (res: Response, status: number, code: string, message: string, extra: object = {}) => {
@@ -99,9 +102,13 @@ export function createApp(seq: Sequencer, metrics: Metrics): express.Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get("/v1/openapi.json", (_req, res) => void res.json(openapi(seq.params)));
+  registerDatanetRoutes(app, datanets, refuse);
 
   app.use((_req: Request, res: Response) => void res.status(404).json({ error: { code: "not_found", message: "no such route; see GET /v1/openapi.json" } }));
-  app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: Error & { type?: string; status?: number }, req: Request, res: Response, _next: NextFunction) => {
+    if (err.type === "entity.too.large" && req.path.startsWith("/v1/datanets")) {
+      return refuse(res, 413, "content_too_large", `a contribution is limited to ${MAX_CONTENT_BYTES} bytes (64 KiB) of canonical content`);
+    }
     if (err.type === "entity.too.large") return refuse(res, 413, "body_too_large", `request bodies are limited to ${BODY_LIMIT}`);
     if (err.type === "entity.parse.failed") return refuse(res, 400, "malformed_json", `the body is not valid JSON: ${err.message}`);
     if (err.status && err.status < 500) return refuse(res, err.status, "bad_request", err.message);

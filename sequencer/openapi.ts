@@ -6,6 +6,8 @@ import type { BatchParams } from "../core/params.js";
 const uint = (description: string) => ({ type: "string", pattern: "^(0|[1-9][0-9]*)$", description });
 const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" };
 const error = { description: "refused; body: { error: { code, message, issues? } }", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+const datanetId = { name: "id", in: "path", required: true, schema: { type: "integer", minimum: 1 } };
+const contentHash = { name: "hash", in: "path", required: true, schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } };
 const json = (ref: string, description: string) => ({ description, content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } } });
 
 export function openapi(p: BatchParams): Record<string, unknown> {
@@ -27,6 +29,23 @@ export function openapi(p: BatchParams): Record<string, unknown> {
       "/v1/receipts/{id}": { get: { summary: "Receipt status", parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } }], responses: { "200": json("ReceiptStatus", "status"), "400": error, "404": error } } },
       "/v1/accounts/{ref}": { get: { summary: "Account at the latest finalized root, with its Merkle proof", parameters: [{ name: "ref", in: "path", required: true, schema: { type: "string" }, description: "leaf index or 0x address" }], responses: { "200": json("Account", "account"), "400": error, "404": error } } },
       "/v1/batches/{n}": { get: { summary: "A batch: status, public data, proof, transaction", parameters: [{ name: "n", in: "path", required: true, schema: { type: "integer", minimum: 1 } }], responses: { "200": json("Batch", "batch"), "404": error } } },
+      "/v1/datanets": {
+        post: { summary: "Create a datanet on L1 (the relayer pays the gas)", requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/DatanetCreate" } } } }, responses: { "201": json("DatanetCreated", "created"), "400": error, "503": error } },
+        get: { summary: "List datanets", responses: { "200": { description: "{ datanets: Datanet[] }" }, "503": error } },
+      },
+      "/v1/datanets/{id}": { get: { summary: "One datanet", parameters: [datanetId], responses: { "200": json("Datanet", "datanet"), "404": error, "503": error } } },
+      "/v1/datanets/{id}/contributions": {
+        post: {
+          summary: `Upload a contribution and register it on L1 (at most ${64 * 1024} canonical bytes)`,
+          description: "text datanets: a text/plain body (UTF-8) with X-Contributor and X-Signature headers, or JSON { contributor, signature, text }; json datanets: JSON { contributor, signature, record }. The signature is the contributor's EIP-712 consent Contribution(datanetId, contentHash, contributor) for DatanetRegistry; contentHash is SHA-256 of the canonical bytes (docs/PROTOCOL.md).",
+          parameters: [datanetId],
+          requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/ContributionUpload" } }, "text/plain": { schema: { type: "string" } } } },
+          responses: { "201": json("Provenance", "stored and registered"), "400": error, "401": error, "404": error, "409": error, "413": error, "503": error },
+        },
+        get: { summary: "A datanet's contributions with provenance", parameters: [datanetId], responses: { "200": { description: "{ datanet, contributions: Provenance[] }" }, "404": error, "503": error } },
+      },
+      "/v1/datanets/{id}/contributions/{hash}": { get: { summary: "Provenance of one contribution", parameters: [datanetId, contentHash], responses: { "200": json("Provenance", "provenance"), "400": error, "404": error, "503": error } } },
+      "/v1/datanets/{id}/contributions/{hash}/content": { get: { summary: "The contribution's canonical bytes, checked against its hash", parameters: [datanetId, contentHash], responses: { "200": { description: "text/plain or application/json" }, "400": error, "404": error, "500": error, "503": error } } },
       "/healthz": { get: { summary: "Liveness and pipeline counts", responses: { "200": { description: "ok" } } } },
       "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text/plain; version=0.0.4" } } } },
       "/v1/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
@@ -54,6 +73,11 @@ export function openapi(p: BatchParams): Record<string, unknown> {
         Accepted: { type: "object", properties: { bundle: { type: "integer" }, receipts: { type: "array", items: { $ref: "#/components/schemas/ReceiptStatus" } } } },
         Account: { type: "object", properties: { index: { type: "integer" }, address, balance: uint("OPEN base units"), nonce: uint("nonce at the finalized root"), nextNonce: uint("the nonce the next bundle must start at (counts accepted and sealed receipts)"), publicKey: { type: ["object", "null"] }, root: { type: "string" }, siblings: { type: "array", items: { type: "string" } } } },
         Batch: { type: "object", properties: { number: { type: "integer" }, status: { type: "string" }, oldRoot: { type: "string" }, newRoot: { type: "string" }, firstOp: { type: "integer" }, ops: { type: "integer" }, body: { type: "string" }, proof: { type: ["object", "null"] }, txHash: { type: ["string", "null"] }, receipts: { type: "array", items: { type: "string" } } } },
+        DatanetCreate: { type: "object", additionalProperties: false, required: ["name", "license", "kind", "curator"], properties: { name: { type: "string", minLength: 1, description: "at most 64 bytes" }, description: { type: "string", description: "at most 1024 bytes" }, license: { type: "string", description: "e.g. an SPDX id, at most 64 bytes" }, kind: { enum: ["text", "json"] }, curator: address } },
+        Datanet: { type: "object", properties: { id: { type: "integer" }, name: { type: "string" }, description: { type: "string" }, license: { type: "string" }, kind: { enum: ["text", "json"] }, curator: address, createdAt: { type: "string", format: "date-time" }, contributions: { type: "integer" } } },
+        DatanetCreated: { type: "object", properties: { datanet: { $ref: "#/components/schemas/Datanet" }, txHash: { type: "string" } } },
+        ContributionUpload: { type: "object", additionalProperties: false, required: ["contributor", "signature"], properties: { contributor: address, signature: { type: "string", pattern: "^0x[0-9a-fA-F]{130}$" }, text: { type: "string" }, record: { type: "object" } } },
+        Provenance: { type: "object", properties: { id: { type: "integer" }, datanetId: { type: "integer" }, contentHash: { type: "string" }, contributor: address, registeredAt: { type: "string", format: "date-time" }, stake: uint("OPEN base units"), stakeUnlocksAt: { type: "string", format: "date-time" }, slashed: { type: "boolean" }, txHash: { type: "string" }, blockNumber: { type: "integer" } } },
         Error: { type: "object", required: ["error"], properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" }, issues: { type: "array", items: { type: "object", properties: { field: { type: "string" }, reason: { type: "string" } } } } } } } },
       },
     },

@@ -6,7 +6,10 @@ import { initCrypto } from "../core/crypto.js";
 import { loadInstance } from "../core/params.js";
 import { ProverPool, type Prover } from "../prover/pool.js";
 import { artifact } from "../scripts/lib/deploy.js";
+import { registryAt } from "../attribution/datanet/registry.js";
+import { ContentStore } from "../attribution/datanet/store.js";
 import { createApp } from "./api.js";
+import type { DatanetDeps } from "./datanets.js";
 import { Metrics } from "./metrics.js";
 import { Sequencer } from "./sequencer.js";
 import { Store } from "./store.js";
@@ -24,6 +27,14 @@ export interface ServiceConfig {
   proverThreads: number;
   resubmitAfterMs?: number;
   crashAt?: "accepted" | "proved" | "sent";
+  /** DatanetRegistry address: enables /v1/datanets. */
+  registryAddress?: string;
+  /** The registry's deployment block, where event scans start (default 0). */
+  registryFromBlock?: number;
+  /** Pays the gas of relayed datanet transactions; a key of its own, so its nonces never race the sequencer's. */
+  relayerKey?: string;
+  /** Content store directory (default: <dbFile>.content/). */
+  contentDir?: string;
 }
 
 export interface Service {
@@ -41,7 +52,15 @@ export async function startService(cfg: ServiceConfig, prover: Prover = new Prov
   const store = new Store(cfg.dbFile, loadInstance(cfg.instance).params);
   const metrics = new Metrics();
   const sequencer = await Sequencer.open(store, rollup, prover, { instance: cfg.instance, maxWaitMs: cfg.maxWaitMs, pollMs: cfg.pollMs, resubmitAfterMs: cfg.resubmitAfterMs ?? 30_000, crashAt: cfg.crashAt }, metrics);
-  const app = createApp(sequencer, metrics);
+  let datanets: DatanetDeps | undefined;
+  if (cfg.registryAddress) {
+    if (!cfg.relayerKey) throw new Error("a DatanetRegistry needs a relayer key (--relayer-key) to pay for registrations");
+    const registry = registryAt(cfg.registryAddress, new Wallet(cfg.relayerKey, provider));
+    const code = await provider.getCode(cfg.registryAddress);
+    if (code === "0x") throw new Error(`no contract at the DatanetRegistry address ${cfg.registryAddress}`);
+    datanets = { registry, store: new ContentStore(cfg.contentDir ?? `${cfg.dbFile}.content`), fromBlock: cfg.registryFromBlock ?? 0 };
+  }
+  const app = createApp(sequencer, metrics, datanets);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(cfg.port, cfg.host ?? "127.0.0.1", () => resolve(s));
   });

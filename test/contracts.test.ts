@@ -4,6 +4,7 @@ import type { Contract } from "ethers";
 import hre from "hardhat";
 import "@nomicfoundation/hardhat-ethers";
 import { leafFields } from "../core/account.js";
+import { FIELD_MODULUS } from "../core/field.js";
 import { payout } from "../core/payout.js";
 import { applyBody } from "../core/replay.js";
 import { RollupState, type BatchInput, type BatchResult } from "../core/rollup.js";
@@ -138,7 +139,7 @@ describe("contracts on a Hardhat chain with real proofs", function () {
   });
 
   it("refuses bad input with a named error", async () => {
-    const FIELD = 21888242871839275222246405745257275088548364400416711297262021195386637017601n;
+    const FIELD = FIELD_MODULUS;
     await h.fund(stranger, 10n);
     await reverts(h.as(stranger).deposit(0, 0n, 0n), "ZeroAmount");
     await reverts(h.as(stranger).deposit(1, FIELD, 0n), "KeyNotInField");

@@ -1,4 +1,4 @@
-// Deploys OPEN, the Poseidon hashers, the batch verifier and AttributionRollup
+// Deploys OPEN, the Poseidon hashers, the batch verifier, AttributionRollup and DatanetRegistry
 // with any ethers signer, from the compiled artifacts under build/hardhat.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,6 +24,9 @@ async function deploy(signer: Signer, abi: unknown[], bytecode: string, args: un
 export interface Deployment {
   token: Contract;
   rollup: Contract;
+  /** DatanetRegistry, staking OPEN. */
+  registry: Contract;
+  registryBlock: number;
   verifier: Contract;
   hashers: Contract[];
   genesis: RollupState;
@@ -36,6 +39,8 @@ export interface DeployOptions {
   admin?: string;
   exitDelay?: number;
   tokenHolder?: string;
+  /** Seconds a datanet contribution's stake stays locked (default 7 days). */
+  stakeLock?: number;
   /** Accept artifacts from an INSECURE development setup on a chain other than the local one (--insecure-dev-setup). */
   insecureDevSetup?: boolean;
 }
@@ -93,5 +98,8 @@ export async function deployRollup(anySigner: AnySigner, o: DeployOptions): Prom
   ]);
   const onChain = await rollup.stateRoot();
   if (onChain !== genesis.root) throw new Error(`the contract's genesis root ${onChain} differs from the model's ${genesis.root}`);
-  return { token, rollup, verifier, hashers, genesis };
+  const reg = artifact("DatanetRegistry");
+  const registry = await deploy(signer, reg.abi, reg.bytecode, [await token.getAddress(), o.stakeLock ?? 7 * 24 * 3600]);
+  const registryBlock = (await registry.deploymentTransaction()!.wait())!.blockNumber;
+  return { token, rollup, registry, registryBlock, verifier, hashers, genesis };
 }

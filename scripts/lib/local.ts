@@ -16,8 +16,14 @@ export interface DeploymentInfo {
   instance: string;
   rollup: string;
   token: string;
+  registry?: string;
+  registryBlock?: number;
   sequencerKey?: string; // local development only: a well-known Hardhat key
+  relayerKey?: string; // local development only: pays for relayed datanet registrations
 }
+
+/** The dev account that relays datanet registrations on the local chain. */
+export const LOCAL_RELAYER = 19;
 
 export function readDeployment(file = LOCAL_DEPLOYMENT): DeploymentInfo {
   if (!existsSync(file)) throw new Error(`no deployment at ${file}: run \`npm start\` first, or pass --rpc and --rollup`);
@@ -39,7 +45,10 @@ export async function startLocalDeployment(port: number, instance: string): Prom
     instance,
     rollup: await d.rollup.getAddress(),
     token: await d.token.getAddress(),
+    registry: await d.registry.getAddress(),
+    registryBlock: d.registryBlock,
     sequencerKey: sequencer.privateKey,
+    relayerKey: devWallet(LOCAL_RELAYER).privateKey,
   };
   mkdirSync(join(ROOT, "build", "local"), { recursive: true });
   writeFileSync(LOCAL_DEPLOYMENT, JSON.stringify(info, null, 2));

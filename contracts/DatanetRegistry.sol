@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+
+/// @title Datanets: community datasets with on-chain provenance.
+/// @notice A datanet is a named dataset with a curator and a license. Each contribution is
+/// registered by the SHA-256 of its canonical bytes (docs/PROTOCOL.md, "Datanets"), with its
+/// contributor's address, which is also the contributor's rollup account: attribution
+/// payouts go to it. The same content cannot be registered twice in one datanet.
+/// A contribution may carry a stake in OPEN; the curator can slash a contribution shown to be
+/// bad (a near-duplicate, adversarial or mislabeled), which sends its stake to the curator
+/// and excludes it from attribution.
+contract DatanetRegistry is ReentrancyGuard, EIP712 {
+    using SafeERC20 for IERC20;
+
+    /// @notice How a datanet's content is encoded: UTF-8 text, or canonical JSON records.
+    enum Kind {
+        Text,
+        Json
+    }
+
+    /// @notice Why a contribution was slashed.
+    enum SlashReason {
+        Duplicate,
+        Adversarial,
+        Mislabeled
+    }
+
+    struct Datanet {
+        string name;
+        string description;
+        string license;
+        address curator;
+        Kind kind;
+        uint64 createdAt;
+        uint32 contributionCount;
+    }
+
+    struct Contribution {
+        uint256 datanetId;
+        bytes32 contentHash;
+        address contributor;
+        uint64 registeredAt;
+        uint64 stakeUnlocksAt;
+        uint96 stake;
+        bool slashed;
+    }
+
+    /// @dev EIP-712 type of a contributor's consent to a relayed registration.
+    bytes32 public constant CONTRIBUTION_TYPEHASH = keccak256("Contribution(uint256 datanetId,bytes32 contentHash,address contributor)");
+    uint256 public constant MAX_NAME_BYTES = 64;
+    uint256 public constant MAX_TEXT_BYTES = 1024;
+
+    IERC20 public immutable token;
+    /// @notice Seconds a stake stays locked after registration, so the curator has time to review.
+    uint256 public immutable stakeLock;
+
+    Datanet[] internal _datanets;
+    Contribution[] internal _contributions;
+    /// @notice contributionIdOf[datanetId][contentHash]: 0 when not registered, else id (1-based).
+    mapping(uint256 => mapping(bytes32 => uint256)) public contributionIdOf;
+
+    error EmptyName();
+    error TextTooLong(string field, uint256 length, uint256 max);
+    error ZeroCurator();
+    error UnknownDatanet(uint256 datanetId);
+    error UnknownContribution(uint256 contributionId);
+    error ZeroContentHash();
+    error DuplicateContent(uint256 datanetId, bytes32 contentHash, uint256 existingId);
+    error InvalidContributorSignature(address contributor);
+    error NotCurator(uint256 datanetId, address caller);
+    error NotContributor(uint256 contributionId, address caller);
+    error AlreadySlashed(uint256 contributionId);
+    error NothingStaked(uint256 contributionId);
+    error StakeLocked(uint256 contributionId, uint256 unlocksAt);
+    error ZeroAmount();
+
+    event DatanetCreated(uint256 indexed datanetId, address indexed curator, Kind kind, string name, string license);
+    event CuratorChanged(uint256 indexed datanetId, address indexed previousCurator, address indexed newCurator);
+    event ContributionRegistered(
+        uint256 indexed contributionId, uint256 indexed datanetId, address indexed contributor, bytes32 contentHash, uint256 stake
+    );
+    event StakeAdded(uint256 indexed contributionId, address indexed contributor, uint256 amount, uint256 total);
+    event ContributionSlashed(uint256 indexed contributionId, uint256 indexed datanetId, SlashReason reason, uint256 stakeTaken, address curator);
+    event StakeWithdrawn(uint256 indexed contributionId, address indexed contributor, uint256 amount);
+
+    /// @param token_ OPEN, the staking token.
+    /// @param stakeLock_ seconds a stake stays locked after registration.
+    constructor(IERC20 token_, uint256 stakeLock_) EIP712("poa-rollup DatanetRegistry", "1") {
+        token = token_;
+        stakeLock = stakeLock_;
+    }
+
+    /// @notice Creates a datanet.
+    /// @param name short name (1..64 bytes).
+    /// @param description free text (up to 1024 bytes).
+    /// @param license license of the contributed data, e.g. an SPDX identifier (up to 64 bytes).
+    /// @param kind how contributions are encoded (fixes how their content hash is computed).
+    /// @param curator the address that may slash contributions and hand over curation.
+    /// @return datanetId the new datanet's id (1-based).
+    function createDatanet(string calldata name, string calldata description, string calldata license, Kind kind, address curator)
+        external
+        returns (uint256 datanetId)
+    {
+        if (bytes(name).length == 0) revert EmptyName();
+        if (bytes(name).length > MAX_NAME_BYTES) revert TextTooLong("name", bytes(name).length, MAX_NAME_BYTES);
+        if (bytes(description).length > MAX_TEXT_BYTES) revert TextTooLong("description", bytes(description).length, MAX_TEXT_BYTES);
+        if (bytes(license).length > MAX_NAME_BYTES) revert TextTooLong("license", bytes(license).length, MAX_NAME_BYTES);
+        if (curator == address(0)) revert ZeroCurator();
+        _datanets.push(Datanet(name, description, license, curator, kind, uint64(block.timestamp), 0));
+        datanetId = _datanets.length;
+        emit DatanetCreated(datanetId, curator, kind, name, license);
+    }
+
+    /// @notice Hands curation of a datanet to another address.
+    /// @param datanetId the datanet.
+    /// @param newCurator the new curator (nonzero).
+    function setCurator(uint256 datanetId, address newCurator) external {
+        Datanet storage d = _datanet(datanetId);
+        if (msg.sender != d.curator) revert NotCurator(datanetId, msg.sender);
+        if (newCurator == address(0)) revert ZeroCurator();
+        emit CuratorChanged(datanetId, d.curator, newCurator);
+        d.curator = newCurator;
+    }
+
+    /// @notice Registers content contributed by the caller, optionally with a stake.
+    /// @param datanetId the datanet.
+    /// @param contentHash SHA-256 of the contribution's canonical bytes.
+    /// @param stake OPEN to stake (0 for none); the caller must have approved it.
+    /// @return contributionId the new contribution's id (1-based).
+    function contribute(uint256 datanetId, bytes32 contentHash, uint96 stake) external nonReentrant returns (uint256 contributionId) {
+        contributionId = _register(datanetId, contentHash, msg.sender, stake);
+        if (stake > 0) token.safeTransferFrom(msg.sender, address(this), stake);
+    }
+
+    /// @notice Registers content on behalf of its contributor, who consented by an EIP-712 signature
+    /// (EOA or ERC-1271) over Contribution(datanetId, contentHash, contributor). Used by the
+    /// sequencer's upload endpoint, which pays the gas. No stake: the contributor may add one later.
+    /// @return contributionId the new contribution's id (1-based).
+    function contributeFor(uint256 datanetId, bytes32 contentHash, address contributor, bytes calldata signature)
+        external
+        returns (uint256 contributionId)
+    {
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(CONTRIBUTION_TYPEHASH, datanetId, contentHash, contributor)));
+        if (!SignatureChecker.isValidSignatureNow(contributor, digest, signature)) revert InvalidContributorSignature(contributor);
+        contributionId = _register(datanetId, contentHash, contributor, 0);
+    }
+
+    /// @notice Adds OPEN to the stake of one of the caller's contributions (restarts its lock).
+    /// @param contributionId the contribution.
+    /// @param amount OPEN to add; the caller must have approved it.
+    function addStake(uint256 contributionId, uint96 amount) external nonReentrant {
+        Contribution storage c = _contribution(contributionId);
+        if (msg.sender != c.contributor) revert NotContributor(contributionId, msg.sender);
+        if (c.slashed) revert AlreadySlashed(contributionId);
+        if (amount == 0) revert ZeroAmount();
+        c.stake += amount;
+        c.stakeUnlocksAt = uint64(block.timestamp + stakeLock);
+        emit StakeAdded(contributionId, msg.sender, amount, c.stake);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @notice The curator slashes a bad contribution: its stake goes to the curator and it
+    /// earns no further attribution.
+    /// @param contributionId the contribution.
+    /// @param reason why (Duplicate, Adversarial, Mislabeled).
+    function slash(uint256 contributionId, SlashReason reason) external nonReentrant {
+        Contribution storage c = _contribution(contributionId);
+        address curator = _datanets[c.datanetId - 1].curator;
+        if (msg.sender != curator) revert NotCurator(c.datanetId, msg.sender);
+        if (c.slashed) revert AlreadySlashed(contributionId);
+        uint96 taken = c.stake;
+        c.slashed = true;
+        c.stake = 0;
+        emit ContributionSlashed(contributionId, c.datanetId, reason, taken, curator);
+        if (taken > 0) token.safeTransfer(curator, taken);
+    }
+
+    /// @notice The contributor takes back an unslashed stake once its lock has passed.
+    /// @param contributionId the contribution.
+    function withdrawStake(uint256 contributionId) external nonReentrant {
+        Contribution storage c = _contribution(contributionId);
+        if (msg.sender != c.contributor) revert NotContributor(contributionId, msg.sender);
+        if (c.slashed) revert AlreadySlashed(contributionId);
+        uint96 amount = c.stake;
+        if (amount == 0) revert NothingStaked(contributionId);
+        if (block.timestamp < c.stakeUnlocksAt) revert StakeLocked(contributionId, c.stakeUnlocksAt);
+        c.stake = 0;
+        emit StakeWithdrawn(contributionId, msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @notice A datanet by id (1-based).
+    function datanet(uint256 datanetId) external view returns (Datanet memory) {
+        return _datanet(datanetId);
+    }
+
+    /// @notice A contribution by id (1-based).
+    function contribution(uint256 contributionId) external view returns (Contribution memory) {
+        return _contribution(contributionId);
+    }
+
+    /// @notice Number of datanets (ids run from 1 to this).
+    function datanetCount() external view returns (uint256) {
+        return _datanets.length;
+    }
+
+    /// @notice Number of contributions over all datanets (ids run from 1 to this).
+    function contributionCount() external view returns (uint256) {
+        return _contributions.length;
+    }
+
+    /// @notice The EIP-712 digest a contributor signs to consent to `contributeFor`.
+    function contributionDigest(uint256 datanetId, bytes32 contentHash, address contributor) external view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(CONTRIBUTION_TYPEHASH, datanetId, contentHash, contributor)));
+    }
+
+    function _register(uint256 datanetId, bytes32 contentHash, address contributor, uint96 stake) internal returns (uint256 id) {
+        Datanet storage d = _datanet(datanetId);
+        if (contentHash == bytes32(0)) revert ZeroContentHash();
+        uint256 existing = contributionIdOf[datanetId][contentHash];
+        if (existing != 0) revert DuplicateContent(datanetId, contentHash, existing);
+        _contributions.push(
+            Contribution(datanetId, contentHash, contributor, uint64(block.timestamp), uint64(block.timestamp + stakeLock), stake, false)
+        );
+        id = _contributions.length;
+        contributionIdOf[datanetId][contentHash] = id;
+        d.contributionCount += 1;
+        emit ContributionRegistered(id, datanetId, contributor, contentHash, stake);
+    }
+
+    function _datanet(uint256 datanetId) internal view returns (Datanet storage) {
+        if (datanetId == 0 || datanetId > _datanets.length) revert UnknownDatanet(datanetId);
+        return _datanets[datanetId - 1];
+    }
+
+    function _contribution(uint256 contributionId) internal view returns (Contribution storage) {
+        if (contributionId == 0 || contributionId > _contributions.length) revert UnknownContribution(contributionId);
+        return _contributions[contributionId - 1];
+    }
+}

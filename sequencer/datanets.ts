@@ -1,0 +1,198 @@
+// /v1/datanets: datanets and their contributions over HTTP. The registry on L1
+// is the record of provenance; this service relays registrations (paying the
+// gas with its relayer key), keeps the content in a content-addressed store,
+// and serves both.
+//
+//   POST /v1/datanets                          create (name, description, license, kind, curator)
+//   GET  /v1/datanets                          list
+//   GET  /v1/datanets/:id                      one datanet
+//   POST /v1/datanets/:id/contributions        upload + register (text/plain body, or JSON)
+//   GET  /v1/datanets/:id/contributions        list with provenance
+//   GET  /v1/datanets/:id/contributions/:hash  provenance of one contribution
+//   GET  /v1/datanets/:id/contributions/:hash/content   the bytes (checked against the hash)
+import express, { type Express, type Request, type Response } from "express";
+import { verifyTypedData, type Contract } from "ethers";
+import { z } from "zod";
+import { canonicalRecord, canonicalText, ContentError, contributionHash, KINDS, MAX_CONTENT_BYTES } from "../attribution/datanet/content.js";
+import { consentTypes, listContributions, listDatanets, readDatanet, type DatanetInfo, type Provenance } from "../attribution/datanet/registry.js";
+import { ContentCorruptedError, ContentMissingError, type ContentStore } from "../attribution/datanet/store.js";
+import { describeIssues } from "./schemas.js";
+
+export interface DatanetDeps {
+  /** DatanetRegistry connected to the relayer's wallet. */
+  registry: Contract;
+  store: ContentStore;
+  /** The registry's deployment block: event scans start there. */
+  fromBlock: number;
+}
+
+type Refuse = (res: Response, status: number, code: string, message: string, extra?: object) => void;
+
+/** JSON escapes can make 64 KiB of text take up to 6x more; the canonical size is checked after parsing. */
+export const DATANET_JSON_LIMIT = 6 * MAX_CONTENT_BYTES + 4096;
+
+/** Body parsers for /v1/datanets, mounted before the app's 64 KiB JSON parser (body-parser skips parsed bodies). */
+export function datanetParsers(): express.RequestHandler[] {
+  return [express.raw({ type: "text/plain", limit: MAX_CONTENT_BYTES + 4096 }), express.json({ limit: DATANET_JSON_LIMIT, strict: false })];
+}
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an address is 0x and 40 hex digits");
+const signature = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "a signature is 0x and 130 hex digits (65 bytes)");
+const createSchema = z.strictObject({
+  name: z.string().min(1, "a datanet needs a name").refine((s) => Buffer.byteLength(s) <= 64, "at most 64 bytes"),
+  description: z.string().refine((s) => Buffer.byteLength(s) <= 1024, "at most 1024 bytes").default(""),
+  license: z.string().min(1, "name the data's license, e.g. CC-BY-4.0").refine((s) => Buffer.byteLength(s) <= 64, "at most 64 bytes"),
+  kind: z.enum(KINDS as [string, ...string[]]),
+  curator: address,
+});
+const uploadSchema = z.strictObject({ contributor: address, signature, text: z.string().optional(), record: z.unknown().optional() });
+
+const view = (d: DatanetInfo) => ({ ...d, createdAt: new Date(d.createdAt * 1000).toISOString() });
+const provenanceView = (p: Provenance) => ({
+  ...p,
+  stake: p.stake.toString(),
+  registeredAt: new Date(p.registeredAt * 1000).toISOString(),
+  stakeUnlocksAt: new Date(p.stakeUnlocksAt * 1000).toISOString(),
+});
+
+export function registerDatanetRoutes(app: Express, deps: DatanetDeps | undefined, refuse: Refuse): void {
+  // One relayer wallet: send its transactions one at a time so nonces never collide.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => {});
+    return next;
+  };
+
+  const handler = (fn: (d: DatanetDeps, req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
+    if (!deps) return refuse(res, 503, "datanets_unavailable", "this service runs without a DatanetRegistry (start it with --registry)");
+    await fn(deps, req, res);
+  };
+
+  /** The datanet named by :id, or a 404 already sent. */
+  const datanetOf = async (d: DatanetDeps, req: Request, res: Response): Promise<DatanetInfo | undefined> => {
+    const id = Number(req.params.id);
+    if (!/^[1-9][0-9]{0,9}$/.test(String(req.params.id)) || id > Number(await d.registry.datanetCount())) {
+      refuse(res, 404, "unknown_datanet", `no datanet ${req.params.id}`);
+      return undefined;
+    }
+    return readDatanet(d.registry, id);
+  };
+
+  app.post("/v1/datanets", handler(async (d, req, res) => {
+    const parsed = createSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const issues = describeIssues(parsed.error);
+      return refuse(res, 400, "invalid_body", issues.map((i) => `${i.field}: ${i.reason}`).join("; "), { issues });
+    }
+    const b = parsed.data;
+    const receipt = await serialized(async () => (await d.registry.createDatanet(b.name, b.description, b.license, KINDS.indexOf(b.kind as never), b.curator)).wait());
+    const ev = receipt.logs.map((l: never) => d.registry.interface.parseLog(l)).find((l: { name: string } | null) => l?.name === "DatanetCreated");
+    res.status(201).json({ datanet: view(await readDatanet(d.registry, Number(ev.args.datanetId))), txHash: receipt.hash });
+  }));
+
+  app.get("/v1/datanets", handler(async (d, _req, res) => void res.json({ datanets: (await listDatanets(d.registry)).map(view) })));
+
+  app.get("/v1/datanets/:id", handler(async (d, req, res) => {
+    const dn = await datanetOf(d, req, res);
+    if (dn) res.json(view(dn));
+  }));
+
+  app.post("/v1/datanets/:id/contributions", handler(async (d, req, res) => {
+    const dn = await datanetOf(d, req, res);
+    if (!dn) return;
+    // text/plain: raw bytes, contributor and signature in headers; JSON: { contributor, signature, text | record }.
+    let contributor: string, sig: string, bytes: Uint8Array;
+    try {
+      if (Buffer.isBuffer(req.body)) {
+        const parsed = z.strictObject({ contributor: address, signature }).safeParse({ contributor: req.get("x-contributor"), signature: req.get("x-signature") });
+        if (!parsed.success) return refuse(res, 400, "invalid_headers", describeIssues(parsed.error).map((i) => `X-${i.field}: ${i.reason}`).join("; "));
+        if (dn.kind !== "text") return refuse(res, 400, "wrong_kind", `datanet ${dn.id} takes JSON records: send { contributor, signature, record } as application/json`);
+        ({ contributor, signature: sig } = parsed.data);
+        bytes = canonicalText(req.body);
+      } else {
+        const parsed = uploadSchema.safeParse(req.body);
+        if (!parsed.success) {
+          const issues = describeIssues(parsed.error);
+          return refuse(res, 400, "invalid_body", issues.map((i) => `${i.field}: ${i.reason}`).join("; "), { issues });
+        }
+        ({ contributor, signature: sig } = parsed.data);
+        const { text, record } = parsed.data;
+        if (dn.kind === "text" && (text === undefined || record !== undefined)) return refuse(res, 400, "wrong_kind", `datanet ${dn.id} is a text datanet: send "text" (or a text/plain body)`);
+        if (dn.kind === "json" && (record === undefined || text !== undefined)) return refuse(res, 400, "wrong_kind", `datanet ${dn.id} takes JSON records: send "record"`);
+        bytes = dn.kind === "text" ? canonicalText(text!) : canonicalRecord(record);
+      }
+    } catch (e) {
+      if (e instanceof ContentError) return refuse(res, e.code === "content_too_large" ? 413 : 400, e.code, e.message);
+      throw e;
+    }
+    const contentHash = contributionHash(bytes);
+    const existing = Number(await d.registry.contributionIdOf(dn.id, contentHash));
+    if (existing) return refuse(res, 409, "duplicate_content", `datanet ${dn.id} already holds this content (contribution ${existing})`, { contentHash, contribution: existing });
+    const { domain, types } = await consentTypes(d.registry);
+    let signer: string;
+    try {
+      signer = verifyTypedData(domain, types, { datanetId: dn.id, contentHash, contributor }, sig);
+    } catch {
+      signer = "";
+    }
+    if (signer.toLowerCase() !== contributor.toLowerCase()) {
+      return refuse(res, 401, "invalid_signature", `the signature is not ${contributor}'s EIP-712 consent to Contribution(datanetId ${dn.id}, contentHash ${contentHash})`);
+    }
+    d.store.put(bytes); // before L1: registered content is never missing here
+    let receipt;
+    try {
+      receipt = await serialized(async () => (await d.registry.contributeFor(dn.id, contentHash, contributor, sig)).wait());
+    } catch (e) {
+      const again = Number(await d.registry.contributionIdOf(dn.id, contentHash));
+      if (again) return refuse(res, 409, "duplicate_content", `datanet ${dn.id} already holds this content (contribution ${again})`, { contentHash, contribution: again });
+      throw e;
+    }
+    const ev = receipt.logs.map((l: never) => d.registry.interface.parseLog(l)).find((l: { name: string } | null) => l?.name === "ContributionRegistered");
+    const id = Number(ev.args.contributionId);
+    const c = await d.registry.contribution(id);
+    res.status(201).json(provenanceView({
+      id, datanetId: dn.id, contentHash, contributor: c.contributor, registeredAt: Number(c.registeredAt), stake: c.stake,
+      stakeUnlocksAt: Number(c.stakeUnlocksAt), slashed: c.slashed, txHash: receipt.hash, blockNumber: receipt.blockNumber,
+    }));
+  }));
+
+  app.get("/v1/datanets/:id/contributions", handler(async (d, req, res) => {
+    const dn = await datanetOf(d, req, res);
+    if (dn) res.json({ datanet: dn.id, contributions: (await listContributions(d.registry, dn.id, d.fromBlock)).map(provenanceView) });
+  }));
+
+  /** The contribution named by :hash in the datanet, or an error already sent. */
+  const contributionOf = async (d: DatanetDeps, req: Request, res: Response): Promise<Provenance | undefined> => {
+    const dn = await datanetOf(d, req, res);
+    if (!dn) return undefined;
+    const hash = String(req.params.hash).toLowerCase();
+    if (!/^0x[0-9a-f]{64}$/.test(hash)) {
+      refuse(res, 400, "invalid_hash", "a content hash is 0x and 64 hex digits (SHA-256 of the canonical bytes)");
+      return undefined;
+    }
+    const p = (await listContributions(d.registry, dn.id, d.fromBlock)).find((c) => c.contentHash === hash);
+    if (!p) refuse(res, 404, "unknown_contribution", `datanet ${dn.id} has no contribution ${hash}`);
+    return p;
+  };
+
+  app.get("/v1/datanets/:id/contributions/:hash", handler(async (d, req, res) => {
+    const p = await contributionOf(d, req, res);
+    if (p) res.json(provenanceView(p));
+  }));
+
+  app.get("/v1/datanets/:id/contributions/:hash/content", handler(async (d, req, res) => {
+    const p = await contributionOf(d, req, res);
+    if (!p) return;
+    try {
+      const bytes = d.store.get(p.contentHash);
+      const kind = (await readDatanet(d.registry, p.datanetId)).kind;
+      res.type(kind === "text" ? "text/plain; charset=utf-8" : "application/json").send(bytes);
+    } catch (e) {
+      // Registered directly on L1 without an upload here, or damaged on disk.
+      if (e instanceof ContentMissingError) return refuse(res, 404, "content_not_stored", `${p.contentHash} is registered on L1 but its bytes were never uploaded to this service`);
+      if (e instanceof ContentCorruptedError) return refuse(res, 500, "content_corrupted", e.message);
+      throw e;
+    }
+  }));
+}
