@@ -14,6 +14,7 @@ import { readManifest, ROOT } from "./lib/artifacts.js";
 import { api, bjjKey, connect, until } from "./lib/client.js";
 import { assertSetupFitsChain, deployRollup } from "./lib/deploy.js";
 import { startLocalDeployment } from "./lib/local.js";
+import { datanetCommands } from "./poa-datanet.js";
 
 const env = process.env;
 const program = new Command("poa").description("poa-rollup: zk-proved attribution payouts").showHelpAfterError();
@@ -190,6 +191,8 @@ l1Options(program.command("withdraw").description("withdraw a contributor's whol
     await (await rollup.claim(wallet.address)).wait();
     console.log(`received ${formatUnits((await token.balanceOf(wallet.address)) - before, 18)} OPEN at ${wallet.address}`);
   });
+
+program.addCommand(datanetCommands(l1Options));
 
 program.parseAsync().catch((e) => {
   console.error(`poa: ${e instanceof Error ? e.message : e}`);
