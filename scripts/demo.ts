@@ -1,11 +1,26 @@
 // The demo that `npm start` runs against the freshly started service: two
-// providers deposit on L1, sign receipts paying three contributors, the
-// batches are proved and verified on L1, and a contributor withdraws.
+// providers deposit on L1; two contributors fill two datanets (recipes as
+// text, labeled reviews as JSON records); the providers answer inference
+// requests — alice with an extractive answerer over the recipes, bob with a
+// sentiment model trained on the reviews — and attribute every answer, alice
+// with suffix-array token attribution, bob with TracIn influence; their signed
+// receipts carry those scores, the batches are proved and verified on L1, and
+// a contributor withdraws exactly what the payout rule gives.
 import { Contract, formatUnits } from "ethers";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
 import { loadInstance } from "../core/params.js";
 import { payout } from "../core/payout.js";
-import { contentHash, signBundle, type Receipt } from "../core/receipt.js";
+import { join } from "node:path";
+import { canonicalRecord, canonicalText, contributionHash } from "../attribution/datanet/content.js";
+import { registryAt, signConsent } from "../attribution/datanet/registry.js";
+import { fetchDatanet, labeledRecords } from "../attribution/datanet/source.js";
+import { classify, trainClassifier } from "../attribution/influence/classifier.js";
+import { attributedReceipt, signAttributed, type Inference } from "../attribution/receipts.js";
+import { attributeTokens } from "../attribution/tokens/attribute.js";
+import { buildIndex, SuffixIndex } from "../attribution/tokens/suffix-index.js";
+import { tokenize } from "../attribution/tokens/tokenize.js";
+import { ROOT } from "./lib/artifacts.js";
+import { RECIPES, REVIEWS } from "./demo-data.js";
 import { bundleToJson } from "../sequencer/schemas.js";
 import { api, bjjKey, connect, until, type Connection } from "./lib/client.js";
 
@@ -24,21 +39,40 @@ export async function runDemo(apiUrl: string): Promise<void> {
   const [ai, bi] = [await idx(alice), await idx(bob)];
   console.log(`demo: providers have accounts ${ai} and ${bi}`);
 
-  const scores: [bigint, bigint][] = [[70n, 30n], [1n, 3n], [0n, 9n]];
-  const fees = [3n * 10n ** 18n, 2n * 10n ** 18n, 10n ** 18n];
-  const receipt = (providerIdx: number, nonce: number, j: number): Receipt => ({
-    providerIdx, owner: BigInt(owner.wallet.address), fee: fees[j], nonce: BigInt(nonce),
-    inputHash: contentHash(`question ${j}`), outputHash: contentHash(`answer ${j}`),
-    entries: [{ contributor: BigInt(c1.wallet.address), score: scores[j][0] }, { contributor: BigInt(c2.wallet.address), score: scores[j][1] }],
+  const { recipes, reviews } = await fillDatanets(apiUrl, owner, [c1, c2]);
+  const work = join(ROOT, "build", "local", "attribution");
+  buildIndex(join(work, "recipes"), recipes.documents.map((d) => ({ id: d.id, contributor: d.contributor, text: d.content })));
+  const index = new SuffixIndex(join(work, "recipes"));
+  const classifier = trainClassifier(labeledRecords(reviews.documents), { epochs: 4, lr: 0.5 });
+  console.log(`demo: indexed ${index.meta.tokens} recipe tokens (suffix array); trained a sentiment model on ${classifier.records.length} reviews (4 checkpoints)`);
+
+  const fee = (x: number) => BigInt(x) * 10n ** 18n;
+  const questions = ["How do I make pancakes?", "How do I get crisp roast potatoes?"];
+  const asked = questions.map((q, j): Inference => {
+    const output = answer(recipes.documents.map((d) => d.content), q);
+    const t = attributeTokens(index, output);
+    console.log(`demo: alice answers "${q}" → "${output.slice(0, 60)}…"; ${t.spans.length} matched span(s)`);
+    return { providerIdx: ai, owner: owner.wallet.address, fee: fee(3 - j), nonce: BigInt(j), input: q, output, scores: t.contributors };
   });
-  const a = await api(apiUrl, "POST", "/v1/bundles", bundleToJson(await signBundle(bjjKey(alice.wallet), [receipt(ai, 0, 0), receipt(ai, 1, 1)], params, domain)));
-  const b = await api(apiUrl, "POST", "/v1/bundles", bundleToJson(await signBundle(bjjKey(bob.wallet), [receipt(bi, 0, 2)], params, domain)));
+  index.close();
+  const review = "the battery lasts all day and the screen is bright";
+  const verdict = classify(classifier, review);
+  console.log(`demo: bob classifies "${review}" → ${verdict.label}; TracIn credits ${verdict.contributors.size} contributor(s)`);
+  const classified: Inference = { providerIdx: bi, owner: owner.wallet.address, fee: fee(1), nonce: 0n, input: review, output: verdict.label, scores: verdict.contributors };
+
+  const a = await api(apiUrl, "POST", "/v1/bundles", bundleToJson(await signAttributed(bjjKey(alice.wallet), asked, params, domain)));
+  const b = await api(apiUrl, "POST", "/v1/bundles", bundleToJson(await signAttributed(bjjKey(bob.wallet), [classified], params, domain)));
   const ids: string[] = [...a.receipts, ...b.receipts].map((r: { id: string }) => r.id);
-  console.log(`demo: 3 signed receipts accepted (curl ${apiUrl}/v1/receipts/${ids[0]})`);
+  console.log(`demo: 3 attributed receipts accepted (curl ${apiUrl}/v1/receipts/${ids[0]})`);
   for (const id of ids) await until(`receipt ${id.slice(0, 10)}… on L1`, async () => ((await api(apiUrl, "GET", `/v1/receipts/${id}`)).status === "finalized" ? true : undefined));
   console.log("demo: all receipts finalized on L1");
 
-  const expected = scores.reduce((acc, s, j) => acc + payout(fees[j], s, params).shares[0], 0n);
+  // What the payout rule gives contributor 1 over the three receipts, from the entries actually signed.
+  const expected = [...asked, classified].reduce((acc, inf) => {
+    const r = attributedReceipt(inf, params);
+    const shares = payout(r.fee, r.entries.map((e) => e.score), params).shares;
+    return acc + r.entries.reduce((s, e, k) => (e.contributor === BigInt(c1.wallet.address) ? s + shares[k] : s), 0n);
+  }, 0n);
   const acct = await api(apiUrl, "GET", `/v1/accounts/${c1.wallet.address}`);
   await (await c1.rollup.requestWithdrawal(acct.index)).wait();
   await until("contributor 1's withdrawal batch", async () => ((await c1.rollup.claimable(c1.wallet.address)) > 0n ? true : undefined));
@@ -47,4 +81,28 @@ export async function runDemo(apiUrl: string): Promise<void> {
   const received = BigInt(await c1.token.balanceOf(c1.wallet.address)) - before;
   console.log(`demo: contributor 1 withdrew ${formatUnits(received, 18)} OPEN on L1; the payout rule gives ${formatUnits(expected, 18)} — ${received === expected ? "exact" : "MISMATCH"}`);
   console.log(`demo: try  npx tsx scripts/poa.ts verify-batch 1   and   curl ${apiUrl}/v1/batches/1\n`);
+}
+
+/** Creates the two demo datanets (curated by the model owner) and uploads the contributions, each signed by its contributor. */
+async function fillDatanets(apiUrl: string, curator: Connection, contributors: Connection[]) {
+  const registry = registryAt(curator.info.registry!, curator.provider);
+  const create = async (name: string, kind: string, description: string) =>
+    (await api(apiUrl, "POST", "/v1/datanets", { name, kind, description, license: "CC-BY-4.0", curator: curator.wallet.address })).datanet.id as number;
+  const recipesId = await create("demo-recipes", "text", "cooking passages");
+  const reviewsId = await create("demo-reviews", "json", "product reviews labeled positive or negative");
+  const upload = async (id: number, who: Connection, bytes: Uint8Array, body: object) =>
+    api(apiUrl, "POST", `/v1/datanets/${id}/contributions`, { contributor: who.wallet.address, signature: await signConsent(who.wallet, registry, id, contributionHash(bytes)), ...body });
+  for (const [c, text] of RECIPES) await upload(recipesId, contributors[c], canonicalText(text), { text });
+  for (const [c, text, label] of REVIEWS) await upload(reviewsId, contributors[c], canonicalRecord({ text, label }), { record: { text, label } });
+  console.log(`demo: datanets ${recipesId} (recipes, ${RECIPES.length} passages) and ${reviewsId} (reviews, ${REVIEWS.length} records) registered on L1 with their contributors`);
+  return { recipes: await fetchDatanet(apiUrl, recipesId), reviews: await fetchDatanet(apiUrl, reviewsId) };
+}
+
+/** alice's "model": answers with the passage sentence that shares the most words with the question. */
+function answer(passages: string[], question: string): string {
+  const q = new Set(tokenize(question).map((t) => t.text).filter((w) => w.length > 3));
+  const sentences = passages.flatMap((p) => p.split(/(?<=[.!?])\s+/));
+  const overlap = (s: string) => tokenize(s).filter((t) => q.has(t.text)).length;
+  const best = sentences.reduce((a, b) => (overlap(b) > overlap(a) ? b : a));
+  return `Here is what works: ${best.charAt(0).toLowerCase()}${best.slice(1)}`;
 }

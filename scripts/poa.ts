@@ -14,6 +14,7 @@ import { readManifest, ROOT } from "./lib/artifacts.js";
 import { api, bjjKey, connect, until } from "./lib/client.js";
 import { assertSetupFitsChain, deployRollup } from "./lib/deploy.js";
 import { startLocalDeployment } from "./lib/local.js";
+import { attributionCommands } from "./poa-attribution.js";
 import { datanetCommands } from "./poa-datanet.js";
 
 const env = process.env;
@@ -193,6 +194,7 @@ l1Options(program.command("withdraw").description("withdraw a contributor's whol
   });
 
 program.addCommand(datanetCommands(l1Options));
+program.addCommand(attributionCommands());
 
 program.parseAsync().catch((e) => {
   console.error(`poa: ${e instanceof Error ? e.message : e}`);

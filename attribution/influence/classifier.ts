@@ -1,0 +1,85 @@
+// A small specialized model over a datanet of labeled text records, with its
+// TracIn index: train, save, load, and attribute a prediction to the records
+// (and so to the contributors) that drove it.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DEFAULT_TEXT_DIM, textFeatures } from "./features.js";
+import { loadCheckpoints, saveCheckpoints, SoftmaxModel, train, type Checkpoint, type Example, type TrainOptions } from "./model.js";
+import { positiveShares, TracInIndex } from "./tracin.js";
+
+export interface LabeledRecord {
+  /** Contribution id (content hash). */
+  id: string;
+  contributor: string;
+  text: string;
+  label: string;
+}
+
+export interface Classifier {
+  labels: string[];
+  records: { id: string; contributor: string }[];
+  model: SoftmaxModel;
+  index: TracInIndex;
+  dim: number;
+}
+
+export interface ClassifierOptions extends Partial<Omit<TrainOptions, "classes" | "width">> {
+  dim?: number;
+  /** Projection dimension for TracIn (default 128). */
+  projection?: number;
+}
+
+export type TrainedClassifier = Classifier & { checkpoints: Checkpoint[] };
+
+export function trainClassifier(records: LabeledRecord[], o: ClassifierOptions = {}): TrainedClassifier {
+  if (records.length === 0) throw new Error("no labeled records to train on");
+  const dim = o.dim ?? DEFAULT_TEXT_DIM;
+  const labels = [...new Set(records.map((r) => r.label))].sort();
+  if (labels.length < 2) throw new Error(`a classifier needs at least two labels, found ${JSON.stringify(labels)}`);
+  const examples: Example[] = records.map((r) => ({ x: textFeatures(r.text, dim), y: labels.indexOf(r.label) }));
+  const { model, checkpoints } = train(examples, { ...o, classes: labels.length, width: dim + 1 });
+  const index = TracInIndex.build(records.map((r) => r.id), examples, checkpoints, labels.length, dim + 1, o.projection ?? 128, o.seed ?? 7);
+  return { labels, records: records.map((r) => ({ id: r.id, contributor: r.contributor })), model, index, dim, checkpoints };
+}
+
+export interface ClassifiedInference {
+  label: string;
+  probabilities: Record<string, number>;
+  /** TracIn influence of every training record on this prediction. */
+  influence: Float64Array;
+  /** Positive influence summed per contributor address. */
+  contributors: Map<string, number>;
+}
+
+/** Predicts a label and attributes the prediction (the predicted label is the one explained). */
+export function classify(c: Classifier, text: string, exclude?: Set<string>): ClassifiedInference {
+  const x = textFeatures(text, c.dim);
+  const p = c.model.probabilities(x);
+  const y = p.indexOf(Math.max(...p));
+  const influence = c.index.influence({ x, y });
+  if (exclude) c.records.forEach((r, i) => exclude.has(r.id) && (influence[i] = 0));
+  return {
+    label: c.labels[y],
+    probabilities: Object.fromEntries(c.labels.map((l, i) => [l, p[i]])),
+    influence,
+    contributors: positiveShares(influence, (i) => c.records[i].contributor),
+  };
+}
+
+export function saveClassifier(dir: string, c: TrainedClassifier): void {
+  const cps = c.checkpoints;
+  mkdirSync(dir, { recursive: true });
+  saveCheckpoints(join(dir, "checkpoints"), c.labels.length, c.dim + 1, cps);
+  writeFileSync(join(dir, "model.f64"), new Uint8Array(c.model.weights.buffer, c.model.weights.byteOffset, c.model.weights.byteLength));
+  c.index.save(join(dir, "tracin"), cps.map((k) => k.weights));
+  writeFileSync(join(dir, "classifier.json"), JSON.stringify({ labels: c.labels, dim: c.dim, records: c.records }));
+}
+
+export function loadClassifier(dir: string): Classifier {
+  const meta = JSON.parse(readFileSync(join(dir, "classifier.json"), "utf8"));
+  const { classes, width } = loadCheckpoints(join(dir, "checkpoints"));
+  const b = readFileSync(join(dir, "model.f64"));
+  const weights = new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+  if (weights.length !== classes * width) throw new Error(`${dir}/model.f64 holds ${weights.length} weights, expected ${classes * width}`);
+  return { labels: meta.labels, dim: meta.dim, records: meta.records, model: new SoftmaxModel(classes, width, weights), index: TracInIndex.load(join(dir, "tracin")) };
+}
