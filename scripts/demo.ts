@@ -7,10 +7,10 @@
 // receipts carry those scores, the batches are proved and verified on L1, and
 // a contributor withdraws exactly what the payout rule gives.
 import { Contract, formatUnits } from "ethers";
+import { join } from "node:path";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
 import { loadInstance } from "../core/params.js";
 import { payout } from "../core/payout.js";
-import { join } from "node:path";
 import { canonicalRecord, canonicalText, contributionHash } from "../attribution/datanet/content.js";
 import { registryAt, signConsent } from "../attribution/datanet/registry.js";
 import { fetchDatanet, labeledRecords } from "../attribution/datanet/source.js";
@@ -19,9 +19,9 @@ import { attributedReceipt, signAttributed, type Inference } from "../attributio
 import { attributeTokens } from "../attribution/tokens/attribute.js";
 import { buildIndex, SuffixIndex } from "../attribution/tokens/suffix-index.js";
 import { tokenize } from "../attribution/tokens/tokenize.js";
-import { ROOT } from "./lib/artifacts.js";
-import { RECIPES, REVIEWS } from "./demo-data.js";
 import { bundleToJson } from "../sequencer/schemas.js";
+import { RECIPES, REVIEWS } from "./demo-data.js";
+import { ROOT } from "./lib/artifacts.js";
 import { api, bjjKey, connect, until, type Connection } from "./lib/client.js";
 
 export async function runDemo(apiUrl: string): Promise<void> {

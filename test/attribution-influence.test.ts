@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { denseFeatures, textFeatures } from "../attribution/influence/features.js";
 import { loadCheckpoints, saveCheckpoints, SoftmaxModel, train, type Example } from "../attribution/influence/model.js";
 import { positiveShares, TracInIndex } from "../attribution/influence/tracin.js";
+import { classify, loadClassifier, saveClassifier, trainClassifier } from "../attribution/influence/classifier.js";
 
 /** Exact TracIn-CP: Σ_k lr_k ⟨(p-e_y) xᵀ, (p'-e_y') x'ᵀ⟩ with full gradients. */
 function exactTracIn(z: Example, q: Example, cps: { lr: number; weights: Float64Array }[], classes: number, width: number): number {
@@ -77,6 +78,29 @@ describe("TracIn-CP gradient influence", () => {
     index.save(join(dir, "index"), loaded.checkpoints.map((c) => c.weights));
     const again = TracInIndex.load(join(dir, "index"));
     expect([...again.influence(query)]).to.deep.equal([...index.influence(query)]);
+  });
+
+  it("classifies text and aggregates positive influence per contributor and per datanet; survives a save and load", () => {
+    const rec = (i: number, text: string, label: string, contributor: string, datanet: number) => ({ id: `r${i}`, contributor, datanet, text, label });
+    const records = [
+      rec(0, "great battery and bright screen", "pos", "0xa", 1), rec(1, "excellent quality, works great", "pos", "0xa", 1),
+      rec(2, "love the sound, great value", "pos", "0xb", 2), rec(3, "broke after a week, terrible", "neg", "0xc", 2),
+      rec(4, "terrible battery, waste of money", "neg", "0xc", 2), rec(5, "cheap and broken, avoid", "neg", "0xa", 1),
+    ];
+    const c = trainClassifier(records, { epochs: 4, lr: 0.5, projection: 64 });
+    const r = classify(c, "great screen and great battery");
+    expect(r.label).to.equal("pos");
+    const sum = (m: Map<unknown, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+    expect(sum(r.datanets)).to.be.closeTo(sum(r.contributors), 1e-12);
+    expect(r.datanets.get(1)).to.be.closeTo([0, 1, 5].reduce((a, i) => a + Math.max(0, r.influence[i]), 0), 1e-12);
+    // Excluded (e.g. slashed) records earn nothing.
+    const ex = classify(c, "great screen and great battery", new Set(["r0", "r1", "r5"]));
+    expect(ex.contributors.has("0xa")).to.equal(false);
+    const dir = mkdtempSync(join(tmpdir(), "poa-clf-"));
+    saveClassifier(dir, c);
+    const again = classify(loadClassifier(dir), "great screen and great battery");
+    expect([...again.influence]).to.deep.equal([...r.influence]);
+    expect(() => trainClassifier(records.map((x) => ({ ...x, label: "pos" })))).to.throw("at least two labels");
   });
 
   it("hashes text into sparse unit-norm features with a bias, and refuses an unknown label", () => {

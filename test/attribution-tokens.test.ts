@@ -71,7 +71,7 @@ describe("suffix-array token attribution", () => {
 
   it("finds the maximal span and credits its only source", () => {
     const out = "Yesterday the quick brown fox jumps over the lazy dog again";
-    const r = attributeTokens(index, out);
+    const r = attributeTokens(index, out, { minBits: 0 });
     expect(r.spans.map((s) => [s.start, s.end, s.text, s.documents])).to.deep.equal([[1, 10, "the quick brown fox jumps over the lazy dog", ["A"]]]);
     const expected = bits(["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog"]);
     expect(r.spans[0].bits).to.be.closeTo(expected, 1e-9);
@@ -80,7 +80,7 @@ describe("suffix-array token attribution", () => {
   });
 
   it("keeps only maximal spans: a sub-span found in another document earns nothing", () => {
-    const r = attributeTokens(index, "a quick brown fox jumps over the lazy dog");
+    const r = attributeTokens(index, "a quick brown fox jumps over the lazy dog", { minBits: 0 });
     // "a quick brown fox" (B), then "quick brown fox jumps over the lazy dog" (A);
     // "over the lazy dog" is also in C but lies inside A's span.
     expect(r.spans.map((s) => [s.start, s.end, s.documents])).to.deep.equal([[0, 4, ["B"]], [1, 9, ["A"]]]);
@@ -88,7 +88,7 @@ describe("suffix-array token attribution", () => {
   });
 
   it("splits a span's weight among the documents that hold it; common-token spans weigh less", () => {
-    const r = attributeTokens(index, "over the lazy dog", { minTokens: 3 });
+    const r = attributeTokens(index, "over the lazy dog", { minTokens: 3, minBits: 0 });
     expect(r.spans.map((s) => [s.start, s.end, s.occurrences, [...s.documents].sort()])).to.deep.equal([[0, 4, 2, ["A", "C"]]]);
     const w = bits(["over", "the", "lazy", "dog"]);
     expect(r.documents.get("A")).to.be.closeTo(w / 2, 1e-9);
@@ -98,16 +98,22 @@ describe("suffix-array token attribution", () => {
   });
 
   it("ignores spans shorter than minTokens, too common spans, and excluded documents", () => {
-    expect(attributeTokens(index, "quick brown", { minTokens: 3 }).spans).to.deep.equal([]);
-    expect(attributeTokens(index, "over the lazy dog", { minTokens: 3, maxDocuments: 1 }).spans).to.deep.equal([]);
-    const r = attributeTokens(index, "over the lazy dog", { minTokens: 3, exclude: new Set(["A"]) });
+    expect(attributeTokens(index, "quick brown", { minTokens: 3, minBits: 0 }).spans).to.deep.equal([]);
+    expect(attributeTokens(index, "over the lazy dog", { minTokens: 3, maxDocuments: 1, minBits: 0 }).spans).to.deep.equal([]);
+    const r = attributeTokens(index, "over the lazy dog", { minTokens: 3, minBits: 0, exclude: new Set(["A"]) });
     expect([...r.documents.entries()].map(([d, s]) => [d, s.toFixed(6)])).to.deep.equal([["C", bits(["over", "the", "lazy", "dog"]).toFixed(6)]]);
-    expect(attributeTokens(index, "entirely novel words here").contributors.size).to.equal(0);
+    // A span carrying fewer bits than minBits is a set phrase, not evidence (the default floor is 60 bits).
+    const span = "the quick brown fox jumps over the lazy dog";
+    const w = bits(span.split(" "));
+    expect(attributeTokens(index, span, { minBits: w + 0.01 }).spans).to.deep.equal([]);
+    expect(attributeTokens(index, span, { minBits: w - 0.01 }).spans).to.have.length(1);
+    expect(attributeTokens(index, span).spans, "default floor").to.deep.equal([]);
+    expect(attributeTokens(index, "entirely novel words here", { minBits: 0 }).contributors.size).to.equal(0);
   });
 
   it("reads the index from disk and refuses a truncated one", () => {
     const again = new SuffixIndex(dir);
-    expect(attributeTokens(again, "the lazy dog while it sleeps").spans.map((s) => s.documents)).to.deep.equal([["C"]]);
+    expect(attributeTokens(again, "the lazy dog while it sleeps", { minBits: 0 }).spans.map((s) => s.documents)).to.deep.equal([["C"]]);
     again.close();
     truncateSync(join(dir, "sa.u32"), 8);
     expect(() => new SuffixIndex(dir)).to.throw("must both hold 34 entries");

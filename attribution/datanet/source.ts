@@ -32,9 +32,9 @@ export async function fetchDatanet(api: string, datanetId: number): Promise<{ ki
 }
 
 /** Labeled records of a json datanet: each record's `textField` and `labelField` (records without both are skipped). */
-export function labeledRecords(docs: DatanetDocument[], textField = "text", labelField = "label") {
+export function labeledRecords(docs: DatanetDocument[], textField = "text", labelField = "label", datanet?: number) {
   return docs.flatMap((d) => {
     const r = JSON.parse(d.content);
-    return typeof r[textField] === "string" && r[labelField] !== undefined ? [{ id: d.id, contributor: d.contributor, text: r[textField] as string, label: String(r[labelField]) }] : [];
+    return typeof r[textField] === "string" && r[labelField] !== undefined ? [{ id: d.id, contributor: d.contributor, datanet, text: r[textField] as string, label: String(r[labelField]) }] : [];
   });
 }

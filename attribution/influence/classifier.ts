@@ -11,13 +11,15 @@ export interface LabeledRecord {
   /** Contribution id (content hash). */
   id: string;
   contributor: string;
+  /** The datanet the record comes from (a model may train on several). */
+  datanet?: number;
   text: string;
   label: string;
 }
 
 export interface Classifier {
   labels: string[];
-  records: { id: string; contributor: string }[];
+  records: { id: string; contributor: string; datanet?: number }[];
   model: SoftmaxModel;
   index: TracInIndex;
   dim: number;
@@ -39,7 +41,7 @@ export function trainClassifier(records: LabeledRecord[], o: ClassifierOptions =
   const examples: Example[] = records.map((r) => ({ x: textFeatures(r.text, dim), y: labels.indexOf(r.label) }));
   const { model, checkpoints } = train(examples, { ...o, classes: labels.length, width: dim + 1 });
   const index = TracInIndex.build(records.map((r) => r.id), examples, checkpoints, labels.length, dim + 1, o.projection ?? 128, o.seed ?? 7);
-  return { labels, records: records.map((r) => ({ id: r.id, contributor: r.contributor })), model, index, dim, checkpoints };
+  return { labels, records: records.map((r) => ({ id: r.id, contributor: r.contributor, datanet: r.datanet })), model, index, dim, checkpoints };
 }
 
 export interface ClassifiedInference {
@@ -49,6 +51,8 @@ export interface ClassifiedInference {
   influence: Float64Array;
   /** Positive influence summed per contributor address. */
   contributors: Map<string, number>;
+  /** Positive influence summed per datanet (records without a datanet are left out). */
+  datanets: Map<number, number>;
 }
 
 /** Predicts a label and attributes the prediction (the predicted label is the one explained). */
@@ -63,6 +67,7 @@ export function classify(c: Classifier, text: string, exclude?: Set<string>): Cl
     probabilities: Object.fromEntries(c.labels.map((l, i) => [l, p[i]])),
     influence,
     contributors: positiveShares(influence, (i) => c.records[i].contributor),
+    datanets: new Map([...positiveShares(influence, (i) => String(c.records[i].datanet))].filter(([d]) => d !== "undefined").map(([d, v]) => [Number(d), v])),
   };
 }
 

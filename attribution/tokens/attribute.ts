@@ -41,12 +41,15 @@ export interface AttributeOptions {
   minTokens?: number;
   /** Spans found in more documents than this identify no source and are skipped (default 32). */
   maxDocuments?: number;
+  /** Spans carrying less self-information than this (bits) are set phrases, not evidence: skipped (default 60, measured in bench/RESULTS.md). */
+  minBits?: number;
   /** Document ids that earn nothing (e.g. slashed contributions). */
   exclude?: Set<string>;
 }
 
 export function attributeTokens(index: SuffixIndex, output: string, opts: AttributeOptions = {}): TokenAttribution {
   const minTokens = opts.minTokens ?? 4;
+  const minBits = opts.minBits ?? 60;
   const maxDocuments = opts.maxDocuments ?? 32;
   const toks = tokenize(output);
   const ids = toks.map((t) => index.idOf.get(t.text) ?? -1);
@@ -56,7 +59,9 @@ export function attributeTokens(index: SuffixIndex, output: string, opts: Attrib
   const spans: SpanMatch[] = [];
   let coveredTo = 0;
   for (let i = 0; i < ids.length; i++) {
-    let lo = 0, hi = index.meta.tokens, len = 0;
+    if (ids[i] <= 0) continue; // a token the corpus never saw starts no span
+    let [lo, hi] = index.rangeOf(ids[i]);
+    let len = 1;
     while (i + len < ids.length && ids[i + len] > 0) {
       const [a, b] = index.narrow(lo, hi, len, ids[i + len]);
       if (a === b) break;
@@ -70,6 +75,7 @@ export function attributeTokens(index: SuffixIndex, output: string, opts: Attrib
     if (docs.size > maxDocuments) continue;
     let bits = 0;
     for (let k = i; k < i + len; k++) bits += bitsOf(ids[k]);
+    if (bits < minBits) continue;
     spans.push({
       start: i, end: i + len, charStart: toks[i].start, charEnd: toks[i + len - 1].end,
       text: output.normalize("NFC").slice(toks[i].start, toks[i + len - 1].end),

@@ -95,17 +95,28 @@ export class SuffixIndex {
   readonly sa: PagedU32File;
   readonly idOf: Map<string, number>;
   readonly docStarts: Uint32Array;
+  /** Suffixes are sorted by first token id: those starting with id t are firstToken[t] .. firstToken[t + 1]. */
+  private readonly firstToken: Float64Array;
 
   constructor(readonly dir: string) {
     this.meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8"));
     if (this.meta.version !== 1) throw new Error(`${dir}: index version ${this.meta.version} is not supported`);
-    this.tokens = new PagedU32File(join(dir, "tokens.u32"));
-    this.sa = new PagedU32File(join(dir, "sa.u32"));
+    // Up to 128 MiB of pages each; the OS page cache keeps the rest warm.
+    this.tokens = new PagedU32File(join(dir, "tokens.u32"), 1 << 14, 2048);
+    this.sa = new PagedU32File(join(dir, "sa.u32"), 1 << 14, 2048);
     if (this.tokens.length !== this.meta.tokens || this.sa.length !== this.meta.tokens) {
       throw new Error(`${dir}: tokens.u32 and sa.u32 must both hold ${this.meta.tokens} entries (found ${this.tokens.length}, ${this.sa.length})`);
     }
     this.idOf = new Map(this.meta.vocab.map((w, i) => [w, i + 1]));
     this.docStarts = Uint32Array.from(this.meta.docs.map((d) => d.start));
+    this.firstToken = new Float64Array(this.meta.vocab.length + 2);
+    this.firstToken[1] = this.meta.docs.length; // the separators (id 0) sort first
+    for (let t = 1; t <= this.meta.vocab.length; t++) this.firstToken[t + 1] = this.firstToken[t] + this.meta.counts[t - 1];
+  }
+
+  /** The suffix-array range of the suffixes that start with token `id`, without a search. */
+  rangeOf(id: number): [number, number] {
+    return [this.firstToken[id], this.firstToken[id + 1]];
   }
 
   /** The document holding token position `pos` (binary search over document starts). */
