@@ -247,6 +247,8 @@ LDS-style check: 32 random halves (300 of 600 clean training mails), one model t
 |---|---:|
 ${iq.lds.map((r) => `| lr ${r.cfg.lr}, decay ${r.cfg.decay}, L2 ${r.cfg.l2}${r.cfg === TRAIN ? " (default)" : ""} | ${f(r.lds)} (${r.probes} test mails) |`).join("\n")}
 
+TracIn ranks mislabeled examples well but predicts the effect of removing half the data poorly here: it has no curvature (Hessian) term, and the corpus holds near-duplicate mails, so removing one copy changes little while TracIn counts every copy. Hessian-aware estimators (TRAK's preconditioned projection) are the known next step.
+
 **Token attribution (suffix array, maximal spans).** ${tq.documents} speeches indexed, one contribution each; ${tq.trials} outputs, each 1–3 verbatim spans of 12–30 tokens from random speeches interleaved with novel sentences from Moby Dick (not indexed). A contribution counts as attributed when its score is positive.
 
 | settings (source spans 12–30 tokens unless said) | precision | recall |
