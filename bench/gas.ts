@@ -6,6 +6,7 @@ import "@nomicfoundation/hardhat-ethers"; // after hardhat: it needs the Hardhat
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
 import { signBundle, type Receipt } from "../core/receipt.js";
 import { proofCalldata, terminateCurve } from "../prover/groth16.js";
+import { signConsent } from "../attribution/datanet/registry.js";
 import { deployRollup } from "../scripts/lib/deploy.js";
 import { Operator } from "../sequencer/operator.js";
 import { writeSection } from "./results.js";
@@ -71,6 +72,21 @@ async function main(): Promise<void> {
     const g = await d.hashers[i]["poseidon(uint256[" + n + "])"].estimateGas(Array.from({ length: n }, (_, k) => BigInt(k + 1)));
     gas.push([`Poseidon(${n}) contract call alone (estimateGas, includes 21k base)`, g]);
   }
+  // DatanetRegistry flows (deployed with the rollup).
+  const reg = (s: unknown) => d.registry.connect(s as never) as Contract;
+  const h = (i: number) => `0x${i.toString(16).padStart(64, "0")}`;
+  await tx("DatanetRegistry.createDatanet (12-byte name, 40-byte description)", reg(owner).createDatanet("medical-qa", "question and answer pairs, reviewed", "CC-BY-4.0", 0, owner.address));
+  await tx("DatanetRegistry.contribute (no stake)", reg(c1).contribute(1, h(1), 0));
+  await (await (d.token.connect(deployer as never) as Contract).transfer(c1.address, 10n * OPEN)).wait();
+  await (await (d.token.connect(c1 as never) as Contract).approve(await d.registry.getAddress(), 10n * OPEN)).wait();
+  await tx("DatanetRegistry.contribute (with a stake)", reg(c1).contribute(1, h(2), 5n * OPEN));
+  const sig = await signConsent(c2 as never, d.registry, 1, h(3));
+  await tx("DatanetRegistry.contributeFor (relayed, EIP-712 consent)", reg(sequencer).contributeFor(1, h(3), c2.address, sig));
+  await tx("DatanetRegistry.addStake", reg(c1).addStake(1, 5n * OPEN));
+  await tx("DatanetRegistry.slash (stake to the curator)", reg(owner).slash(1, 1));
+  await hre.network.provider.send("evm_increaseTime", [8 * 24 * 3600]);
+  await tx("DatanetRegistry.withdrawStake", reg(c1).withdrawStake(2));
+
   const rows = gas.map(([k, v]) => `| ${k} | ${v.toLocaleString("en-US")} |`);
   const table = ["| flow (test instance: depth 5, body 177 bytes) | gas |", "|---|---:|", ...rows].join("\n");
   console.log(table);
