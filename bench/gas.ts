@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   // DatanetRegistry flows (deployed with the rollup).
   const reg = (s: unknown) => d.registry.connect(s as never) as Contract;
   const h = (i: number) => `0x${i.toString(16).padStart(64, "0")}`;
-  await tx("DatanetRegistry.createDatanet (12-byte name, 40-byte description)", reg(owner).createDatanet("medical-qa", "question and answer pairs, reviewed", "CC-BY-4.0", 0, owner.address));
+  await tx("DatanetRegistry.createDatanet (10-byte name, 35-byte description)", reg(owner).createDatanet("medical-qa", "question and answer pairs, reviewed", "CC-BY-4.0", 0, owner.address));
   await tx("DatanetRegistry.contribute (no stake)", reg(c1).contribute(1, h(1), 0));
   await (await (d.token.connect(deployer as never) as Contract).transfer(c1.address, 10n * OPEN)).wait();
   await (await (d.token.connect(c1 as never) as Contract).approve(await d.registry.getAddress(), 10n * OPEN)).wait();
