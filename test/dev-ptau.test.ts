@@ -13,6 +13,7 @@ import { JsonRpcProvider, Wallet } from "ethers";
 import { assertSetupFitsChain, deployRollup, LOCAL_CHAIN_ID } from "../scripts/lib/deploy.js";
 import { readManifest } from "../scripts/lib/artifacts.js";
 import { planPtau } from "../scripts/lib/dev-ptau/plan.js";
+import { ptauContributions, ptauPower } from "../scripts/lib/ptau.js";
 import { writeDevPtau } from "../scripts/lib/dev-ptau/generate.js";
 import { ROOT } from "../scripts/lib/artifacts.js";
 import { FIELD_MODULUS } from "../core/crypto.js";
@@ -81,6 +82,16 @@ describe("dev-ptau: fast INSECURE development powers-of-tau", function () {
     const wide = join(DIR, "pot6_w16_INSECURE.ptau");
     await writeDevPtau(wide, 6, { secrets, windowBits: 16, threads: 1 });
     expect(readFileSync(wide).equals(buf), "16-bit windows give other points than 8-bit ones").to.equal(true);
+  });
+
+  it("tells a development file from a ceremony file by its contribution records", async () => {
+    const dev = join(DIR, "pot3_INSECURE.ptau");
+    await writeDevPtau(dev, 3);
+    expect([ptauPower(dev), ptauContributions(dev)]).to.deep.equal([3, 0]);
+    const curve = await snarkjs.curves.getCurveFromName("bn128", true);
+    await snarkjs.powersOfTau.newAccumulator(curve, 3, join(DIR, "ceremony_0.ptau"));
+    await snarkjs.powersOfTau.contribute(join(DIR, "ceremony_0.ptau"), join(DIR, "ceremony_1.ptau"), "someone", "entropy");
+    expect([ptauPower(join(DIR, "ceremony_1.ptau")), ptauContributions(join(DIR, "ceremony_1.ptau"))]).to.deep.equal([3, 1]);
   });
 
   it("refuses powers outside 1..27 by name", () => {

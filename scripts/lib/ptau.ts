@@ -13,8 +13,8 @@ export interface PtauChoice {
   insecure: boolean;
 }
 
-/** The `power` field of a .ptau header (section 1: n8, q, power, ceremonyPower). */
-export function ptauPower(path: string): number {
+/** Walks a .ptau file's sections; returns the first 4+ bytes of section `id`'s data (or undefined). */
+function readSectionStart(path: string, id: number, bytes: number): Buffer | undefined {
   const fd = openSync(path, "r");
   try {
     const head = Buffer.alloc(12);
@@ -25,21 +25,31 @@ export function ptauPower(path: string): number {
     for (let i = 0; i < nSections; i++) {
       const sh = Buffer.alloc(12);
       readSync(fd, sh, 0, 12, pos);
-      const type = sh.readUInt32LE(0);
       const size = Number(sh.readBigUInt64LE(4));
-      if (type === 1) {
-        const h = Buffer.alloc(4);
-        readSync(fd, h, 0, 4, pos + 12);
-        const n8 = h.readUInt32LE(0);
-        readSync(fd, h, 0, 4, pos + 12 + 4 + n8);
-        return h.readUInt32LE(0);
+      if (sh.readUInt32LE(0) === id) {
+        const data = Buffer.alloc(Math.min(bytes, size));
+        readSync(fd, data, 0, data.length, pos + 12);
+        return data;
       }
       pos += 12 + size;
     }
-    throw new Error(`${path} has no header section`);
+    return undefined;
   } finally {
     closeSync(fd);
   }
+}
+
+/** The `power` field of a .ptau header (section 1: n8, q, power, ceremonyPower). */
+export function ptauPower(path: string): number {
+  const h = readSectionStart(path, 1, 64);
+  if (!h) throw new Error(`${path} has no header section`);
+  return h.readUInt32LE(4 + h.readUInt32LE(0));
+}
+
+/** Contribution records in section 7: a ceremony has at least one; scripts/dev-ptau writes none. */
+export function ptauContributions(path: string): number {
+  const s = readSectionStart(path, 7, 4);
+  return s && s.length === 4 ? s.readUInt32LE(0) : 0;
 }
 
 /** Hashes for ../shared/ptau/ files, from its B2SUMS (b2sum format). */
@@ -79,7 +89,10 @@ export async function choosePtau(
     const path = resolve(opts.ptau);
     if (!existsSync(path)) throw new Error(`--ptau ${path} does not exist`);
     const blake2b = await checked(path, opts.ptauHash, cache);
-    return fit({ path, blake2b, power: ptauPower(path), source: "flag", insecure: false }, needPower);
+    // A development file passed by flag stays insecure: it names itself, or it records no contribution.
+    const insecure = basename(path).includes("INSECURE") || ptauContributions(path) === 0;
+    if (insecure) console.log(`⚠ ${basename(path)} is a development powers-of-tau (no ceremony contributions): artifacts stay marked insecure`);
+    return fit({ path, blake2b, power: ptauPower(path), source: "flag", insecure }, needPower);
   }
   const sharedDir = resolve(ROOT, "..", "shared", "ptau");
   const hashes = sharedHashes(sharedDir);
