@@ -14,7 +14,7 @@ import express, { type Express, type Request, type Response } from "express";
 import { verifyTypedData, type Contract } from "ethers";
 import { z } from "zod";
 import { canonicalRecord, canonicalText, ContentError, contributionHash, KINDS, MAX_CONTENT_BYTES } from "../attribution/datanet/content.js";
-import { consentTypes, listContributions, listDatanets, readDatanet, type DatanetInfo, type Provenance } from "../attribution/datanet/registry.js";
+import { consentTypes, findContribution, listContributions, listDatanets, readDatanet, type DatanetInfo, type Provenance } from "../attribution/datanet/registry.js";
 import { ContentCorruptedError, ContentMissingError, type ContentStore } from "../attribution/datanet/store.js";
 import { describeIssues } from "./schemas.js";
 
@@ -148,13 +148,7 @@ export function registerDatanetRoutes(app: Express, deps: DatanetDeps | undefine
       if (again) return refuse(res, 409, "duplicate_content", `datanet ${dn.id} already holds this content (contribution ${again})`, { contentHash, contribution: again });
       throw e;
     }
-    const ev = receipt.logs.map((l: never) => d.registry.interface.parseLog(l)).find((l: { name: string } | null) => l?.name === "ContributionRegistered");
-    const id = Number(ev.args.contributionId);
-    const c = await d.registry.contribution(id);
-    res.status(201).json(provenanceView({
-      id, datanetId: dn.id, contentHash, contributor: c.contributor, registeredAt: Number(c.registeredAt), stake: c.stake,
-      stakeUnlocksAt: Number(c.stakeUnlocksAt), slashed: c.slashed, txHash: receipt.hash, blockNumber: receipt.blockNumber,
-    }));
+    res.status(201).json(provenanceView((await findContribution(d.registry, dn.id, contentHash, receipt.blockNumber))!));
   }));
 
   app.get("/v1/datanets/:id/contributions", handler(async (d, req, res) => {
@@ -171,7 +165,7 @@ export function registerDatanetRoutes(app: Express, deps: DatanetDeps | undefine
       refuse(res, 400, "invalid_hash", "a content hash is 0x and 64 hex digits (SHA-256 of the canonical bytes)");
       return undefined;
     }
-    const p = (await listContributions(d.registry, dn.id, d.fromBlock)).find((c) => c.contentHash === hash);
+    const p = await findContribution(d.registry, dn.id, hash, d.fromBlock);
     if (!p) refuse(res, 404, "unknown_contribution", `datanet ${dn.id} has no contribution ${hash}`);
     return p;
   };

@@ -61,29 +61,39 @@ export async function listDatanets(registry: Contract): Promise<DatanetInfo[]> {
   return Promise.all(Array.from({ length: n }, (_, i) => readDatanet(registry, i + 1)));
 }
 
+type RegisteredEvent = { args: { contributionId: bigint }; transactionHash: string; blockNumber: number };
+
+async function provenance(registry: Contract, id: number, e: RegisteredEvent): Promise<Provenance> {
+  const c = await registry.contribution(id);
+  return {
+    id,
+    datanetId: Number(c.datanetId),
+    contentHash: c.contentHash,
+    contributor: c.contributor,
+    registeredAt: Number(c.registeredAt),
+    stake: c.stake,
+    stakeUnlocksAt: Number(c.stakeUnlocksAt),
+    slashed: c.slashed,
+    txHash: e.transactionHash,
+    blockNumber: e.blockNumber,
+  };
+}
+
 /**
  * Contributions of a datanet with their provenance, from the registry's
  * ContributionRegistered events (indexed by datanet) and current state.
  * Scans from `fromBlock` (the registry's deployment block is enough).
  */
 export async function listContributions(registry: Contract, datanetId: number, fromBlock = 0): Promise<Provenance[]> {
-  const events = await registry.queryFilter(registry.filters.ContributionRegistered(null, datanetId), fromBlock);
-  return Promise.all(
-    events.map(async (e) => {
-      const id = Number((e as unknown as { args: { contributionId: bigint } }).args.contributionId);
-      const c = await registry.contribution(id);
-      return {
-        id,
-        datanetId,
-        contentHash: c.contentHash,
-        contributor: c.contributor,
-        registeredAt: Number(c.registeredAt),
-        stake: c.stake,
-        stakeUnlocksAt: Number(c.stakeUnlocksAt),
-        slashed: c.slashed,
-        txHash: e.transactionHash,
-        blockNumber: e.blockNumber,
-      };
-    }),
-  );
+  const events = (await registry.queryFilter(registry.filters.ContributionRegistered(null, datanetId), fromBlock)) as unknown as RegisteredEvent[];
+  return Promise.all(events.map((e) => provenance(registry, Number(e.args.contributionId), e)));
+}
+
+/** One contribution by datanet and content hash (undefined when not registered): a view call and one indexed event query. */
+export async function findContribution(registry: Contract, datanetId: number, contentHash: string, fromBlock = 0): Promise<Provenance | undefined> {
+  const id = Number(await registry.contributionIdOf(datanetId, contentHash));
+  if (id === 0) return undefined;
+  const [e] = (await registry.queryFilter(registry.filters.ContributionRegistered(id), fromBlock)) as unknown as RegisteredEvent[];
+  if (!e) throw new Error(`contribution ${id} is in the registry's storage but its ContributionRegistered event is not after block ${fromBlock}`);
+  return provenance(registry, id, e);
 }
