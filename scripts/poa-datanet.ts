@@ -1,9 +1,10 @@
-// `poa datanet create|upload|list`: datanets through the sequencer's /v1/datanets.
+// `poa datanet create|upload|list|slash`: datanets through the sequencer's
+// /v1/datanets, and slashing directly on L1 by the curator.
 // Uploads are signed here (the contributor's EIP-712 consent) and relayed by the service.
 import { Command, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { canonicalRecord, canonicalText, contributionHash } from "../attribution/datanet/content.js";
-import { registryAt, signConsent } from "../attribution/datanet/registry.js";
+import { describeRevert, registryAt, signConsent, SLASH_REASONS } from "../attribution/datanet/registry.js";
 import { api, connect, type L1Opts } from "./lib/client.js";
 
 type Opts = L1Opts & { registry?: string };
@@ -46,6 +47,18 @@ export function datanetCommands(l1Options: (c: Command) => Command): Command {
         const p = await api(o.api, "POST", `/v1/datanets/${id}/contributions`, body);
         console.log(`contribution ${p.id}: ${p.contentHash} by ${p.contributor} (tx ${p.txHash})`);
       }
+    });
+
+  withRegistry(datanet.command("slash <contributionId>").description("as the datanet's curator, slash a bad contribution on L1 (its stake goes to the curator)"))
+    .addOption(new Option("--reason <reason>", "why").choices([...SLASH_REASONS]).makeOptionMandatory())
+    .action(async (id, o) => {
+      const { wallet, registry } = await contributorAndRegistry(o);
+      const tx = await (registry.connect(wallet) as typeof registry).slash(Number(id), SLASH_REASONS.indexOf(o.reason)).catch((e: unknown) => {
+        throw new Error(`the registry refused to slash contribution ${id}: ${describeRevert(registry, e)}`);
+      });
+      const r = await tx.wait();
+      const ev = r.logs.map((l: never) => registry.interface.parseLog(l)).find((l: { name: string } | null) => l?.name === "ContributionSlashed");
+      console.log(`contribution ${id} slashed (${o.reason}); stake taken: ${ev.args.stakeTaken} base units, tx ${r.hash}`);
     });
 
   datanet

@@ -97,3 +97,10 @@ export async function findContribution(registry: Contract, datanetId: number, co
   if (!e) throw new Error(`contribution ${id} is in the registry's storage but its ContributionRegistered event is not after block ${fromBlock}`);
   return provenance(registry, id, e);
 }
+
+/** A revert from the registry as `Name(arg, ...)` (ethers leaves custom errors undecoded when gas estimation fails). */
+export function describeRevert(registry: Contract, e: unknown): string {
+  const data = (e as { data?: string; info?: { error?: { data?: string } } }).data ?? (e as { info?: { error?: { data?: string } } }).info?.error?.data;
+  const parsed = typeof data === "string" ? registry.interface.parseError(data) : null;
+  return parsed ? `${parsed.name}(${[...parsed.args].map(String).join(", ")})` : String((e as Error).message ?? e);
+}
