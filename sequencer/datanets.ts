@@ -156,8 +156,8 @@ export function registerDatanetRoutes(app: Express, deps: DatanetDeps | undefine
     if (dn) res.json({ datanet: dn.id, contributions: (await listContributions(d.registry, dn.id, d.fromBlock)).map(provenanceView) });
   }));
 
-  /** The contribution named by :hash in the datanet, or an error already sent. */
-  const contributionOf = async (d: DatanetDeps, req: Request, res: Response): Promise<Provenance | undefined> => {
+  /** The contribution named by :hash in the datanet (and the datanet), or an error already sent. */
+  const contributionOf = async (d: DatanetDeps, req: Request, res: Response): Promise<{ dn: DatanetInfo; p: Provenance } | undefined> => {
     const dn = await datanetOf(d, req, res);
     if (!dn) return undefined;
     const hash = String(req.params.hash).toLowerCase();
@@ -166,22 +166,22 @@ export function registerDatanetRoutes(app: Express, deps: DatanetDeps | undefine
       return undefined;
     }
     const p = await findContribution(d.registry, dn.id, hash, d.fromBlock);
-    if (!p) refuse(res, 404, "unknown_contribution", `datanet ${dn.id} has no contribution ${hash}`);
-    return p;
+    if (!p) return void refuse(res, 404, "unknown_contribution", `datanet ${dn.id} has no contribution ${hash}`);
+    return { dn, p };
   };
 
   app.get("/v1/datanets/:id/contributions/:hash", handler(async (d, req, res) => {
-    const p = await contributionOf(d, req, res);
-    if (p) res.json(provenanceView(p));
+    const found = await contributionOf(d, req, res);
+    if (found) res.json(provenanceView(found.p));
   }));
 
   app.get("/v1/datanets/:id/contributions/:hash/content", handler(async (d, req, res) => {
-    const p = await contributionOf(d, req, res);
-    if (!p) return;
+    const found = await contributionOf(d, req, res);
+    if (!found) return;
+    const { dn, p } = found;
     try {
       const bytes = d.store.get(p.contentHash);
-      const kind = (await readDatanet(d.registry, p.datanetId)).kind;
-      res.type(kind === "text" ? "text/plain; charset=utf-8" : "application/json").send(bytes);
+      res.type(dn.kind === "text" ? "text/plain; charset=utf-8" : "application/json").send(bytes);
     } catch (e) {
       // Registered directly on L1 without an upload here, or damaged on disk.
       if (e instanceof ContentMissingError) return refuse(res, 404, "content_not_stored", `${p.contentHash} is registered on L1 but its bytes were never uploaded to this service`);

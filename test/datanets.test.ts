@@ -151,6 +151,15 @@ describe("DatanetRegistry", function () {
     expect(await token.balanceOf(await registry.getAddress())).to.equal(0n);
   });
 
+  it("names unknown contributions, zero stakes and a zero curator", async () => {
+    await reverts(as(registry, curator).slash(99, 0), "UnknownContribution");
+    await reverts(as(registry, alice).withdrawStake(0), "UnknownContribution");
+    await reverts(as(registry, alice).addStake(1, 0), "ZeroAmount");
+    await reverts(as(registry, curator).setCurator(1, hre.ethers.ZeroAddress), "ZeroCurator");
+    await reverts(registry.createDatanet("n", "d".repeat(1025), "MIT", 0, await curator.getAddress()), "TextTooLong");
+    await reverts(registry.createDatanet("n", "", "L".repeat(65), 0, await curator.getAddress()), "TextTooLong");
+  });
+
   it("hands curation over only from the curator", async () => {
     await reverts(as(registry, alice).setCurator(1, await alice.getAddress()), "NotCurator");
     await expectEvent(as(registry, curator).setCurator(1, await bob.getAddress()), "CuratorChanged", [1n, await curator.getAddress(), await bob.getAddress()]);

@@ -13,7 +13,9 @@ import { JsonRpcProvider, Wallet } from "ethers";
 import { assertSetupFitsChain, deployRollup, LOCAL_CHAIN_ID } from "../scripts/lib/deploy.js";
 import { readManifest } from "../scripts/lib/artifacts.js";
 import { planPtau } from "../scripts/lib/dev-ptau/plan.js";
-import { ptauContributions, ptauPower } from "../scripts/lib/ptau.js";
+import { choosePtau, ptauContributions, ptauPower } from "../scripts/lib/ptau.js";
+import { fileHash } from "../scripts/lib/artifacts.js";
+import { spawnSync } from "node:child_process";
 import { writeDevPtau } from "../scripts/lib/dev-ptau/generate.js";
 import { ROOT } from "../scripts/lib/artifacts.js";
 import { FIELD_MODULUS } from "../core/crypto.js";
@@ -92,6 +94,26 @@ describe("dev-ptau: fast INSECURE development powers-of-tau", function () {
     await snarkjs.powersOfTau.newAccumulator(curve, 3, join(DIR, "ceremony_0.ptau"));
     await snarkjs.powersOfTau.contribute(join(DIR, "ceremony_0.ptau"), join(DIR, "ceremony_1.ptau"), "someone", "entropy");
     expect([ptauPower(join(DIR, "ceremony_1.ptau")), ptauContributions(join(DIR, "ceremony_1.ptau"))]).to.deep.equal([3, 1]);
+  });
+
+  it("keeps a development file insecure even when it is passed as --ptau with its hash", async () => {
+    const dev = join(DIR, "pot3_INSECURE.ptau");
+    const chosen = await choosePtau(3, { ptau: dev, ptauHash: await fileHash(dev, "blake2b512") });
+    expect([chosen.source, chosen.insecure]).to.deep.equal(["flag", true]);
+    await choosePtau(3, { ptau: dev, ptauHash: "00" }).then(
+      () => expect.fail("a wrong hash was accepted"),
+      (e) => expect(String(e)).to.match(/blake2b is [0-9a-f]{128}, but the published hash is 00/),
+    );
+  });
+
+  it("the CLI refuses an output name without INSECURE, and a power out of range", () => {
+    const run = (args: string[]) => spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "scripts", "dev-ptau.ts"), ...args], { encoding: "utf8" });
+    const named = run(["--power", "2", "--out", join(DIR, "pot2.ptau")]);
+    expect(named.status).to.equal(1);
+    expect(named.stderr).to.contain("the file name must contain INSECURE");
+    const big = run(["--power", "28"]);
+    expect(big.status).to.not.equal(0);
+    expect(big.stderr).to.contain("expected an integer in 1..27");
   });
 
   it("refuses powers outside 1..27 by name", () => {
