@@ -65,18 +65,27 @@ export async function writeDevPtau(path: string, power: number, opts: DevPtauOpt
     progress.unref();
     try {
       const queue = plan.jobs.map((j, id) => ({ ...j, id }));
-      await Promise.all(
+      // Every loop stops taking jobs after the first failure, and all are awaited before the file closes.
+      let failed = false;
+      const loops = await Promise.allSettled(
         Array.from({ length: threads }, async () => {
           const w = new Worker(new URL("./worker-entry.mjs", import.meta.url), { workerData: setup });
           workers.push(w);
-          await once(w, (m) => m === "ready");
-          for (let job = queue.shift(); job; job = queue.shift()) {
-            const r = await run(w, job);
-            await file.write(r.points, 0, r.points.length, job.offset);
-            done += weight(job);
+          try {
+            await once(w, (m) => m === "ready");
+            for (let job = queue.shift(); job && !failed; job = queue.shift()) {
+              const r = await run(w, job);
+              await file.write(r.points, 0, r.points.length, job.offset);
+              done += weight(job);
+            }
+          } catch (e) {
+            failed = true;
+            throw e;
           }
         }),
       );
+      const error = loops.find((l): l is PromiseRejectedResult => l.status === "rejected");
+      if (error) throw error.reason;
     } finally {
       clearInterval(progress);
     }
