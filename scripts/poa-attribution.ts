@@ -47,11 +47,16 @@ export function attributionCommands(): Command {
     .option("--file <path>", "read the model output from a file")
     .option("--min-tokens <n>", "shortest span that counts", int, 4)
     .option("--max-documents <n>", "skip spans found in more documents than this", int, 32)
+    .option("--min-bits <n>", "skip spans with less self-information (set phrases); lower it for tiny corpora", (v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a non-negative number");
+      return n;
+    }, 60)
     .option("--entries <K>", "receipt entries to show", int, 8)
     .option("--json", "print JSON")
     .action((o) => {
       const index = new SuffixIndex(o.index);
-      const r = attributeTokens(index, textOf(o), { minTokens: o.minTokens, maxDocuments: o.maxDocuments });
+      const r = attributeTokens(index, textOf(o), { minTokens: o.minTokens, maxDocuments: o.maxDocuments, minBits: o.minBits });
       index.close();
       if (o.json) return console.log(JSON.stringify({ spans: r.spans, contributors: Object.fromEntries(r.contributors) }, null, 2));
       for (const s of r.spans) console.log(`span [${s.start}, ${s.end}) ${s.bits.toFixed(1)} bits, ${s.occurrences}× in ${s.documents.length} contribution(s): "${s.text}"`);
