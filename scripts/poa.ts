@@ -68,7 +68,9 @@ program
     } else if (!rollup || !key) {
       throw new Error("--rpc needs --rollup and --sequencer-key (or POA_ROLLUP, POA_SEQUENCER_KEY)");
     } else {
-      assertSetupFitsChain(o.instance, (await new JsonRpcProvider(rpcUrl).getNetwork()).chainId, o.insecureDevSetup);
+      const probe = new JsonRpcProvider(rpcUrl);
+      assertSetupFitsChain(o.instance, (await probe.getNetwork()).chainId, o.insecureDevSetup);
+      probe.destroy();
     }
     const svc = await startService({
       rpcUrl, rollupAddress: rollup, sequencerKey: key, instance: o.instance, dbFile: db ?? join(ROOT, "build", "sequencer.db"),

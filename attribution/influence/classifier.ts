@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_TEXT_DIM, textFeatures } from "./features.js";
-import { loadCheckpoints, saveCheckpoints, SoftmaxModel, train, type Checkpoint, type Example, type TrainOptions } from "./model.js";
+import { SoftmaxModel, train, type Checkpoint, type Example, type TrainOptions } from "./model.js";
 import { positiveShares, TracInIndex } from "./tracin.js";
 
 export interface LabeledRecord {
@@ -71,20 +71,20 @@ export function classify(c: Classifier, text: string, exclude?: Set<string>): Cl
   };
 }
 
+/** The final weights, the TracIn index (which holds every checkpoint's weights and learning rate) and the labels. */
 export function saveClassifier(dir: string, c: TrainedClassifier): void {
-  const cps = c.checkpoints;
   mkdirSync(dir, { recursive: true });
-  saveCheckpoints(join(dir, "checkpoints"), c.labels.length, c.dim + 1, cps);
   writeFileSync(join(dir, "model.f64"), new Uint8Array(c.model.weights.buffer, c.model.weights.byteOffset, c.model.weights.byteLength));
-  c.index.save(join(dir, "tracin"), cps.map((k) => k.weights));
+  c.index.save(join(dir, "tracin"), c.checkpoints.map((k) => k.weights));
   writeFileSync(join(dir, "classifier.json"), JSON.stringify({ labels: c.labels, dim: c.dim, records: c.records }));
 }
 
 export function loadClassifier(dir: string): Classifier {
   const meta = JSON.parse(readFileSync(join(dir, "classifier.json"), "utf8"));
-  const { classes, width } = loadCheckpoints(join(dir, "checkpoints"));
+  const index = TracInIndex.load(join(dir, "tracin"));
+  const { classes, width } = index.meta;
   const b = readFileSync(join(dir, "model.f64"));
   const weights = new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
   if (weights.length !== classes * width) throw new Error(`${dir}/model.f64 holds ${weights.length} weights, expected ${classes * width}`);
-  return { labels: meta.labels, dim: meta.dim, records: meta.records, model: new SoftmaxModel(classes, width, weights), index: TracInIndex.load(join(dir, "tracin")) };
+  return { labels: meta.labels, dim: meta.dim, records: meta.records, model: new SoftmaxModel(classes, width, weights), index };
 }

@@ -80,9 +80,8 @@ export function buildIndex(dir: string, documents: Iterable<IndexedDocument>): B
     writeFileSync(join(dir, `${name}.tmp`), data);
     renameSync(join(dir, `${name}.tmp`), join(dir, name));
   };
-  const words = new Uint32Array(sa.buffer, sa.byteOffset, sa.length); // positions are < 2^31 here
   write("tokens.u32", new Uint8Array(tokens.buffer, 0, n * 4));
-  write("sa.u32", new Uint8Array(words.buffer, words.byteOffset, n * 4));
+  write("sa.u32", new Uint8Array(sa.buffer, sa.byteOffset, n * 4)); // int32 positions < 2^31: the same bytes as uint32
   const meta: IndexMeta = { version: 1, tokens: n, vocab, counts, docs };
   write("meta.json", JSON.stringify(meta));
   return { documents: docs.length, tokens: n, vocabulary: vocab.length, bytes: 8 * n + Buffer.byteLength(JSON.stringify(meta)), seconds: (performance.now() - t0) / 1000 };

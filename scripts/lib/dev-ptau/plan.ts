@@ -43,7 +43,6 @@ export interface Plan {
   fixed: { offset: number; bytes: Uint8Array }[];
   jobs: PlannedJob[];
   size: number;
-  points: { G1: number; G2: number };
 }
 
 export const CHUNK = { G1: 1 << 13, G2: 1 << 12 } as const;
@@ -53,7 +52,6 @@ export function planPtau(power: number, s: Secrets, contributions: Uint8Array): 
   const N = 2 ** power;
   const fixed: Plan["fixed"] = [];
   const jobs: PlannedJob[] = [];
-  const points = { G1: 0, G2: 0 };
   let pos = 12;
 
   const fileHeader = new DataView(new ArrayBuffer(12));
@@ -78,7 +76,6 @@ export function planPtau(power: number, s: Secrets, contributions: Uint8Array): 
       const m = Math.min(CHUNK[group], n - a);
       jobs.push({ group, n: m, offset: start + a * affineSize(group), scalars: { kind: "geometric", first: mod(first * pow(ratio, BigInt(a))), ratio } });
     }
-    points[group] += n;
   };
 
   /** f·L_i^M(tau)·G for the size-M = 2^p domain, minus f·e·w^i·G (see above). */
@@ -90,7 +87,6 @@ export function planPtau(power: number, s: Secrets, contributions: Uint8Array): 
       const m = Math.min(CHUNK[group], M - a);
       jobs.push({ group, n: m, offset: start + a * affineSize(group), scalars: { kind: "lagrange", root: pow(w, BigInt(a)), w, tau: s.tau, c, e } });
     }
-    points[group] += M;
   };
 
   const header = new DataView(new ArrayBuffer(44));
@@ -123,5 +119,5 @@ export function planPtau(power: number, s: Secrets, contributions: Uint8Array): 
   lagrangeSection(14, "G1", s.alpha, power);
   lagrangeSection(15, "G1", s.beta, power);
 
-  return { power, fixed, jobs, size: pos, points };
+  return { power, fixed, jobs, size: pos };
 }
