@@ -76,12 +76,18 @@ async function main(): Promise<void> {
   const reg = (s: unknown) => d.registry.connect(s as never) as Contract;
   const h = (i: number) => `0x${i.toString(16).padStart(64, "0")}`;
   await tx("DatanetRegistry.createDatanet (10-byte name, 35-byte description)", reg(owner).createDatanet("medical-qa", "question and answer pairs, reviewed", "CC-BY-4.0", 0, owner.address));
-  await tx("DatanetRegistry.contribute (no stake)", reg(c1).contribute(1, h(1), 0));
+  // Commit–reveal: the commitment in one transaction, the registration in a later one.
+  const commit = async (who: unknown, hash: string, contributor: string) => {
+    const salt = h(0xface);
+    await tx("DatanetRegistry.commit", reg(who).commit(await d.registry.commitmentOf(1, hash, contributor, salt)));
+    return salt;
+  };
+  await tx("DatanetRegistry.contribute (reveal, no stake)", reg(c1).contribute(1, h(1), 0, await commit(c1, h(1), c1.address)));
   await (await (d.token.connect(deployer as never) as Contract).transfer(c1.address, 10n * OPEN)).wait();
   await (await (d.token.connect(c1 as never) as Contract).approve(await d.registry.getAddress(), 10n * OPEN)).wait();
-  await tx("DatanetRegistry.contribute (with a stake)", reg(c1).contribute(1, h(2), 5n * OPEN));
+  await tx("DatanetRegistry.contribute (reveal, with a stake)", reg(c1).contribute(1, h(2), 5n * OPEN, await commit(c1, h(2), c1.address)));
   const sig = await signConsent(c2 as never, d.registry, 1, h(3));
-  await tx("DatanetRegistry.contributeFor (relayed, EIP-712 consent)", reg(sequencer).contributeFor(1, h(3), c2.address, sig));
+  await tx("DatanetRegistry.contributeFor (reveal, relayed, EIP-712 consent)", reg(sequencer).contributeFor(1, h(3), c2.address, await commit(sequencer, h(3), c2.address), sig));
   await tx("DatanetRegistry.addStake", reg(c1).addStake(1, 5n * OPEN));
   await tx("DatanetRegistry.slash (stake to the curator)", reg(owner).slash(1, 1));
   await hre.network.provider.send("evm_increaseTime", [8 * 24 * 3600]);

@@ -12,8 +12,10 @@ import {IPoseidon2, IPoseidon5, IPoseidon6} from "./interfaces/IPoseidon.sol";
 /// @notice Layer-2 balances live in a Poseidon Merkle tree whose root this contract stores.
 /// Every batch carries a Groth16 proof that its state change follows docs/PROTOCOL.md.
 /// Deposits and withdrawal requests enter a priority queue, hashed into a Poseidon chain,
-/// that each batch must consume in order; if the oldest queued operation waits longer than
-/// `exitDelay` blocks, batches stop and every account can exit against the last root.
+/// that each batch must consume in order; if the oldest queued operation passes its due block,
+/// batches stop and every account can exit against the last root. Due blocks grow with queue
+/// position (at most `queueOpsPerBatch` operations share one), so a burst of requests by an
+/// outsider cannot make a sequencer that keeps its nominal pace late (docs/PROTOCOL.md §4).
 contract AttributionRollup is AccessControl, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -41,7 +43,19 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
         address account;
         uint96 amount;
         uint8 kind;
-        uint64 blockNumber;
+        uint64 dueBlock; // a batch must consume the operation by this block, or exit mode may begin
+    }
+
+    /// @notice How long the sequencer may take, and how many leaves deposits may claim.
+    /// @param exitDelay Blocks a queued operation may wait when the queue is otherwise empty.
+    /// @param blocksPerBatch The sequencer's nominal pace: blocks per batch of `queueOpsPerBatch`
+    ///        operations; each further group of that many queued operations is due this much later.
+    /// @param maxDepositors Distinct addresses (other than the treasury) that may ever deposit, so
+    ///        deposits alone never fill the tree: the sequencer keeps credits to the other leaves.
+    struct Liveness {
+        uint64 exitDelay;
+        uint64 blocksPerBatch;
+        uint256 maxDepositors;
     }
 
     IERC20 public immutable token;
@@ -53,6 +67,8 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     uint256 public immutable queueOpsPerBatch;
     uint256 public immutable bodyLength;
     uint256 public immutable exitDelay;
+    uint256 public immutable blocksPerBatch;
+    uint256 public immutable maxDepositors;
     /// @notice Owner of leaf 0, which receives the protocol's share of every fee.
     address public immutable treasury;
     /// @notice chainId * 2^160 + address(this): bundles signed for another deployment do not verify here.
@@ -71,6 +87,13 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     uint256 public queueHead;
     /// @notice OPEN held for queued deposits that no batch has consumed yet.
     uint256 public pendingDeposits;
+    /// @notice The due block of the last queued operation, and how many operations share it.
+    uint64 public lastDueBlock;
+    uint64 public opsAtLastDueBlock;
+    /// @notice Distinct addresses that have deposited (packed with the two above: one slot).
+    uint128 public depositorCount;
+    /// @notice Addresses that have deposited (they may own a leaf made by a deposit).
+    mapping(address => bool) public isDepositor;
 
     /// @notice OPEN that withdrawals recorded by batches owe each address.
     mapping(address => uint256) public claimable;
@@ -81,6 +104,10 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     mapping(uint256 => bool) public refunded;
 
     error ZeroAmount();
+    error ZeroTreasury();
+    error InvalidLiveness();
+    error DepositorLimitReached(uint256 maxDepositors);
+    error LeafFieldOutOfRange();
     error KeyNotInField();
     error AccountIndexOutOfRange(uint256 index);
     error BodyLengthMismatch(uint256 got, uint256 expected);
@@ -100,7 +127,7 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     event BatchSubmitted(uint256 indexed batchNumber, uint256 oldRoot, uint256 newRoot, uint256 firstOp, uint256 opsConsumed, uint256 bodyHash);
     event WithdrawalRecorded(uint256 indexed batchNumber, address indexed account, uint256 amount);
     event Claimed(address indexed account, uint256 amount);
-    event ExitModeActivated(uint256 indexed queueIndex, uint256 queuedAtBlock);
+    event ExitModeActivated(uint256 indexed queueIndex, uint256 dueBlock);
     event Exited(uint256 indexed accountIndex, address indexed account, uint256 amount);
     event DepositRefunded(uint256 indexed queueIndex, address indexed account, uint256 amount);
 
@@ -109,7 +136,7 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     /// @param hashers Poseidon(2), Poseidon(5) and Poseidon(6) contracts from circomlibjs.
     /// @param shape The circuit instance's parameters (circuits/circuits.json).
     /// @param treasury_ Owner of leaf 0; the genesis root (a tree holding only this leaf) is computed here.
-    /// @param exitDelay_ Blocks a queued operation may wait before exit mode can begin.
+    /// @param liveness Due-block rule and depositor limit (see `Liveness`).
     /// @param admin Receives DEFAULT_ADMIN_ROLE.
     /// @param sequencer Receives SEQUENCER_ROLE.
     constructor(
@@ -118,10 +145,16 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
         address[3] memory hashers,
         Shape memory shape,
         address treasury_,
-        uint256 exitDelay_,
+        Liveness memory liveness,
         address admin,
         address sequencer
     ) {
+        // A zero treasury would make leaf 0 empty: unopenable, so no batch could be proved.
+        if (treasury_ == address(0)) revert ZeroTreasury();
+        if (
+            liveness.exitDelay == 0 || liveness.blocksPerBatch == 0 || shape.queueOps == 0 || shape.depth >= 32
+                || liveness.maxDepositors >= (uint256(1) << shape.depth)
+        ) revert InvalidLiveness();
         token = token_;
         verifier = verifier_;
         poseidon2 = IPoseidon2(hashers[0]);
@@ -130,7 +163,9 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
         depth = shape.depth;
         queueOpsPerBatch = shape.queueOps;
         bodyLength = shape.queueOps * OP_BYTES + shape.bundles * BUNDLE_BYTES + shape.slots * SLOT_BYTES;
-        exitDelay = exitDelay_;
+        exitDelay = liveness.exitDelay;
+        blocksPerBatch = liveness.blocksPerBatch;
+        maxDepositors = liveness.maxDepositors;
         treasury = treasury_;
         domain = (block.chainid << 160) | uint256(uint160(address(this)));
         uint256 genesisRoot = _genesisRoot(treasury_, shape.depth);
@@ -160,12 +195,18 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
 
     /// @notice Escrows `amount` OPEN for the caller's layer-2 account and queues the deposit.
     /// @dev The sequencer credits the caller's existing leaf, or a new one, in a later batch.
+    /// At most `maxDepositors` distinct addresses ever deposit, so a deposit always finds a leaf.
     /// @param amount OPEN base units, at least 1 (approve this contract first).
     /// @param ax Baby Jubjub public key x (0 keeps the account's key); providers sign receipts with it.
     /// @param ay Baby Jubjub public key y.
     function deposit(uint96 amount, uint256 ax, uint256 ay) external nonReentrant whenRunning {
         if (amount == 0) revert ZeroAmount();
         if (ax >= FIELD || ay >= FIELD) revert KeyNotInField();
+        if (!isDepositor[msg.sender] && msg.sender != treasury) {
+            if (depositorCount >= maxDepositors) revert DepositorLimitReached(maxDepositors);
+            isDepositor[msg.sender] = true;
+            depositorCount += 1;
+        }
         token.safeTransferFrom(msg.sender, address(this), amount);
         pendingDeposits += amount;
         uint256 index = _enqueue(KIND_DEPOSIT, msg.sender, amount, ax, ay, 0);
@@ -187,8 +228,29 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
         uint256 op = poseidon6.poseidon([uint256(kind), uint256(uint160(account)), uint256(amount), ax, ay, accountIndex]);
         uint256 next = poseidon2.poseidon([queueHashAt[index], op]);
         queueHashAt[index + 1] = next;
-        queuedOps[index] = QueuedOp(account, amount, kind, uint64(block.number));
+        queuedOps[index] = QueuedOp(account, amount, kind, _nextDueBlock());
         queueLength = index + 1;
+    }
+
+    /// @dev Due block of a new operation: `exitDelay` blocks from now, but never earlier than the
+    /// queue ahead of it can be consumed at the nominal pace: up to `queueOpsPerBatch` operations
+    /// share a due block, and the next group is due `blocksPerBatch` blocks later. A burst of any
+    /// size therefore spreads its deadlines over the batches it needs.
+    function _nextDueBlock() internal returns (uint64 due) {
+        due = uint64(block.number + exitDelay);
+        uint64 last = lastDueBlock;
+        uint64 sharing = opsAtLastDueBlock;
+        if (due > last) {
+            sharing = 1;
+        } else if (sharing < queueOpsPerBatch) {
+            due = last;
+            sharing += 1;
+        } else {
+            due = last + uint64(blocksPerBatch);
+            sharing = 1;
+        }
+        lastDueBlock = due;
+        opsAtLastDueBlock = sharing;
     }
 
     // ---------------------------------------------------------------- batches
@@ -266,14 +328,14 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
 
     // ---------------------------------------------------------------- forced exit
 
-    /// @notice True when the oldest queued operation has waited more than `exitDelay` blocks.
+    /// @notice True when the oldest queued operation is past its due block.
     function overdue() external view returns (bool) {
         return _overdue();
     }
 
     function _overdue() internal view returns (bool) {
         uint256 head = queueHead;
-        return head < queueLength && block.number > uint256(queuedOps[head].blockNumber) + exitDelay;
+        return head < queueLength && block.number > uint256(queuedOps[head].dueBlock);
     }
 
     /// @notice Stops batches for good once a queued operation is overdue; anyone may call.
@@ -281,7 +343,7 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
         if (exitMode) revert BatchesStopped();
         if (!_overdue()) revert NoOverdueOperation();
         exitMode = true;
-        emit ExitModeActivated(queueHead, queuedOps[queueHead].blockNumber);
+        emit ExitModeActivated(queueHead, queuedOps[queueHead].dueBlock);
     }
 
     /// @notice In exit mode, pays an account's balance at the last root to its address.
@@ -306,6 +368,9 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
         if (index >= (uint256(1) << depth)) revert AccountIndexOutOfRange(index);
         if (exited[index]) revert AlreadyExited(index);
         if (siblings.length != depth || account == address(0)) revert InvalidMerkleProof();
+        // The Poseidon contract reduces its inputs mod FIELD: without these bounds, balance + FIELD
+        // would hash to the same leaf and be paid out.
+        if (balance >= (uint256(1) << 96) || ax >= FIELD || ay >= FIELD || nonce >= (uint256(1) << 64)) revert LeafFieldOutOfRange();
         uint256 node = poseidon5.poseidon([uint256(uint160(account)), balance, ax, ay, nonce]);
         for (uint256 l = 0; l < siblings.length; l++) {
             node = (index >> l) & 1 == 1 ? poseidon2.poseidon([siblings[l], node]) : poseidon2.poseidon([node, siblings[l]]);

@@ -15,6 +15,14 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 /// A contribution may carry a stake in OPEN; the curator can slash a contribution shown to be
 /// bad (a near-duplicate, adversarial or mislabeled), which sends its stake to the curator
 /// and excludes it from attribution.
+///
+/// Registration is commit–reveal, so that no one who sees a registration in the mempool can
+/// take its content: first `commit(keccak256(abi.encode(datanetId, contentHash, contributor,
+/// salt)))`, which reveals nothing, then, in a later block, `contribute` or `contributeFor`
+/// with the salt. A front-runner who copies the revealed hash must commit anew and wait a
+/// block, by which time the reveal has landed; and if a reveal comes after a registration
+/// whose commitment is younger than its own, the earliest commitment wins: the content passes
+/// to it (any stake of the displaced contributor is returned).
 contract DatanetRegistry is ReentrancyGuard, EIP712 {
     using SafeERC20 for IERC20;
 
@@ -49,6 +57,7 @@ contract DatanetRegistry is ReentrancyGuard, EIP712 {
         uint64 stakeUnlocksAt;
         uint96 stake;
         bool slashed;
+        uint64 committedAt; // block of the commitment this registration revealed
     }
 
     /// @dev EIP-712 type of a contributor's consent to a relayed registration.
@@ -64,6 +73,8 @@ contract DatanetRegistry is ReentrancyGuard, EIP712 {
     Contribution[] internal _contributions;
     /// @notice contributionIdOf[datanetId][contentHash]: 0 when not registered, else id (1-based).
     mapping(uint256 => mapping(bytes32 => uint256)) public contributionIdOf;
+    /// @notice The block in which each registration commitment was first made (0: never).
+    mapping(bytes32 => uint256) public commitmentBlock;
 
     error EmptyName();
     error TextTooLong(string field, uint256 length, uint256 max);
@@ -79,12 +90,16 @@ contract DatanetRegistry is ReentrancyGuard, EIP712 {
     error NothingStaked(uint256 contributionId);
     error StakeLocked(uint256 contributionId, uint256 unlocksAt);
     error ZeroAmount();
+    error NoCommitment(bytes32 commitment);
+    error CommitmentTooRecent(bytes32 commitment, uint256 committedAt);
 
     event DatanetCreated(uint256 indexed datanetId, address indexed curator, Kind kind, string name, string license);
     event CuratorChanged(uint256 indexed datanetId, address indexed previousCurator, address indexed newCurator);
     event ContributionRegistered(
         uint256 indexed contributionId, uint256 indexed datanetId, address indexed contributor, bytes32 contentHash, uint256 stake
     );
+    event ContributionCommitted(bytes32 indexed commitment, address indexed sender);
+    event ContributionReassigned(uint256 indexed contributionId, address indexed from, address indexed to, uint256 committedAt);
     event StakeAdded(uint256 indexed contributionId, address indexed contributor, uint256 amount, uint256 total);
     event ContributionSlashed(uint256 indexed contributionId, uint256 indexed datanetId, SlashReason reason, uint256 stakeTaken, address curator);
     event StakeWithdrawn(uint256 indexed contributionId, address indexed contributor, uint256 amount);
@@ -128,13 +143,27 @@ contract DatanetRegistry is ReentrancyGuard, EIP712 {
         d.curator = newCurator;
     }
 
-    /// @notice Registers content contributed by the caller, optionally with a stake.
+    /// @notice The commitment that `contribute` / `contributeFor` later reveal.
+    function commitmentOf(uint256 datanetId, bytes32 contentHash, address contributor, bytes32 salt) public pure returns (bytes32) {
+        return keccak256(abi.encode(datanetId, contentHash, contributor, salt));
+    }
+
+    /// @notice Commits to a registration without revealing it; anyone may commit (a relayer for its contributor).
+    /// @param commitment `commitmentOf(datanetId, contentHash, contributor, salt)` with a secret random salt.
+    function commit(bytes32 commitment) external {
+        if (commitmentBlock[commitment] == 0) commitmentBlock[commitment] = block.number;
+        emit ContributionCommitted(commitment, msg.sender);
+    }
+
+    /// @notice Registers content contributed by the caller, optionally with a stake, revealing a
+    /// commitment made in an earlier block.
     /// @param datanetId the datanet.
     /// @param contentHash SHA-256 of the contribution's canonical bytes.
     /// @param stake OPEN to stake (0 for none); the caller must have approved it.
+    /// @param salt the salt of the caller's commitment.
     /// @return contributionId the new contribution's id (1-based).
-    function contribute(uint256 datanetId, bytes32 contentHash, uint96 stake) external nonReentrant returns (uint256 contributionId) {
-        contributionId = _register(datanetId, contentHash, msg.sender, stake);
+    function contribute(uint256 datanetId, bytes32 contentHash, uint96 stake, bytes32 salt) external nonReentrant returns (uint256 contributionId) {
+        contributionId = _register(datanetId, contentHash, msg.sender, stake, _revealed(datanetId, contentHash, msg.sender, salt));
         if (stake > 0) token.safeTransferFrom(msg.sender, address(this), stake);
     }
 
@@ -142,13 +171,23 @@ contract DatanetRegistry is ReentrancyGuard, EIP712 {
     /// (EOA or ERC-1271) over Contribution(datanetId, contentHash, contributor). Used by the
     /// sequencer's upload endpoint, which pays the gas. No stake: the contributor may add one later.
     /// @return contributionId the new contribution's id (1-based).
-    function contributeFor(uint256 datanetId, bytes32 contentHash, address contributor, bytes calldata signature)
+    function contributeFor(uint256 datanetId, bytes32 contentHash, address contributor, bytes32 salt, bytes calldata signature)
         external
+        nonReentrant
         returns (uint256 contributionId)
     {
         bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(CONTRIBUTION_TYPEHASH, datanetId, contentHash, contributor)));
         if (!SignatureChecker.isValidSignatureNow(contributor, digest, signature)) revert InvalidContributorSignature(contributor);
-        contributionId = _register(datanetId, contentHash, contributor, 0);
+        contributionId = _register(datanetId, contentHash, contributor, 0, _revealed(datanetId, contentHash, contributor, salt));
+    }
+
+    /// @dev The block of the commitment being revealed, which must be older than this block.
+    function _revealed(uint256 datanetId, bytes32 contentHash, address contributor, bytes32 salt) internal view returns (uint64) {
+        bytes32 c = commitmentOf(datanetId, contentHash, contributor, salt);
+        uint256 at = commitmentBlock[c];
+        if (at == 0) revert NoCommitment(c);
+        if (at >= block.number) revert CommitmentTooRecent(c, at);
+        return uint64(at);
     }
 
     /// @notice Adds OPEN to the stake of one of the caller's contributions (restarts its lock).
@@ -220,18 +259,43 @@ contract DatanetRegistry is ReentrancyGuard, EIP712 {
         return _hashTypedDataV4(keccak256(abi.encode(CONTRIBUTION_TYPEHASH, datanetId, contentHash, contributor)));
     }
 
-    function _register(uint256 datanetId, bytes32 contentHash, address contributor, uint96 stake) internal returns (uint256 id) {
+    function _register(uint256 datanetId, bytes32 contentHash, address contributor, uint96 stake, uint64 committedAt)
+        internal
+        returns (uint256 id)
+    {
         Datanet storage d = _datanet(datanetId);
         if (contentHash == bytes32(0)) revert ZeroContentHash();
         uint256 existing = contributionIdOf[datanetId][contentHash];
-        if (existing != 0) revert DuplicateContent(datanetId, contentHash, existing);
+        if (existing != 0) {
+            Contribution storage c = _contributions[existing - 1];
+            // The earliest commitment wins: a registration that revealed a younger commitment
+            // (a front-runner who copied the hash) passes to this one.
+            if (committedAt >= c.committedAt || c.contributor == contributor || c.slashed) revert DuplicateContent(datanetId, contentHash, existing);
+            return _reassign(existing, contributor, stake, committedAt);
+        }
         _contributions.push(
-            Contribution(datanetId, contentHash, contributor, uint64(block.timestamp), uint64(block.timestamp + stakeLock), stake, false)
+            Contribution(datanetId, contentHash, contributor, uint64(block.timestamp), uint64(block.timestamp + stakeLock), stake, false, committedAt)
         );
         id = _contributions.length;
         contributionIdOf[datanetId][contentHash] = id;
         d.contributionCount += 1;
         emit ContributionRegistered(id, datanetId, contributor, contentHash, stake);
+    }
+
+    /// @dev Hands unslashed contribution `id` to the holder of an earlier commitment; the
+    /// displaced contributor's stake goes back to it.
+    function _reassign(uint256 id, address contributor, uint96 stake, uint64 committedAt) internal returns (uint256) {
+        Contribution storage c = _contributions[id - 1];
+        address displaced = c.contributor;
+        uint96 refund = c.stake;
+        c.contributor = contributor;
+        c.committedAt = committedAt;
+        c.registeredAt = uint64(block.timestamp);
+        c.stake = stake;
+        c.stakeUnlocksAt = uint64(block.timestamp + stakeLock);
+        emit ContributionReassigned(id, displaced, contributor, committedAt);
+        if (refund > 0) token.safeTransfer(displaced, refund);
+        return id;
     }
 
     function _datanet(uint256 datanetId) internal view returns (Datanet storage) {

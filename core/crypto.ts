@@ -3,7 +3,9 @@
 // shares the instances built here.
 import { buildEddsa, buildPoseidon, type Eddsa, type Poseidon } from "circomlibjs";
 
-export { FIELD_MODULUS } from "./field.js";
+import { FIELD_MODULUS } from "./field.js";
+
+export { FIELD_MODULUS };
 
 let poseidonP: Promise<Poseidon> | undefined;
 let eddsaP: Promise<Eddsa> | undefined;
@@ -53,7 +55,30 @@ export async function signMessage(privateKey: Uint8Array, message: bigint): Prom
   return { R8x: e.F.toObject(sig.R8[0]), R8y: e.F.toObject(sig.R8[1]), S: sig.S };
 }
 
+/**
+ * Why a provider key cannot sign in the circuit, or undefined when it can.
+ *
+ * circomlib's EdDSAPoseidonVerifier refuses a key A whose 8·A is the identity,
+ * while circomlibjs's verifyPoseidon accepts one (with R8 = (0, 1), S = 0 it
+ * verifies any message). The sequencer goes further and takes only keys of the
+ * prime-order subgroup, the keys that `prv2pub` makes: l·A = identity, A ≠ identity.
+ */
+export async function keyProblem(key: PublicKey): Promise<string | undefined> {
+  if (key.ax === 0n && key.ay === 0n) return "the account has no signing key";
+  const jub = (await eddsa()).babyJub;
+  const F = jub.F;
+  if (key.ax >= FIELD_MODULUS || key.ay >= FIELD_MODULUS) return "the key's coordinates are not field elements";
+  const A: [Uint8Array, Uint8Array] = [F.e(key.ax), F.e(key.ay)];
+  if (!jub.inCurve(A)) return "the key is not a point of Baby Jubjub";
+  const isIdentity = (P: [Uint8Array, Uint8Array]) => F.isZero(P[0]) && F.eq(P[1], F.one);
+  if (isIdentity(jub.mulPointEscalar(A, 8n))) return "the key is a point of small order (8·A is the identity)";
+  if (!isIdentity(jub.mulPointEscalar(A, jub.subOrder))) return "the key is not in Baby Jubjub's prime-order subgroup";
+  return undefined;
+}
+
+/** EdDSA-Poseidon verification as strict as the circuit: a key with a `keyProblem` never verifies. */
 export async function verifySignature(message: bigint, sig: EdDSASignature, key: PublicKey): Promise<boolean> {
+  if (await keyProblem(key)) return false;
   const e = await eddsa();
   const F = e.F;
   return e.verifyPoseidon(F.e(message), { R8: [F.e(sig.R8x), F.e(sig.R8y)], S: sig.S }, [F.e(key.ax), F.e(key.ay)]);

@@ -2,7 +2,7 @@
 // state transition as circuits/batch.circom, step by step, producing the new
 // state, the public data and the circuit's input in one pass.
 import { EMPTY_ACCOUNT, leafFields, leafHash, type Account } from "./account.js";
-import { verifySignature } from "./crypto.js";
+import { keyProblem, verifySignature, type PublicKey } from "./crypto.js";
 import { BALANCE_BITS, type BatchParams } from "./params.js";
 import { payout } from "./payout.js";
 import { bodyHash, encodeBody, type Body, type PublicInputs } from "./publicData.js";
@@ -21,6 +21,7 @@ export class RollupState {
   nextIndex = 0;
   queueHash = QUEUE_GENESIS; // chain value after the last consumed L1 operation
   queueConsumed = 0; // number of L1 operations consumed
+  creditLeaves = 0; // leaves that a credit slot (not a deposit) took when they were empty
   /** Soundness tests only: let rule-breaking values through, as a cheating sequencer would. */
   unchecked = false;
 
@@ -70,6 +71,13 @@ export class RollupState {
   }
 }
 
+/** A bundle that breaks a rule at its place in a batch: the sequencer rejects it and seals without it. */
+export class BundleError extends Error {
+  constructor(readonly bundle: number, readonly reason: string) {
+    super(`bundle ${bundle}: ${reason}`);
+  }
+}
+
 export interface BatchInput {
   ops: QueueOp[]; // the next L1 operations, oldest first
   bundles: SignedBundle[];
@@ -98,8 +106,14 @@ export interface BatchResult {
 export interface BuildOptions {
   /** Soundness tests only: skip the model's checks (signature, nonce, balance, widths). */
   unchecked?: boolean;
-  /** Replaying bundles whose signatures were verified when they were accepted. */
+  /** Replaying batches that were fully checked when they were sealed. */
   skipSignatureCheck?: boolean;
+  /**
+   * True when bundle `b`'s signature is already known to verify against exactly
+   * `key` (checked at acceptance): the check is skipped only then, so a key that
+   * changed since is checked again, as the circuit will.
+   */
+  verifiedAgainst?: (b: number, key: PublicKey) => boolean;
   /** Soundness tests only: alter the per-address credits before the slots apply them. */
   adjustCredits?: (credits: Map<bigint, bigint>) => void;
   /** Soundness tests only: credit an address at this leaf instead of its own. */
@@ -110,9 +124,6 @@ export async function buildBatch(prev: RollupState, input: BatchInput, domain: b
   const p = prev.params;
   const s = prev.clone();
   s.unchecked = !!opts.unchecked;
-  const check = (ok: boolean, message: string) => {
-    if (!ok && !opts.unchecked) throw new Error(message);
-  };
   const K = p.entries;
   if (input.ops.length > p.queueOps) throw new Error(`a batch consumes at most ${p.queueOps} queue operations, got ${input.ops.length}`);
   if (input.bundles.length > p.bundles) throw new Error(`a batch holds at most ${p.bundles} bundles, got ${input.bundles.length}`);
@@ -186,10 +197,14 @@ export async function buildBatch(prev: RollupState, input: BatchInput, domain: b
     const providerIdx = bundle ? receipts[0].providerIdx : 0;
     const provider = s.account(providerIdx);
     if (bundle) {
-      if (provider.address === 0n) throw new Error(`bundle ${b}: provider account ${providerIdx} does not exist`);
-      check(receipts[0].nonce === provider.nonce, `bundle ${b}: first nonce ${receipts[0].nonce} does not match provider nonce ${provider.nonce}`);
-      if (!opts.unchecked && !opts.skipSignatureCheck && !(await verifySignature(bundleMessage(receipts, p, domain), bundle.signature, provider))) {
-        throw new Error(`bundle ${b}: the signature does not verify against provider ${providerIdx}'s key`);
+      if (provider.address === 0n) throw new BundleError(b, `provider account ${providerIdx} does not exist`);
+      if (!opts.unchecked && receipts[0].nonce !== provider.nonce) throw new BundleError(b, `first nonce ${receipts[0].nonce} does not match provider nonce ${provider.nonce}`);
+      if (!opts.unchecked && !opts.skipSignatureCheck && !opts.verifiedAgainst?.(b, provider)) {
+        const problem = await keyProblem(provider);
+        if (problem) throw new BundleError(b, `provider ${providerIdx}'s key cannot sign: ${problem}`);
+        if (!(await verifySignature(bundleMessage(receipts, p, domain), bundle.signature, provider))) {
+          throw new BundleError(b, `the signature does not verify against provider ${providerIdx}'s current key`);
+        }
       }
     }
     push("bProviderIdx", BigInt(providerIdx));
@@ -217,7 +232,7 @@ export async function buildBatch(prev: RollupState, input: BatchInput, domain: b
     }
     for (const [n, v] of [["bEnabled", en], ["rOwner", owner], ["rFee", fee], ["rInputHash", ih], ["rOutputHash", oh], ["rContributor", contributor], ["rScore", score]] as const) push(n, v);
     if (bundle) {
-      check(totalFee <= provider.balance, `bundle ${b}: fees ${totalFee} exceed provider ${providerIdx}'s balance ${provider.balance}`);
+      if (!opts.unchecked && totalFee > provider.balance) throw new BundleError(b, `fees ${totalFee} exceed provider ${providerIdx}'s balance ${provider.balance}`);
       s.write(providerIdx, { ...provider, balance: provider.balance - totalFee, nonce: provider.nonce + BigInt(receipts.length) });
     }
     body.bundles.push({ providerIdx, count: receipts.length, totalFee });
@@ -236,6 +251,7 @@ export async function buildBatch(prev: RollupState, input: BatchInput, domain: b
     push("cDelta", e ? e[1] : 0n);
     openLeaf("c", idx);
     if (!e) continue;
+    if (before.address === 0n) s.creditLeaves++;
     s.write(idx, { ...before, address: e[0], balance: before.balance + e[1] });
     body.slots.push({ accountIdx: idx, address: e[0], delta: e[1] });
   }

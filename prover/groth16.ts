@@ -37,15 +37,19 @@ export interface ProvedBatch {
   publicSignals: string[];
 }
 
+/** Starts the message of every error where the circuit refuses an input (the sequencer tells these from prover failures). */
+export const WITNESS_FAILED = "witness generation failed: ";
+
 /** Runs the circuit's witness generator (.wtns bytes); throws where the input breaks a constraint. */
 export async function calculateWitness(instance: string, input: Record<string, unknown>): Promise<Uint8Array> {
+  const calc = await calculator(instance);
   try {
-    return await (await calculator(instance)).calculateWTNSBin(input, true);
+    return await calc.calculateWTNSBin(input, true);
   } catch (e) {
     // circom's calculator appends every failure to one message buffer; start afresh
     // so that the next error names only its own failing constraint.
     calculators.delete(instance);
-    throw e;
+    throw new Error(WITNESS_FAILED + (e instanceof Error ? e.message : String(e)));
   }
 }
 

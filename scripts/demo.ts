@@ -6,13 +6,14 @@
 // with suffix-array token attribution, bob with TracIn influence; their signed
 // receipts carry those scores, the batches are proved and verified on L1, and
 // a contributor withdraws exactly what the payout rule gives.
+import { localDir } from "./lib/local.js";
 import { Contract, formatUnits } from "ethers";
 import { join } from "node:path";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
 import { loadInstance } from "../core/params.js";
 import { payout } from "../core/payout.js";
 import { canonicalRecord, canonicalText, contributionHash } from "../attribution/datanet/content.js";
-import { registryAt, signConsent } from "../attribution/datanet/registry.js";
+import { registryAt, signConsent, signDatanetRequest } from "../attribution/datanet/registry.js";
 import { fetchDatanet, labeledRecords } from "../attribution/datanet/source.js";
 import { classify, trainClassifier } from "../attribution/influence/classifier.js";
 import { attributedReceipt, signAttributed, type Inference } from "../attribution/receipts.js";
@@ -21,10 +22,10 @@ import { buildIndex, SuffixIndex } from "../attribution/tokens/suffix-index.js";
 import { tokenize } from "../attribution/tokens/tokenize.js";
 import { bundleToJson } from "../sequencer/schemas.js";
 import { RECIPES, REVIEWS } from "./demo-data.js";
-import { ROOT } from "./lib/artifacts.js";
-import { api, bjjKey, connect, until, type Connection } from "./lib/client.js";
+import { api, bjjKey, connect, pipelineStatus, until, type Connection } from "./lib/client.js";
 
 export async function runDemo(apiUrl: string): Promise<void> {
+  const status = () => pipelineStatus(apiUrl);
   await initCrypto();
   const [alice, bob, c1, c2, owner] = await Promise.all([2, 3, 4, 5, 6].map((i) => connect({ account: String(i), api: apiUrl })));
   const params = loadInstance(alice.info.instance).params;
@@ -35,12 +36,12 @@ export async function runDemo(apiUrl: string): Promise<void> {
     await (await p.token.approve(p.info.rollup, 100n * 10n ** 18n)).wait();
     await (await p.rollup.deposit(100n * 10n ** 18n, pub.ax, pub.ay)).wait();
   }
-  const idx = async (w: Connection) => (await until(`account of ${w.wallet.address}`, async () => api(apiUrl, "GET", `/v1/accounts/${w.wallet.address}`))).index as number;
+  const idx = async (w: Connection) => (await until(`account of ${w.wallet.address}`, async () => api(apiUrl, "GET", `/v1/accounts/${w.wallet.address}`), status)).index as number;
   const [ai, bi] = [await idx(alice), await idx(bob)];
   console.log(`demo: providers have accounts ${ai} and ${bi}`);
 
   const { recipes, reviews } = await fillDatanets(apiUrl, owner, [c1, c2]);
-  const work = join(ROOT, "build", "local", "attribution");
+  const work = join(localDir(), "attribution");
   buildIndex(join(work, "recipes"), recipes.documents.map((d) => ({ id: d.id, contributor: d.contributor, text: d.content })));
   const index = new SuffixIndex(join(work, "recipes"));
   const classifier = trainClassifier(labeledRecords(reviews.documents), { epochs: 4, lr: 0.5 });
@@ -64,7 +65,7 @@ export async function runDemo(apiUrl: string): Promise<void> {
   const b = await api(apiUrl, "POST", "/v1/bundles", bundleToJson(await signAttributed(bjjKey(bob.wallet), [classified], params, domain)));
   const ids: string[] = [...a.receipts, ...b.receipts].map((r: { id: string }) => r.id);
   console.log(`demo: 3 attributed receipts accepted (curl ${apiUrl}/v1/receipts/${ids[0]})`);
-  for (const id of ids) await until(`receipt ${id.slice(0, 10)}… on L1`, async () => ((await api(apiUrl, "GET", `/v1/receipts/${id}`)).status === "finalized" ? true : undefined));
+  for (const id of ids) await until(`receipt ${id.slice(0, 10)}… on L1`, async () => ((await api(apiUrl, "GET", `/v1/receipts/${id}`)).status === "finalized" ? true : undefined), status);
   console.log("demo: all receipts finalized on L1");
 
   // What the payout rule gives contributor 1 over the three receipts, from the entries actually signed.
@@ -75,7 +76,7 @@ export async function runDemo(apiUrl: string): Promise<void> {
   }, 0n);
   const acct = await api(apiUrl, "GET", `/v1/accounts/${c1.wallet.address}`);
   await (await c1.rollup.requestWithdrawal(acct.index)).wait();
-  await until("contributor 1's withdrawal batch", async () => ((await c1.rollup.claimable(c1.wallet.address)) > 0n ? true : undefined));
+  await until("contributor 1's withdrawal batch", async () => ((await c1.rollup.claimable(c1.wallet.address)) > 0n ? true : undefined), status);
   const before = BigInt(await c1.token.balanceOf(c1.wallet.address));
   await (await (c1.rollup as Contract).claim(c1.wallet.address)).wait();
   const received = BigInt(await c1.token.balanceOf(c1.wallet.address)) - before;
@@ -86,8 +87,11 @@ export async function runDemo(apiUrl: string): Promise<void> {
 /** Creates the two demo datanets (curated by the model owner) and uploads the contributions, each signed by its contributor. */
 async function fillDatanets(apiUrl: string, curator: Connection, contributors: Connection[]) {
   const registry = registryAt(curator.info.registry!, curator.provider);
-  const create = async (name: string, kind: string, description: string) =>
-    (await api(apiUrl, "POST", "/v1/datanets", { name, kind, description, license: "CC-BY-4.0", curator: curator.wallet.address })).datanet.id as number;
+  const create = async (name: string, kind: string, description: string) => {
+    const request = { name, kind: kind as "text" | "json", description, license: "CC-BY-4.0", curator: curator.wallet.address, creator: curator.wallet.address, deadline: Math.floor(Date.now() / 1000) + 600 };
+    const signature = await signDatanetRequest(curator.wallet, registry, request);
+    return (await api(apiUrl, "POST", "/v1/datanets", { ...request, signature })).datanet.id as number;
+  };
   const recipesId = await create("demo-recipes", "text", "cooking passages");
   const reviewsId = await create("demo-reviews", "json", "product reviews labeled positive or negative");
   const upload = async (id: number, who: Connection, bytes: Uint8Array, body: object) =>

@@ -4,7 +4,7 @@
 import { Command, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { canonicalRecord, canonicalText, contributionHash } from "../attribution/datanet/content.js";
-import { describeRevert, registryAt, signConsent, SLASH_REASONS } from "../attribution/datanet/registry.js";
+import { describeRevert, registryAt, signConsent, signDatanetRequest, SLASH_REASONS } from "../attribution/datanet/registry.js";
 import { api, connect, type L1Opts } from "./lib/client.js";
 
 type Opts = L1Opts & { registry?: string };
@@ -27,8 +27,9 @@ export function datanetCommands(l1Options: (c: Command) => Command): Command {
     .option("--description <text>", "what the datanet holds", "")
     .option("--curator <address>", "curator (default: this account)")
     .action(async (o) => {
-      const { wallet } = await contributorAndRegistry(o);
-      const r = await api(o.api, "POST", "/v1/datanets", { name: o.name, description: o.description, license: o.license, kind: o.kind, curator: o.curator ?? wallet.address });
+      const { wallet, registry } = await contributorAndRegistry(o);
+      const request = { name: o.name, description: o.description, license: o.license, kind: o.kind, curator: o.curator ?? wallet.address, creator: wallet.address, deadline: Math.floor(Date.now() / 1000) + 600 };
+      const r = await api(o.api, "POST", "/v1/datanets", { ...request, signature: await signDatanetRequest(wallet, registry, request) });
       console.log(`datanet ${r.datanet.id} "${r.datanet.name}" (${r.datanet.kind}, ${r.datanet.license}), curator ${r.datanet.curator}, tx ${r.txHash}`);
     });
 
@@ -64,7 +65,7 @@ export function datanetCommands(l1Options: (c: Command) => Command): Command {
   datanet
     .command("list [datanetId]")
     .description("list datanets, or one datanet's contributions with provenance")
-    .option("--api <url>", "sequencer API", process.env.POA_API ?? "http://127.0.0.1:8080")
+    .option("--api <url>", "sequencer API", process.env.POA_API ?? `http://127.0.0.1:${process.env.POA_PORT ?? 8080}`)
     .action(async (id, o) => {
       if (id === undefined) {
         for (const d of (await api(o.api, "GET", "/v1/datanets")).datanets) {

@@ -1,7 +1,8 @@
 // poa: the command line of poa-rollup. `poa <command> --help` for each.
 import { Command, Option } from "commander";
 import { formatUnits, JsonRpcProvider, parseUnits, Wallet } from "ethers";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import { join } from "node:path";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
 import { loadInstance } from "../core/params.js";
@@ -11,13 +12,16 @@ import { bundleToJson } from "../sequencer/schemas.js";
 import { startService } from "../sequencer/service.js";
 import { verifyBatch } from "../sequencer/validator.js";
 import { readManifest, ROOT } from "./lib/artifacts.js";
-import { api, bjjKey, connect, until } from "./lib/client.js";
+import { api, bjjKey, connect, pipelineStatus, until } from "./lib/client.js";
+import { localProvider } from "./lib/chain.js";
 import { assertSetupFitsChain, deployRollup } from "./lib/deploy.js";
-import { startLocalDeployment } from "./lib/local.js";
+import { openLocalDeployment } from "./lib/local.js";
 import { attributionCommands } from "./poa-attribution.js";
 import { datanetCommands } from "./poa-datanet.js";
 
 const env = process.env;
+/** POA_API, else the port `poa start` listens on (POA_PORT, 8080) on this machine. */
+const DEFAULT_API = env.POA_API ?? `http://127.0.0.1:${env.POA_PORT ?? 8080}`;
 const program = new Command("poa").description("poa-rollup: zk-proved attribution payouts").showHelpAfterError();
 
 const l1Options = (c: Command) =>
@@ -26,7 +30,7 @@ const l1Options = (c: Command) =>
     .option("--rollup <address>", "AttributionRollup address (default: the local deployment)", env.POA_ROLLUP)
     .option("--account <i>", "use Hardhat development account i (local chain only)")
     .option("--private-key <hex>", "L1 private key", env.POA_PRIVATE_KEY)
-    .option("--api <url>", "sequencer API", env.POA_API ?? "http://127.0.0.1:8080");
+    .option("--api <url>", "sequencer API", DEFAULT_API);
 
 
 program
@@ -40,7 +44,8 @@ program
   .addOption(new Option("--relayer-key <hex>", "private key paying for relayed datanet registrations (with --registry)").env("POA_RELAYER_KEY"))
   .addOption(new Option("--port <n>", "HTTP port").env("POA_PORT").default("8080"))
   .addOption(new Option("--chain-port <n>", "port of the local Hardhat node").env("POA_CHAIN_PORT").default("8545"))
-  .addOption(new Option("--db <file>", "database file").env("POA_DB"))
+  .addOption(new Option("--db <file>", "database file (default: build/local/sequencer.db on the local chain, build/sequencer.db with --rpc)").env("POA_DB"))
+  .option("--fresh", "local chain: start a new chain and database instead of resuming the last run's")
   .addOption(new Option("--instance <name>", "circuit instance (circuits/circuits.json)").env("POA_INSTANCE").default("test"))
   .addOption(new Option("--max-wait-ms <n>", "seal a non-full batch after this wait").env("POA_MAX_WAIT_MS").default("2000"))
   .addOption(new Option("--prover-threads <n>", "prover worker threads").env("POA_PROVER_THREADS").default("1"))
@@ -56,15 +61,18 @@ program
     let rpcUrl: string = o.rpc, rollup: string = o.rollup, key: string = o.sequencerKey;
     let registry: string | undefined = o.registry, relayerKey: string | undefined = o.relayerKey, registryFromBlock = Number(o.registryFromBlock);
     let db: string = o.db;
+    let resumed = false;
     if (!o.rpc) {
-      const { chain, info } = await startLocalDeployment(Number(o.chainPort), o.instance);
+      const local = await openLocalDeployment(Number(o.chainPort), o.instance, !!o.fresh);
+      const { chain, info } = local;
       stopChain = chain.stop;
+      resumed = local.resumed;
       [rpcUrl, rollup, key] = [info.rpcUrl, info.rollup, info.sequencerKey!];
       [registry, relayerKey, registryFromBlock] = [info.registry, info.relayerKey, info.registryBlock ?? 0];
-      db ??= join(ROOT, "build", "local", "sequencer.db");
-      // A new local chain is a new deployment: its old database describes another chain.
-      for (const f of [db, `${db}-wal`, `${db}-shm`]) if (existsSync(f)) rmSync(f);
-      console.log(`local chain   ${rpcUrl} (Hardhat node, chain 31337)\nrollup        ${rollup}`);
+      db ??= local.dbFile;
+      console.log(
+        `local chain   ${rpcUrl} (Hardhat node, chain 31337, pid ${chain.pid}; ${resumed ? "resumed with the last run's contracts and database" : "new"})\nrollup        ${rollup}`,
+      );
     } else if (!rollup || !key) {
       throw new Error("--rpc needs --rollup and --sequencer-key (or POA_ROLLUP, POA_SEQUENCER_KEY)");
     } else {
@@ -90,7 +98,8 @@ program
     };
     process.on("SIGINT", shutdown);
     process.on("SIGTERM", shutdown);
-    if (o.demo) await demo(svc.url);
+    if (o.demo && resumed) console.log("demo skipped: it ran on this chain before (npm start -- --fresh starts over)");
+    else if (o.demo) await demo(svc.url);
     console.log("serving; Ctrl-C to stop");
   });
 
@@ -99,7 +108,7 @@ function warnIfInsecure(instance: string): void {
   const m = readManifest(instance);
   if (m?.insecure) {
     console.log(
-      `⚠ INSECURE SETUP: instance ${instance} was built from a development powers-of-tau (${m.ptau?.source}: ${m.ptau?.path}).\n` +
+      `⚠ INSECURE SETUP: instance ${instance} was built from a development powers-of-tau (${m.ptau?.source}: ${basename(m.ptau?.path ?? "?")}).\n` +
         `  Whoever made that file can forge proofs. Fine for this local chain; never deploy it where value is at stake.`,
     );
   }
@@ -112,20 +121,26 @@ program
   .addOption(new Option("--private-key <hex>", "deployer's L1 private key (becomes admin and OPEN holder)").env("POA_PRIVATE_KEY").makeOptionMandatory())
   .option("--sequencer <address>", "address given SEQUENCER_ROLE (default: the deployer)")
   .option("--treasury <address>", "protocol treasury, account 0 (default: the deployer)")
-  .option("--exit-delay <blocks>", "blocks before exit mode may be activated", "100")
+  .option("--exit-delay <blocks>", "blocks a queued operation may wait when the queue is otherwise empty", "100")
+  .option("--blocks-per-batch <blocks>", "the sequencer's nominal pace: each further group of NQ queued operations is due this many blocks later", "10")
+  .option("--max-depositors <n>", "distinct addresses that may ever deposit (default: half the tree)")
   .addOption(new Option("--instance <name>", "circuit instance (circuits/circuits.json)").env("POA_INSTANCE").default("test"))
   .option("--insecure-dev-setup", "accept artifacts from an INSECURE development powers-of-tau on a chain other than the local one")
   .action(async (o) => {
     warnIfInsecure(o.instance);
-    const wallet = new Wallet(o.privateKey, new JsonRpcProvider(o.rpc));
+    // No response cache: with it, ethers reused a stale pending nonce between deployments ("nonce has already been used").
+    const provider = localProvider(o.rpc, 500);
+    const wallet = new Wallet(o.privateKey, provider);
     const d = await deployRollup(wallet, {
       instance: o.instance, treasury: o.treasury ?? wallet.address, sequencer: o.sequencer ?? wallet.address,
-      exitDelay: Number(o.exitDelay), insecureDevSetup: o.insecureDevSetup,
+      exitDelay: Number(o.exitDelay), blocksPerBatch: Number(o.blocksPerBatch), maxDepositors: o.maxDepositors === undefined ? undefined : Number(o.maxDepositors),
+      insecureDevSetup: o.insecureDevSetup,
     });
     console.log(JSON.stringify({
       rollup: await d.rollup.getAddress(), token: await d.token.getAddress(), verifier: await d.verifier.getAddress(),
       registry: await d.registry.getAddress(), registryBlock: d.registryBlock,
     }, null, 2));
+    provider.destroy();
   });
 
 async function demo(apiUrl: string): Promise<void> {
@@ -144,7 +159,7 @@ l1Options(program.command("deposit").description("fund a provider's layer-2 acco
     await (await token.approve(await rollup.getAddress(), amount)).wait();
     const r = await (await rollup.deposit(amount, pub.ax, pub.ay)).wait();
     console.log(`deposit of ${o.amount} OPEN queued on L1 (tx ${r.hash}); waiting for a batch…`);
-    const acct = await until("the deposit's batch", async () => api(o.api, "GET", `/v1/accounts/${wallet.address}`));
+    const acct = await until("the deposit's batch", async () => api(o.api, "GET", `/v1/accounts/${wallet.address}`), () => pipelineStatus(o.api));
     console.log(`account ${acct.index}: balance ${formatUnits(acct.balance, 18)} OPEN, key registered`);
   });
 
@@ -170,7 +185,7 @@ l1Options(program.command("submit").description("sign receipts from a JSON file 
 program
   .command("status <receiptId>")
   .description("show a receipt's status, batch and L1 transaction")
-  .option("--api <url>", "sequencer API", env.POA_API ?? "http://127.0.0.1:8080")
+  .option("--api <url>", "sequencer API", DEFAULT_API)
   .action(async (id, o) => console.log(JSON.stringify(await api(o.api, "GET", `/v1/receipts/${id}`), null, 2)));
 
 l1Options(program.command("verify-batch <n>").description("check batch n as a validator: calldata, public input, proof, root chain"))
@@ -189,7 +204,7 @@ l1Options(program.command("withdraw").description("withdraw a contributor's whol
     const acct = await api(o.api, "GET", `/v1/accounts/${wallet.address}`);
     await (await rollup.requestWithdrawal(acct.index)).wait();
     console.log(`withdrawal of account ${acct.index} requested on L1; waiting for its batch…`);
-    await until("the withdrawal's batch", async () => ((await rollup.claimable(wallet.address)) > 0n ? true : undefined));
+    await until("the withdrawal's batch", async () => ((await rollup.claimable(wallet.address)) > 0n ? true : undefined), () => pipelineStatus(o.api));
     const before = await token.balanceOf(wallet.address);
     await (await rollup.claim(wallet.address)).wait();
     console.log(`received ${formatUnits((await token.balanceOf(wallet.address)) - before, 18)} OPEN at ${wallet.address}`);
@@ -199,6 +214,16 @@ program.addCommand(datanetCommands(l1Options));
 program.addCommand(attributionCommands());
 
 program.parseAsync().catch((e) => {
-  console.error(`poa: ${e instanceof Error ? e.message : e}`);
+  console.error(`poa: ${shortError(e)}`);
   process.exit(1);
 });
+
+/** One line per failure: ethers' messages carry the whole transaction (kilobytes of bytecode), its shortMessage does not. */
+function shortError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const x = e as Error & { shortMessage?: string; code?: string; error?: { message?: string }; info?: { error?: { message?: string } } };
+  const node = x.error?.message ?? x.info?.error?.message; // what the node said, when ethers could not classify it
+  if (x.shortMessage?.startsWith("could not coalesce error") && node) return node.split("\n")[0].slice(0, 300);
+  if (x.shortMessage) return `${x.shortMessage}${node ? ` (${node.split("\n")[0].slice(0, 200)})` : ""}${x.code ? ` [${x.code}]` : ""}`;
+  return x.message.length > 600 ? `${x.message.slice(0, 600)}…` : x.message;
+}

@@ -18,6 +18,14 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
   app.disable("x-powered-by");
   app.use("/v1/datanets", ...datanetParsers());
   app.use(express.json({ limit: BODY_LIMIT, strict: false }));
+  // A body in another format would reach the schemas as "no body": say what the route takes instead.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.method !== "POST") return next();
+    const type = req.get("content-type") ?? "(none)";
+    const text = req.path.startsWith("/v1/datanets/") && req.path.endsWith("/contributions");
+    if (req.is("application/json") || (text && req.is("text/plain"))) return next();
+    refuse(res, 415, "unsupported_media_type", `this route takes Content-Type: application/json${text ? " or text/plain" : ""}, not ${type}`);
+  });
 
   const refuse = (res: Response, status: number, code: string, message: string, extra: object = {}) => {
     metrics.rejected.inc({ reason: code });
@@ -51,7 +59,7 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
     res.json(view);
   });
 
-  app.get("/v1/accounts/:ref", (req, res) => {
+  app.get("/v1/accounts/:ref", async (req, res) => {
     const ref = String(req.params.ref);
     const s = seq.finalized;
     let index: number | undefined;
@@ -69,15 +77,17 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
       balance: balance.toString(),
       nonce: nonce.toString(),
       nextNonce: seq.nextNonce(index).toString(),
-      publicKey: ax === 0n && ay === 0n ? null : { ax: ax.toString(), ay: ay.toString() },
+      // A key that cannot sign (small order, off the curve, outside the subgroup) is shown with its problem:
+      // the deposit that set it was applied, but the sequencer refuses every bundle under it.
+      publicKey: ax === 0n && ay === 0n ? null : { ax: ax.toString(), ay: ay.toString(), problem: (await seq.keyProblem(a)) ?? null },
       root: hex(s.root),
       siblings: s.tree.siblings(index).map((x) => hex(x)),
     });
   });
 
   app.get("/v1/batches/:n", (req, res) => {
-    const n = Number(req.params.n);
-    const b = Number.isInteger(n) && n > 0 ? seq.store.batch(n) : undefined;
+    if (!/^[1-9][0-9]{0,9}$/.test(String(req.params.n))) return void res.status(400).json({ error: { code: "invalid_batch", message: "a batch number is a decimal integer from 1, without sign, exponent or leading zeros" } });
+    const b = seq.store.batch(Number(req.params.n));
     if (!b) return void res.status(404).json({ error: { code: "not_found", message: `no batch ${req.params.n}` } });
     const oldRoot = b.number === 1 ? seq.genesisRoot : seq.store.batch(b.number - 1)!.newRoot;
     res.json({
@@ -92,11 +102,14 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
       txHash: b.txHash,
       error: b.error,
       receipts: b.bundleIds.flatMap((id) => seq.store.receiptIds(id)),
+      // Earlier contents of this batch number, taken apart after the circuit refused them.
+      previousAttempts: seq.store.batchFailures(b.number).map((f) => ({ error: f.error, receipts: f.bundleIds.flatMap((id) => seq.store.receiptIds(id)), at: new Date(f.at).toISOString() })),
     });
   });
 
   app.get("/healthz", (_req, res) => {
-    res.json({ ok: true, finalizedRoot: hex(seq.finalized.root), sealedRoot: hex(seq.state.root), ...seq.store.counts() });
+    const alerts = [...seq.alerts].map(([problem, at]) => ({ problem, lastSeen: new Date(at).toISOString() }));
+    res.json({ ok: alerts.length === 0, alerts, finalizedRoot: hex(seq.finalized.root), sealedRoot: hex(seq.state.root), ...seq.store.counts() });
   });
   app.get("/metrics", async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

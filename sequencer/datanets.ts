@@ -3,7 +3,7 @@
 // gas with its relayer key), keeps the content in a content-addressed store,
 // and serves both.
 //
-//   POST /v1/datanets                          create (name, description, license, kind, curator)
+//   POST /v1/datanets                          create (name, description, license, kind, curator), signed by its creator
 //   GET  /v1/datanets                          list
 //   GET  /v1/datanets/:id                      one datanet
 //   POST /v1/datanets/:id/contributions        upload + register (text/plain body, or JSON)
@@ -13,9 +13,11 @@
 import express, { type Express, type Request, type Response } from "express";
 import { verifyTypedData, type Contract } from "ethers";
 import { z } from "zod";
-import { canonicalRecord, canonicalText, ContentError, contributionHash, KINDS, MAX_CONTENT_BYTES } from "../attribution/datanet/content.js";
-import { consentTypes, findContribution, listContributions, listDatanets, readDatanet, type DatanetInfo, type Provenance } from "../attribution/datanet/registry.js";
+import { canonicalRecord, canonicalText, checkExactNumbers, ContentError, contributionHash, isWellFormed, KINDS, MAX_CONTENT_BYTES } from "../attribution/datanet/content.js";
+import { join } from "node:path";
+import { consentTypes, CREATE_DATANET_TYPES, describeRevert, findContribution, register, listContributions, listDatanets, readDatanet, type DatanetInfo, type Provenance } from "../attribution/datanet/registry.js";
 import { ContentCorruptedError, ContentMissingError, type ContentStore } from "../attribution/datanet/store.js";
+import { DEFAULT_RELAY_LIMITS, RelayRateLimiter, UsedSignatures, type RelayLimits } from "./relay-guard.js";
 import { describeIssues } from "./schemas.js";
 
 export interface DatanetDeps {
@@ -24,7 +26,12 @@ export interface DatanetDeps {
   store: ContentStore;
   /** The registry's deployment block: event scans start there. */
   fromBlock: number;
+  /** Limits on the writes this service relays and pays for (default: DEFAULT_RELAY_LIMITS). */
+  relayLimits?: RelayLimits;
 }
+
+/** The longest a signed creation request may stay valid: it bounds how long the service must remember it. */
+export const MAX_REQUEST_LIFETIME_S = 3600;
 
 type Refuse = (res: Response, status: number, code: string, message: string, extra?: object) => void;
 
@@ -33,17 +40,32 @@ export const DATANET_JSON_LIMIT = 6 * MAX_CONTENT_BYTES + 4096;
 
 /** Body parsers for /v1/datanets, mounted before the app's 64 KiB JSON parser (body-parser skips parsed bodies). */
 export function datanetParsers(): express.RequestHandler[] {
-  return [express.raw({ type: "text/plain", limit: MAX_CONTENT_BYTES + 4096 }), express.json({ limit: DATANET_JSON_LIMIT, strict: false })];
+  return [
+    express.raw({ type: "text/plain", limit: MAX_CONTENT_BYTES + 4096 }),
+    // The raw text is kept: numbers that JSON.parse cannot hold exactly are refused from it.
+    express.json({ limit: DATANET_JSON_LIMIT, strict: false, verify: (req, _res, buf) => void ((req as Request & { rawJson?: string }).rawJson = buf.toString("utf8")) }),
+  ];
 }
+
+/** Revert names as error codes: ZeroCurator -> zero_curator. */
+const revertCode = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+
+/** HTTP status of a registry revert: a conflict with registered state, or a request the registry refuses. */
+const REVERT_STATUS: Record<string, number> = { DuplicateContent: 409, InvalidContributorSignature: 401, UnknownDatanet: 404, UnknownContribution: 404 };
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an address is 0x and 40 hex digits");
 const signature = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "a signature is 0x and 130 hex digits (65 bytes)");
+const wellFormed = (s: string) => isWellFormed(s);
+const NO_SURROGATE = "holds a lone UTF-16 surrogate, which has no UTF-8 form";
 const createSchema = z.strictObject({
-  name: z.string().min(1, "a datanet needs a name").refine((s) => Buffer.byteLength(s) <= 64, "at most 64 bytes"),
-  description: z.string().refine((s) => Buffer.byteLength(s) <= 1024, "at most 1024 bytes").default(""),
-  license: z.string().min(1, "name the data's license, e.g. CC-BY-4.0").refine((s) => Buffer.byteLength(s) <= 64, "at most 64 bytes"),
+  name: z.string().min(1, "a datanet needs a name").refine(wellFormed, NO_SURROGATE).refine((s) => Buffer.byteLength(s) <= 64, "at most 64 bytes"),
+  description: z.string().refine(wellFormed, NO_SURROGATE).refine((s) => Buffer.byteLength(s) <= 1024, "at most 1024 bytes").default(""),
+  license: z.string().min(1, "name the data's license, e.g. CC-BY-4.0").refine(wellFormed, NO_SURROGATE).refine((s) => Buffer.byteLength(s) <= 64, "at most 64 bytes"),
   kind: z.enum(KINDS as [string, ...string[]]),
-  curator: address,
+  curator: address.refine((a) => BigInt(a) !== 0n, "the curator must not be the zero address"),
+  creator: address,
+  deadline: z.number().int("a deadline is whole unix seconds").nonnegative(),
+  signature,
 });
 const uploadSchema = z.strictObject({ contributor: address, signature, text: z.string().optional(), record: z.unknown().optional() });
 
@@ -56,6 +78,18 @@ const provenanceView = (p: Provenance) => ({
 });
 
 export function registerDatanetRoutes(app: Express, deps: DatanetDeps | undefined, refuse: Refuse): void {
+  const limiter = new RelayRateLimiter(deps?.relayLimits ?? DEFAULT_RELAY_LIMITS);
+  const used = deps ? new UsedSignatures(join(deps.store.dir, "used-creation-signatures.txt")) : undefined;
+  /** Counts one relayed write for `who`, or answers 429 and returns false. */
+  const allowRelay = (res: Response, who: string): boolean => {
+    const r = limiter.take(who);
+    if (r.ok) return true;
+    res.set("Retry-After", String(Math.ceil(r.retryAfterMs / 1000)));
+    refuse(res, 429, "relay_rate_limited", r.scope === "address"
+      ? `${who} has used its ${limiter.limits.perAddress} relayed writes for now; try again in ${Math.ceil(r.retryAfterMs / 1000)} s, or send the transaction to the registry yourself`
+      : `this service relays at most ${limiter.limits.total} writes per ${limiter.limits.windowMs / 1000} s; try again in ${Math.ceil(r.retryAfterMs / 1000)} s`);
+    return false;
+  };
   // One relayer wallet: send its transactions one at a time so nonces never collide.
   let queue: Promise<unknown> = Promise.resolve();
   const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -66,7 +100,15 @@ export function registerDatanetRoutes(app: Express, deps: DatanetDeps | undefine
 
   const handler = (fn: (d: DatanetDeps, req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
     if (!deps) return refuse(res, 503, "datanets_unavailable", "this service runs without a DatanetRegistry (start it with --registry)");
-    await fn(deps, req, res);
+    try {
+      await fn(deps, req, res);
+    } catch (e) {
+      // Every revert of the registry becomes a named 4xx; anything else is a fault of this service.
+      const reason = describeRevert(deps.registry, e);
+      const name = /^([A-Z]\w*)\(/.exec(reason)?.[1];
+      if (!name || res.headersSent) throw e;
+      refuse(res, REVERT_STATUS[name] ?? 422, revertCode(name), `the DatanetRegistry refused the request: ${reason}`);
+    }
   };
 
   /** The datanet named by :id, or a 404 already sent. */
@@ -86,6 +128,21 @@ export function registerDatanetRoutes(app: Express, deps: DatanetDeps | undefine
       return refuse(res, 400, "invalid_body", issues.map((i) => `${i.field}: ${i.reason}`).join("; "), { issues });
     }
     const b = parsed.data;
+    // The creator signs the request (EIP-712, the registry's domain): the relayer pays only for requests someone stands behind.
+    const now = Math.floor(Date.now() / 1000);
+    if (b.deadline < now) return refuse(res, 400, "request_expired", `the request's deadline ${b.deadline} has passed (now ${now})`);
+    if (b.deadline > now + MAX_REQUEST_LIFETIME_S) return refuse(res, 400, "deadline_too_far", `a deadline is at most ${MAX_REQUEST_LIFETIME_S} s ahead (now ${now})`);
+    const { domain } = await consentTypes(d.registry);
+    let signer = "";
+    try {
+      signer = verifyTypedData(domain, CREATE_DATANET_TYPES, { name: b.name, description: b.description, license: b.license, kind: b.kind, curator: b.curator, creator: b.creator, deadline: b.deadline }, b.signature);
+    } catch {
+      signer = "";
+    }
+    if (signer.toLowerCase() !== b.creator.toLowerCase()) return refuse(res, 401, "invalid_signature", `the signature is not ${b.creator}'s EIP-712 CreateDatanet request for these fields`);
+    if (used!.has(b.signature)) return refuse(res, 409, "request_used", "this signed request has created a datanet already; sign a new one");
+    if (!allowRelay(res, b.creator)) return;
+    used!.add(b.signature); // before L1: a crash after sending must not let the request be relayed twice
     const receipt = await serialized(async () => (await d.registry.createDatanet(b.name, b.description, b.license, KINDS.indexOf(b.kind as never), b.curator)).wait());
     const ev = receipt.logs.map((l: never) => d.registry.interface.parseLog(l)).find((l: { name: string } | null) => l?.name === "DatanetCreated");
     res.status(201).json({ datanet: view(await readDatanet(d.registry, Number(ev.args.datanetId))), txHash: receipt.hash });
@@ -118,6 +175,7 @@ export function registerDatanetRoutes(app: Express, deps: DatanetDeps | undefine
         }
         ({ contributor, signature: sig } = parsed.data);
         const { text, record } = parsed.data;
+        if (record !== undefined) checkExactNumbers((req as Request & { rawJson?: string }).rawJson ?? "");
         if (dn.kind === "text" && (text === undefined || record !== undefined)) return refuse(res, 400, "wrong_kind", `datanet ${dn.id} is a text datanet: send "text" (or a text/plain body)`);
         if (dn.kind === "json" && (record === undefined || text !== undefined)) return refuse(res, 400, "wrong_kind", `datanet ${dn.id} takes JSON records: send "record"`);
         bytes = dn.kind === "text" ? canonicalText(text!) : canonicalRecord(record);
@@ -139,10 +197,12 @@ export function registerDatanetRoutes(app: Express, deps: DatanetDeps | undefine
     if (signer.toLowerCase() !== contributor.toLowerCase()) {
       return refuse(res, 401, "invalid_signature", `the signature is not ${contributor}'s EIP-712 consent to Contribution(datanetId ${dn.id}, contentHash ${contentHash})`);
     }
+    if (!allowRelay(res, contributor)) return;
     d.store.put(bytes); // before L1: registered content is never missing here
     let receipt;
     try {
-      receipt = await serialized(async () => (await d.registry.contributeFor(dn.id, contentHash, contributor, sig)).wait());
+      // Commit, then reveal in a later block: an observer of the reveal cannot register the content first.
+      receipt = await serialized(() => register(d.registry, { datanetId: dn.id, contentHash, contributor, signature: sig }));
     } catch (e) {
       const again = Number(await d.registry.contributionIdOf(dn.id, contentHash));
       if (again) return refuse(res, 409, "duplicate_content", `datanet ${dn.id} already holds this content (contribution ${again})`, { contentHash, contribution: again });

@@ -7,9 +7,11 @@
 // rules; README.md the receipt lifecycle).
 import type { Contract } from "ethers";
 import { loadInstance, type BatchParams } from "../core/params.js";
+import { keyProblem, type PublicKey } from "../core/crypto.js";
 import { bundleHash, checkBundleShape, receiptHash, verifyBundle, type SignedBundle } from "../core/receipt.js";
-import { buildBatch, RollupState, type BatchResult } from "../core/rollup.js";
-import { proofCalldata } from "../prover/groth16.js";
+import { buildBatch, BundleError, RollupState, type BatchResult } from "../core/rollup.js";
+import { proofCalldata, WITNESS_FAILED } from "../prover/groth16.js";
+import { sha256Hex } from "../scripts/lib/artifacts.js";
 import type { Prover } from "../prover/pool.js";
 import { readQueue } from "./l1.js";
 import type { Metrics } from "./metrics.js";
@@ -40,11 +42,22 @@ export class Sequencer {
   finalized!: RollupState; // after every batch final on L1
   private readonly results = new Map<number, BatchResult>(); // sealed, not final yet
   private pending = new Map<number, { count: bigint; fees: bigint }>(); // per provider, accepted not sealed
+  private pendingFresh = new Set<bigint>(); // addresses without a leaf that accepted bundles credit
+  /** Bundle hash -> the key its signature verified against at acceptance (memory only: a restart re-checks). */
+  private readonly verifiedKey = new Map<string, string>();
+  /** Bundles of a batch whose witness failed although the model took them; a second failure rejects them. */
+  private readonly suspects = new Set<number>();
+  private readonly proveRetryAt = new Map<number, { attempts: number; at: number }>();
+  /** Problems the sequencer cannot resolve by itself; shown by /healthz and logged once each. */
+  readonly alerts = new Map<string, number>();
+  /** Leaves that credits may take: the tree minus the treasury and the leaves reserved for depositors. */
+  creditLeafBudget = 0;
   private opsSeenAt = new Map<number, number>();
   private lock: Promise<unknown> = Promise.resolve();
   private proving?: Promise<void>;
   private submitting?: Promise<void>;
   private timer?: NodeJS.Timeout;
+  private ticking?: Promise<void>;
   private treasury!: bigint;
   domain!: bigint;
   genesisRoot!: bigint;
@@ -60,6 +73,7 @@ export class Sequencer {
     store.bindDeployment(`${network.chainId}:${(await rollup.getAddress()).toLowerCase()}`);
     s.treasury = BigInt(await rollup.treasury());
     s.domain = await rollup.domain();
+    s.creditLeafBudget = 2 ** s.params.depth - 1 - Number(await rollup.maxDepositors());
     await s.replay();
     return s;
   }
@@ -84,10 +98,24 @@ export class Sequencer {
 
   private recountPending(): void {
     this.pending = new Map();
+    this.pendingFresh = new Set();
     for (const b of this.store.pendingBundles()) {
       const p = this.pending.get(b.providerIdx) ?? { count: 0n, fees: 0n };
       this.pending.set(b.providerIdx, { count: p.count + BigInt(b.count), fees: p.fees + b.totalFee });
+      for (const a of this.freshAddresses(b.bundle)) this.pendingFresh.add(a);
     }
+  }
+
+  /** Addresses a bundle credits that have no leaf yet: each will take a leaf when sealed. */
+  private freshAddresses(b: SignedBundle): bigint[] {
+    return [...creditedAddresses(b, this.treasury)].filter((a) => this.state.indexOf(a) === undefined);
+  }
+
+  /** Raises an operator alert: logged once per distinct problem, counted, shown by /healthz. */
+  alert(problem: string): void {
+    if (!this.alerts.has(problem)) console.error(`sequencer ALERT: ${problem}`);
+    this.alerts.set(problem, Date.now());
+    this.metrics?.alerts.inc();
   }
 
   /** Runs `fn` alone: acceptance and sealing never interleave. */
@@ -107,14 +135,23 @@ export class Sequencer {
       } catch (e) {
         throw new ApiError(400, "bad_bundle", (e as Error).message);
       }
-      const hash = hex(bundleHash(bundle.receipts, this.params));
-      const seen = this.store.bundleByHash(hash);
-      if (seen) return { created: false, bundle: seen }; // the first answer, whatever became of it
+      // The same bundle again gets its first answer, whatever became of it. A rejected
+      // bundle's receipts signed anew (a provider that rotated its key) are a new
+      // attempt, kept under the bundle hash and the signature; nonces stop any repeat.
+      const first = hex(bundleHash(bundle.receipts, this.params));
+      const sig = bundle.signature;
+      const retryKey = `${first}:${sha256Hex(`${sig.R8x},${sig.R8y},${sig.S}`).slice(0, 16)}`;
+      const seen = this.store.bundleByHash(retryKey) ?? this.store.bundleByHash(first);
+      const sameSignature = (b: StoredBundle) => b.bundle.signature.R8x === sig.R8x && b.bundle.signature.R8y === sig.R8y && b.bundle.signature.S === sig.S;
+      if (seen && (seen.status !== "rejected" || sameSignature(seen))) return { created: false, bundle: seen };
+      const hash = seen ? retryKey : first;
 
       const r0 = bundle.receipts[0];
       const provider = this.state.account(r0.providerIdx);
       if (provider.address === 0n) throw new ApiError(422, "unknown_provider", `provider account ${r0.providerIdx} does not exist (deposit on L1 first)`);
       if (provider.ax === 0n && provider.ay === 0n) throw new ApiError(422, "unknown_provider", `account ${r0.providerIdx} has no signing key (deposit with a Baby Jubjub key first)`);
+      const problem = await this.keyProblem(provider);
+      if (problem) throw new ApiError(422, "invalid_key", `provider ${r0.providerIdx}'s key cannot sign bundles: ${problem}; deposit again with a key made by prv2pub`);
       const pend = this.pending.get(r0.providerIdx) ?? { count: 0n, fees: 0n };
       const expected = provider.nonce + pend.count;
       if (r0.nonce < expected) throw new ApiError(409, "nonce_replayed", `nonce ${r0.nonce} of provider ${r0.providerIdx} is already used; the next nonce is ${expected}`);
@@ -129,11 +166,27 @@ export class Sequencer {
       if (credited.size > this.params.slots) {
         throw new ApiError(422, "too_many_accounts", `the bundle credits ${credited.size - 1} accounts besides the treasury; a batch has room for ${this.params.slots - 1}`);
       }
+      const fresh = this.freshAddresses(bundle).filter((a) => !this.pendingFresh.has(a));
+      const room = this.creditLeafBudget - this.state.creditLeaves - this.pendingFresh.size;
+      if (fresh.length > room) {
+        throw new ApiError(422, "tree_full", `the bundle credits ${fresh.length} accounts that have no leaf yet; the state tree has room for ${Math.max(room, 0)} more (leaves reserved for depositors excluded)`);
+      }
       const stored = this.store.insertBundle(hash, bundle, bundle.receipts.map((r) => hex(receiptHash(r, this.params.entries))), total);
+      this.verifiedKey.set(hash, keyId(provider));
+      fresh.forEach((a) => this.pendingFresh.add(a));
       this.pending.set(r0.providerIdx, { count: pend.count + BigInt(bundle.receipts.length), fees: pend.fees + total });
       this.metrics?.accepted.inc(bundle.receipts.length);
       return { created: true, bundle: stored };
     });
+  }
+
+  private readonly keyProblems = new Map<string, string | undefined>();
+
+  /** Why an account's key cannot sign bundles (memoized: a subgroup check is a scalar multiplication). */
+  async keyProblem(key: PublicKey): Promise<string | undefined> {
+    const id = keyId(key);
+    if (!this.keyProblems.has(id)) this.keyProblems.set(id, await keyProblem(key));
+    return this.keyProblems.get(id);
   }
 
   /** The nonce a provider's next bundle must start at: sealed state plus accepted bundles. */
@@ -155,7 +208,7 @@ export class Sequencer {
   start(): void {
     const loop = async () => {
       try {
-        await this.tick();
+        await (this.ticking = this.tick());
       } catch (e) {
         console.error(`sequencer tick: ${(e as Error).message}`);
       }
@@ -164,10 +217,11 @@ export class Sequencer {
     this.timer = setTimeout(loop, 0);
   }
 
+  /** Stops the pipeline; resolves once the tick, proof and submission under way have ended. */
   async stop(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    await Promise.allSettled([this.proving, this.submitting, this.lock]);
+    await Promise.allSettled([this.ticking, this.proving, this.submitting, this.lock]);
   }
 
   /** One round: read the L1 queue, seal what is due, start a proof, submit what is proved. */
@@ -192,7 +246,7 @@ export class Sequencer {
 
   private async maybeSeal(): Promise<void> {
     const p = this.params;
-    const bundles = this.store.pendingBundles();
+    let bundles = this.store.pendingBundles();
     const opsPending = this.store.l1OpCount() - this.state.queueConsumed;
     if (bundles.length === 0 && opsPending === 0) return;
     // An L1 operation seen before a restart has no timestamp: it counts as overdue.
@@ -201,8 +255,47 @@ export class Sequencer {
     const full = bundles.length >= p.bundles || opsPending >= p.queueOps;
     if (!full && Date.now() - oldest < this.opts.maxWaitMs) return;
 
-    // First come, first served, while the credited accounts fit the slots; a
-    // provider's later bundles wait behind its first one that does not fit.
+    const ops = this.store.l1Ops(this.state.queueConsumed, Math.min(p.queueOps, opsPending));
+    // The model checks every bundle exactly as the circuit will, at its place in the
+    // batch: after this batch's queue operations (a deposit may have replaced the
+    // provider's key, a withdrawal emptied its balance). A bundle that fails is
+    // rejected with its reason, and the batch is chosen again without it.
+    for (;;) {
+      const chosen = this.chooseBundles(bundles);
+      let r: BatchResult;
+      try {
+        r = await buildBatch(this.state, { ops, bundles: chosen.map((b) => b.bundle) }, this.domain, {
+          verifiedAgainst: (i, key) => this.verifiedKey.get(chosen[i].hash) === keyId(key),
+        });
+      } catch (e) {
+        if (!(e instanceof BundleError)) {
+          // Not a bundle's fault (e.g. a model/contract mismatch): nothing to reject, so say so,
+          // and keep the L1 queue moving with a batch of its operations alone.
+          this.alert(`cannot seal batch ${this.store.lastBatchNumber() + 1}${chosen.length ? ` with bundles ${chosen.map((b) => b.id).join(", ")}` : ""}: ${(e as Error).message}`);
+          if (chosen.length === 0 || ops.length === 0) return;
+          bundles = [];
+          continue;
+        }
+        this.rejectWithLater(chosen[e.bundle], e.reason, "invalid_at_sealing");
+        bundles = this.store.pendingBundles();
+        continue;
+      }
+      const number = this.store.lastBatchNumber() + 1;
+      this.store.sealBatch({ number, firstOp: this.state.queueConsumed, ops: ops.length, bundleIds: chosen.map((b) => b.id), newRoot: r.publicInputs.newRoot, body: r.body });
+      this.state = r.state;
+      this.results.set(number, r);
+      this.recountPending();
+      this.metrics?.batchReceipts.observe(chosen.reduce((a, b) => a + b.count, 0));
+      return;
+    }
+  }
+
+  /**
+   * First come, first served, while the credited accounts fit the slots; a
+   * provider's later bundles wait behind its first one that does not fit.
+   */
+  private chooseBundles(bundles: StoredBundle[]): StoredBundle[] {
+    const p = this.params;
     const chosen: StoredBundle[] = [];
     const blocked = new Set<number>();
     const addresses = new Set<bigint>([this.treasury]);
@@ -217,41 +310,72 @@ export class Sequencer {
       chosen.push(b);
       mine.forEach((a) => addresses.add(a));
     }
-    const ops = this.store.l1Ops(this.state.queueConsumed, Math.min(p.queueOps, opsPending));
-    let r: BatchResult;
-    try {
-      r = await buildBatch(this.state, { ops, bundles: chosen.map((b) => b.bundle) }, this.domain, { skipSignatureCheck: true });
-    } catch (e) {
-      // A bundle that an earlier L1 operation made unpayable (its provider withdrew)
-      // is rejected with its provider's later bundles, whose nonces follow it.
-      const m = /^bundle (\d+): (.*)$/.exec((e as Error).message);
-      if (!m) throw e;
-      const bad = chosen[Number(m[1])];
-      for (const b of bundles) if (b.providerIdx === bad.providerIdx && b.id >= bad.id) this.store.rejectBundle(b.id, m[2]);
-      this.metrics?.rejected.inc({ reason: "unpayable_at_sealing" });
-      this.recountPending();
-      return;
+    return chosen;
+  }
+
+  /** Rejects a pending bundle and its provider's later ones, whose nonces follow it; their nonces are free again. */
+  private rejectWithLater(bad: StoredBundle, reason: string, metric: string): void {
+    for (const b of this.store.pendingBundles()) {
+      if (b.providerIdx !== bad.providerIdx || b.id < bad.id) continue;
+      this.store.rejectBundle(b.id, b.id === bad.id ? reason : `follows bundle ${bad.id} of the same provider, which was rejected: ${reason}`);
+      this.verifiedKey.delete(b.hash);
+      this.suspects.delete(b.id);
     }
-    const number = this.store.lastBatchNumber() + 1;
-    this.store.sealBatch({ number, firstOp: this.state.queueConsumed, ops: ops.length, bundleIds: chosen.map((b) => b.id), newRoot: r.publicInputs.newRoot, body: r.body });
-    this.state = r.state;
-    this.results.set(number, r);
+    this.metrics?.rejected.inc({ reason: metric });
     this.recountPending();
-    this.metrics?.batchReceipts.observe(chosen.reduce((a, b) => a + b.count, 0));
   }
 
   private async proveNext(): Promise<void> {
-    const b = this.store.firstBatchIn("sealed", "proving");
+    const b = this.store.firstBatchIn("sealed", "proving", "failed");
     if (!b) return;
+    const retry = this.proveRetryAt.get(b.number);
+    if (b.status === "failed" && retry && Date.now() < retry.at) return; // after a restart: at once
     this.store.updateBatch(b.number, { status: "proving" });
     try {
       const proved = await this.prover.prove(this.opts.instance, this.results.get(b.number)!.circuitInput);
-      this.store.updateBatch(b.number, { status: "proved", proof: JSON.stringify(proved.proof) });
+      this.store.updateBatch(b.number, { status: "proved", proof: JSON.stringify(proved.proof), error: null });
+      this.proveRetryAt.delete(b.number);
       this.metrics?.proofSeconds.observe(proved.ms / 1000);
       if (this.opts.crashAt === "proved") process.kill(process.pid, "SIGKILL");
     } catch (e) {
-      this.store.updateBatch(b.number, { status: "failed", error: `proving failed: ${(e as Error).message}` });
+      const message = (e as Error).message;
+      if (message.startsWith(WITNESS_FAILED)) return this.exclusive(() => this.unseal(b.number, message));
+      // The prover itself failed (out of memory, a crashed worker): the batch is
+      // fine, so it is proved again after a growing pause.
+      const attempts = (retry?.attempts ?? 0) + 1;
+      const waitMs = Math.min(60_000, this.opts.pollMs * 2 ** attempts);
+      this.proveRetryAt.set(b.number, { attempts, at: Date.now() + waitMs });
+      this.store.updateBatch(b.number, { status: "failed", error: `proving failed: ${message}` });
+      if (attempts >= 3) this.alert(`proving batch ${b.number} failed ${attempts} times: ${message}`);
     }
+  }
+
+  /**
+   * The circuit refused batch `number`, which the model had accepted. Every
+   * batch from it on (none has reached L1: batches are proved and sent in
+   * order) is unsealed; its bundles go back to the pending queue, where
+   * sealing checks them again with every check (signatures included) and
+   * rejects the ones that fail. A bundle whose batch fails twice although the
+   * model accepts it is rejected as well, with an operator alert: the model
+   * and the circuit disagree, and liveness comes first.
+   */
+  private async unseal(number: number, reason: string): Promise<void> {
+    const dropped = this.store.batchesFrom(number);
+    const bundleIds = this.store.batch(number)!.bundleIds;
+    const again = bundleIds.filter((id) => this.suspects.has(id));
+    this.store.unsealFrom(number, reason);
+    this.metrics?.unsealed.inc(dropped.length);
+    for (const b of dropped) this.results.delete(b.number);
+    this.state = number === 1 ? this.finalized : (this.results.get(number - 1)?.state ?? this.finalized);
+    for (const b of dropped.flatMap((d) => d.bundleIds)) this.verifiedKey.delete(this.store.bundle(b)!.hash);
+    if (bundleIds.length === 0) this.alert(`batch ${number} (queue operations only) failed witness generation: ${reason}`);
+    for (const id of again) {
+      const b = this.store.bundle(id)!;
+      if (b.status === "accepted") this.rejectWithLater(b, `the circuit refuses this bundle although the sequencer's checks accept it (${reason.slice(0, 200)})`, "circuit_refused");
+    }
+    if (again.length > 0) this.alert(`the model accepted bundles ${again.join(", ")} that the circuit refused: ${reason.slice(0, 300)}`);
+    bundleIds.filter((id) => !again.includes(id)).forEach((id) => this.suspects.add(id));
+    this.recountPending();
   }
 
   private async submitNext(): Promise<void> {
@@ -282,7 +406,9 @@ export class Sequencer {
   private async adoptOnChain(b: StoredBatch): Promise<void> {
     const root = BigInt(await this.rollup.batchRoot(b.number));
     if (root !== b.newRoot) {
-      this.store.updateBatch(b.number, { status: "failed", error: `L1 holds root ${hex(root)} for batch ${b.number}, not ${hex(b.newRoot)}` });
+      const problem = `L1 holds root ${hex(root)} for batch ${b.number}, not ${hex(b.newRoot)}: another sequencer shares this rollup, or the store belongs elsewhere`;
+      this.store.updateBatch(b.number, { status: "failed", error: problem });
+      this.alert(problem);
       return;
     }
     const events = await this.rollup.queryFilter(this.rollup.filters.BatchSubmitted(b.number));
@@ -295,6 +421,8 @@ export class Sequencer {
     this.results.delete(number);
   }
 }
+
+const keyId = (k: PublicKey) => `${k.ax}:${k.ay}`;
 
 /** Addresses a bundle may credit: the treasury, owners, and contributors with a positive score. */
 function creditedAddresses(b: SignedBundle, treasury: bigint): Set<bigint> {

@@ -10,6 +10,7 @@ import { registryAt } from "../attribution/datanet/registry.js";
 import { ContentStore } from "../attribution/datanet/store.js";
 import { createApp } from "./api.js";
 import type { DatanetDeps } from "./datanets.js";
+import type { RelayLimits } from "./relay-guard.js";
 import { Metrics } from "./metrics.js";
 import { Sequencer } from "./sequencer.js";
 import { Store } from "./store.js";
@@ -35,6 +36,8 @@ export interface ServiceConfig {
   relayerKey?: string;
   /** Content store directory (default: <dbFile>.content/). */
   contentDir?: string;
+  /** Limits on relayed datanet writes (default: 20 per address and 600 in all per hour). */
+  relayLimits?: RelayLimits;
 }
 
 export interface Service {
@@ -58,7 +61,7 @@ export async function startService(cfg: ServiceConfig, prover: Prover = new Prov
     const registry = registryAt(cfg.registryAddress, new Wallet(cfg.relayerKey, provider));
     const code = await provider.getCode(cfg.registryAddress);
     if (code === "0x") throw new Error(`no contract at the DatanetRegistry address ${cfg.registryAddress}`);
-    datanets = { registry, store: new ContentStore(cfg.contentDir ?? `${cfg.dbFile}.content`), fromBlock: cfg.registryFromBlock ?? 0 };
+    datanets = { registry, store: new ContentStore(cfg.contentDir ?? `${cfg.dbFile}.content`), fromBlock: cfg.registryFromBlock ?? 0, relayLimits: cfg.relayLimits };
   }
   const app = createApp(sequencer, metrics, datanets);
   const server: Server = await new Promise((resolve) => {

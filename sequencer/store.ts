@@ -76,6 +76,13 @@ CREATE TABLE IF NOT EXISTS l1_ops (
   queue_index INTEGER PRIMARY KEY,
   json TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS batch_failures (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  number INTEGER NOT NULL,
+  bundle_ids TEXT NOT NULL,
+  error TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
@@ -224,6 +231,34 @@ export class Store {
 
   lastBatchNumber(): number {
     return (this.db.prepare("SELECT COALESCE(MAX(number), 0) AS n FROM batches").get() as { n: number }).n;
+  }
+
+  /**
+   * Takes batches `number` and later apart (none of them on L1): each is recorded
+   * in batch_failures, its row deleted (the number is sealed again), and its
+   * bundles return to the pending queue, in their original order.
+   */
+  unsealFrom(number: number, reason: string): void {
+    this.db.transaction(() => {
+      const now = Date.now();
+      for (const b of this.batchesFrom(number)) {
+        if (b.status === "submitted" || b.status === "finalized") throw new Error(`batch ${b.number} is ${b.status}; it cannot be unsealed`);
+        this.db.prepare("INSERT INTO batch_failures (number, bundle_ids, error, at) VALUES (?, ?, ?, ?)").run(b.number, JSON.stringify(b.bundleIds), b.number === number ? reason : `follows batch ${number}, which failed`, now);
+        this.db.prepare("UPDATE bundles SET status = 'accepted', batch = NULL WHERE batch = ? AND status = 'batched'").run(b.number);
+      }
+      this.db.prepare("DELETE FROM batches WHERE number >= ?").run(number);
+    })();
+  }
+
+  /** Earlier attempts at batch `number` that were taken apart, oldest first. */
+  batchFailures(number: number): { bundleIds: number[]; error: string; at: number }[] {
+    const rows = this.db.prepare("SELECT bundle_ids, error, at FROM batch_failures WHERE number = ? ORDER BY id").all(number) as { bundle_ids: string; error: string; at: number }[];
+    return rows.map((r) => ({ bundleIds: JSON.parse(r.bundle_ids), error: r.error, at: r.at }));
+  }
+
+  /** Batches from `number` on, oldest first. */
+  batchesFrom(number: number): StoredBatch[] {
+    return (this.db.prepare("SELECT * FROM batches WHERE number >= ? ORDER BY number").all(number) as Record<string, unknown>[]).map(toBatch);
   }
 
   /** Every batch, oldest first: for the replay at start only. */

@@ -9,7 +9,7 @@ import { payout } from "../core/payout.js";
 import { applyBody } from "../core/replay.js";
 import { RollupState, type BatchInput, type BatchResult } from "../core/rollup.js";
 import { proofCalldata } from "../prover/groth16.js";
-import { deployRollup } from "../scripts/lib/deploy.js";
+import { artifact, deployRollup, type DeployOptions } from "../scripts/lib/deploy.js";
 import { readBatches, readQueue, submitBatch } from "../sequencer/l1.js";
 import { Operator, type PreparedBatch } from "../sequencer/operator.js";
 import { bundleFor, INSTANCE, OPEN, params, provider, type Provider } from "./helpers.js";
@@ -21,10 +21,10 @@ class Harness {
   gas: Record<string, bigint[]> = {};
   constructor(readonly op: Operator, readonly token: Contract, readonly sequencer: Signer) {}
 
-  static async deploy(exitDelay = 1000): Promise<Harness> {
+  static async deploy(exitDelay = 1000, more: Partial<DeployOptions> = {}): Promise<Harness> {
     await hre.run("compile", { quiet: true });
     const [deployer, sequencer] = await hre.ethers.getSigners();
-    const d = await deployRollup(deployer, { instance: INSTANCE, treasury: await deployer.getAddress(), sequencer: await sequencer.getAddress(), exitDelay });
+    const d = await deployRollup(deployer, { instance: INSTANCE, treasury: await deployer.getAddress(), sequencer: await sequencer.getAddress(), exitDelay, ...more });
     const op = new Operator(INSTANCE, d.rollup.connect(sequencer as never) as Contract, d.genesis, await d.rollup.domain());
     return new Harness(op, d.token, sequencer);
   }
@@ -222,6 +222,11 @@ describe("forced exit when the sequencer ignores the queue", function () {
       const [address, balance, ax, ay, nonce] = leafFields(a);
       const siblings = h.state.tree.siblings(idx);
       await reverts(h.as(stranger).exit(idx, who.address, balance + 1n, ax, ay, nonce, siblings), "InvalidMerkleProof");
+      // The Poseidon contract reduces inputs mod r: balance + r hashes to the same leaf, so it is bounded first.
+      await reverts(h.as(stranger).exit(idx, who.address, balance + FIELD_MODULUS, ax, ay, nonce, siblings), "LeafFieldOutOfRange");
+      await reverts(h.as(stranger).exit(idx, who.address, balance, ax + FIELD_MODULUS, ay, nonce, siblings), "LeafFieldOutOfRange");
+      await reverts(h.as(stranger).exit(idx, who.address, balance, ax, ay + FIELD_MODULUS, nonce, siblings), "LeafFieldOutOfRange");
+      await reverts(h.as(stranger).exit(idx, who.address, balance, ax, ay, nonce + FIELD_MODULUS, siblings), "LeafFieldOutOfRange");
       const before = await h.token.balanceOf(who.address);
       const r = await (await h.as(stranger).exit(idx, who.address, balance, ax, ay, nonce, siblings)).wait();
       h.record("exit", r.gasUsed);
@@ -294,5 +299,100 @@ describe("escrow invariant over a random sequence of operations", function () {
     }
     expect(rebuilt.root).to.equal(h.state.root);
     expect(rebuilt.queueHash).to.equal(h.state.queueHash);
+  });
+});
+
+describe("liveness rules on L1: no outsider can make an honest sequencer late", function () {
+  const NQ = params.queueOps;
+
+  it("spreads the due blocks of a burst of withdrawal requests over the batches it needs", async () => {
+    // The review's reproduction: 150 requests in one block, exitDelay 100, NQ 1.
+    const h = await Harness.deploy(100, { blocksPerBatch: 1 });
+    const s = await hre.ethers.getSigners();
+    const spammer = s[9];
+    await hre.network.provider.send("evm_setBlockGasLimit", ["0x" + (60_000_000).toString(16)]); // 150 requests fit one block
+    await hre.network.provider.send("evm_setAutomine", [false]);
+    try {
+      for (let i = 0; i < 150; i++) await h.as(spammer).requestWithdrawal(i % 32, { gasLimit: 400_000 });
+      await hre.network.provider.send("evm_mine", []);
+    } finally {
+      await hre.network.provider.send("evm_setAutomine", [true]);
+    }
+    const block = BigInt(await hre.ethers.provider.getBlockNumber());
+    expect(await h.rollup.queueLength()).to.equal(150n);
+    for (const k of [0, 1, 2, 99, 149]) {
+      // Op k may be consumed as late as the block in which a sequencer at one batch of NQ per block reaches it.
+      expect((await h.rollup.queuedOps(k)).dueBlock, `op ${k}`).to.equal(block + 100n + BigInt(Math.floor(k / NQ)));
+    }
+    // Under the old rule (every op due at block + 100) the queue was overdue after 97 batches;
+    // now, 100 blocks on, nothing is overdue yet, while a stopped sequencer is overdue one block later.
+    await hre.network.provider.send("hardhat_mine", ["0x63"]); // to block + 99
+    expect(await h.rollup.overdue()).to.equal(false);
+    await reverts(h.as(spammer).activateExitMode(), "NoOverdueOperation");
+    await hre.network.provider.send("hardhat_mine", ["0x2"]);
+    expect(await h.rollup.overdue()).to.equal(true);
+  });
+
+  it("keeps a sequencer at its nominal pace clear of exit mode through a burst, and still lets a stopped one be exited", async () => {
+    const blocksPerBatch = 2;
+    const h = await Harness.deploy(10, { blocksPerBatch });
+    const s = await hre.ethers.getSigners();
+    const [spammer, honest] = [s[9], s[10]];
+    await hre.network.provider.send("evm_setAutomine", [false]);
+    try {
+      for (let i = 0; i < 6; i++) await h.as(spammer).requestWithdrawal(i + 1, { gasLimit: 400_000 });
+      await hre.network.provider.send("evm_mine", []);
+    } finally {
+      await hre.network.provider.send("evm_setAutomine", [true]);
+    }
+    await h.deposit(honest, 5n * OPEN); // queued behind the burst
+    // One batch (NQ ops) every blocksPerBatch blocks: the submitBatch block plus one more.
+    while (Number(await h.rollup.queueHead()) < 7) {
+      const b = await h.prove();
+      expect(await h.rollup.overdue()).to.equal(false);
+      await h.commit(b);
+      await hre.network.provider.send("hardhat_mine", [`0x${(blocksPerBatch - 1).toString(16)}`]);
+      await reverts(h.as(spammer).activateExitMode(), "NoOverdueOperation");
+    }
+    expect(h.state.account(h.state.indexOf(BigInt(honest.address))!).balance).to.equal(5n * OPEN);
+    await h.checkInvariant();
+
+    // A sequencer that stops: the next operation's deadline passes and anyone may begin exit mode.
+    await (await h.as(spammer).requestWithdrawal(1)).wait();
+    const due = (await h.rollup.queuedOps(7)).dueBlock;
+    await hre.network.provider.send("hardhat_mine", [`0x${(due + 1n - BigInt(await hre.ethers.provider.getBlockNumber())).toString(16)}`]);
+    expect(await h.rollup.overdue()).to.equal(true);
+    await (await h.as(spammer).activateExitMode()).wait();
+    expect(await h.rollup.exitMode()).to.equal(true);
+  });
+
+  it("admits at most maxDepositors distinct depositors, so a deposit always finds a leaf", async () => {
+    const h = await Harness.deploy(1000, { maxDepositors: 2 });
+    const s = await hre.ethers.getSigners();
+    await h.deposit(s[2], OPEN);
+    await h.deposit(s[3], OPEN);
+    await h.deposit(s[2], OPEN); // a depositor again: no new leaf
+    await h.deposit(s[0], OPEN); // the treasury owns leaf 0 already
+    await h.fund(s[4], OPEN);
+    await reverts(h.as(s[4]).deposit(OPEN, 0n, 0n), "DepositorLimitReached(2)");
+    expect(await h.rollup.depositorCount()).to.equal(2n);
+    expect(await h.rollup.maxDepositors()).to.equal(2n);
+  });
+
+  it("refuses a zero treasury and impossible liveness settings at deployment", async () => {
+    const h = await Harness.deploy();
+    const [deployer] = await hre.ethers.getSigners();
+    const r = artifact("AttributionRollup");
+    const factory = new hre.ethers.ContractFactory(r.abi as never, r.bytecode, deployer);
+    const hashers = await Promise.all([h.rollup.poseidon2(), h.rollup.poseidon5(), h.rollup.poseidon6()]);
+    const shape = { depth: params.depth, queueOps: NQ, bundles: params.bundles, slots: params.slots };
+    const args = (treasury: string, liveness: object) => [h.token.getAddress(), h.rollup.verifier(), hashers, shape, treasury, liveness, deployer.address, deployer.address];
+    const ok = { exitDelay: 10, blocksPerBatch: 1, maxDepositors: 4 };
+    await reverts(factory.deploy(...(await Promise.all(args(hre.ethers.ZeroAddress, ok)))), "ZeroTreasury");
+    for (const bad of [{ ...ok, exitDelay: 0 }, { ...ok, blocksPerBatch: 0 }, { ...ok, maxDepositors: 2 ** params.depth }]) {
+      await reverts(factory.deploy(...(await Promise.all(args(deployer.address, bad)))), "InvalidLiveness");
+    }
+    const fine = await factory.deploy(...(await Promise.all(args(deployer.address, ok))));
+    expect(await (fine as unknown as Contract).maxDepositors()).to.equal(4n);
   });
 });

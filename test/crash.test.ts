@@ -3,19 +3,19 @@
 // submission; after each restart nothing acknowledged is lost or applied twice.
 import Database from "better-sqlite3";
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Contract, type Wallet } from "ethers";
+import { Contract, JsonRpcProvider, type Wallet } from "ethers";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
 import { payout } from "../core/payout.js";
 import { applyBody } from "../core/replay.js";
 import { signBundle } from "../core/receipt.js";
 import { RollupState } from "../core/rollup.js";
 import { ROOT } from "../scripts/lib/artifacts.js";
-import { devWallet, startLocalChain, type LocalChain } from "../scripts/lib/chain.js";
-import { deployRollup, type Deployment } from "../scripts/lib/deploy.js";
+import { chainAnswers, devWallet, killChainProcess, startLocalChain, type LocalChain } from "../scripts/lib/chain.js";
+import { artifact, deployRollup, type Deployment } from "../scripts/lib/deploy.js";
 import { readBatches, readQueue } from "../sequencer/l1.js";
 import { bundleToJson } from "../sequencer/schemas.js";
 import { INSTANCE, OPEN, params, privateKey } from "./helpers.js";
@@ -25,6 +25,23 @@ interface Running {
   proc: ChildProcess;
   url: string;
   exited: Promise<number | null>;
+}
+
+/** Runs `poa start <args>` as its own process; resolves once it serves. */
+async function poaStart(args: string[], env = process.env): Promise<Running & { log: () => string }> {
+  const proc = spawn(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "poa.ts"), "start", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
+  proc.stderr!.on("data", (x) => (out += x));
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.stdout!.on("data", (x) => {
+      out += x;
+      const m = /sequencer API (http:\/\/[^/\s]+)\/v1/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    void exited.then(() => reject(new Error(`the service exited during start:\n${out}`)));
+  });
+  return { proc, url, exited, log: () => out };
 }
 
 describe("crash and restart (kill -9)", function () {
@@ -42,21 +59,9 @@ describe("crash and restart (kill -9)", function () {
   let lastBody: unknown;
 
   async function start(maxWaitMs: number, crashAt?: string): Promise<Running> {
-    const args = ["--import", "tsx", join(ROOT, "scripts", "poa.ts"), "start", "--rpc", chain.url, "--rollup", await d.rollup.getAddress(), "--sequencer-key", devWallet(1).privateKey, "--db", dbFile, "--port", String(port), "--max-wait-ms", String(maxWaitMs)];
+    const args = ["--rpc", chain.url, "--rollup", await d.rollup.getAddress(), "--sequencer-key", devWallet(1).privateKey, "--db", dbFile, "--port", String(port), "--max-wait-ms", String(maxWaitMs)];
     if (crashAt) args.push("--crash-at", crashAt);
-    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
-    proc.stderr!.on("data", (x) => (out += x));
-    const url = await new Promise<string>((resolve, reject) => {
-      proc.stdout!.on("data", (x) => {
-        out += x;
-        const m = /sequencer API (http:\/\/[^/\s]+)\/v1/.exec(out);
-        if (m) resolve(m[1]);
-      });
-      void exited.then(() => reject(new Error(`the service exited during start:\n${out}`)));
-    });
-    return { proc, url, exited };
+    return poaStart(args);
   }
 
   async function kill9(): Promise<void> {
@@ -180,5 +185,82 @@ describe("crash and restart (kill -9)", function () {
       return a.balance === "0" ? a : undefined;
     });
     expect([acct.balance, acct.nonce, acct.nextNonce]).to.deep.equal(["0", String(nonce - 1), String(nonce - 1)]);
+  });
+});
+
+describe("local mode (npm start): the chain outlives a killed sequencer", function () {
+  // The local deployment of `poa start` without --rpc, in a directory of its own.
+  const dir = mkdtempSync(join(tmpdir(), "poa-local-"));
+  const chainPort = 14545 + (process.pid % 1000);
+  const apiPort = 13000 + (process.pid % 1000);
+  const env = { ...process.env, POA_LOCAL_DIR: dir, POA_CHAIN_PORT: String(chainPort), POA_PORT: String(apiPort), POA_MAX_WAIT_MS: "200" };
+  const key = privateKey(61);
+  let svc: (Running & { log: () => string }) | undefined;
+
+  const start = (...extra: string[]) => poaStart(extra, env);
+
+  const deployment = () => JSON.parse(readFileSync(join(dir, "deployment.json"), "utf8")) as { rpcUrl: string; rollup: string; token: string };
+
+  after(async () => {
+    svc?.proc.kill("SIGKILL");
+    const chain = JSON.parse(readFileSync(join(dir, "chain.json"), "utf8")) as { pid: number };
+    killChainProcess(chain.pid);
+  });
+
+  it("resumes on the same chain and database after kill -9, and starts over only with --fresh", async () => {
+    await initCrypto();
+    svc = await start("--crash-at", "accepted");
+    expect(svc.log()).to.match(/local chain .* new\)/);
+    const info = deployment();
+    const provider = new JsonRpcProvider(info.rpcUrl, undefined, { cacheTimeout: -1 });
+    const [alice, c1, owner] = [2, 4, 6].map((i) => devWallet(i, provider));
+    const rollup = new Contract(info.rollup, artifact("AttributionRollup").abi as never, alice);
+    const token = new Contract(info.token, artifact("OpenToken").abi as never, alice);
+    const pub = await publicKeyOf(key);
+    await (await token.approve(info.rollup, 10n * OPEN)).wait();
+    await (await rollup.deposit(10n * OPEN, pub.ax, pub.ay)).wait();
+    const idx = await waitFor("alice's account", async () => (await http(svc!.url, "GET", `/v1/accounts/${alice.address}`)).json.index as number | undefined);
+    const r = { providerIdx: idx, owner: BigInt(owner.address), fee: OPEN, nonce: 0n, inputHash: 1n, outputHash: 2n, entries: [{ contributor: BigInt(c1.address), score: 1n }] };
+    const posted = await http(svc.url, "POST", "/v1/bundles", bundleToJson(await signBundle(key, [r], params, await rollup.domain())));
+    expect(posted.status).to.equal(202);
+    await svc.exited; // killed itself right after the acknowledgement
+    // The node kept running: it has its own process group and writes to its own log file.
+    expect(await chainAnswers(info.rpcUrl)).to.equal(true);
+    expect(Number(await rollup.batchCount())).to.equal(1);
+
+    svc = await start();
+    expect(svc.log()).to.match(/local chain .* resumed with the last run's contracts and database\)/);
+    expect(deployment().rollup).to.equal(info.rollup);
+    const id = posted.json.receipts[0].id;
+    await waitFor(`receipt ${id} finalized`, async () => (await http(svc!.url, "GET", `/v1/receipts/${id}`)).json.status === "finalized");
+    const share = payout(OPEN, [1n], params).shares[0];
+    expect(BigInt((await http(svc.url, "GET", `/v1/accounts/${c1.address}`)).json.balance)).to.equal(share);
+
+    svc.proc.kill("SIGKILL");
+    await svc.exited;
+    svc = await start("--fresh");
+    expect(svc.log()).to.match(/local chain .* new\)/);
+    expect((await http(svc.url, "GET", `/v1/receipts/${id}`)).status).to.equal(404);
+    const fresh = new Contract(deployment().rollup, artifact("AttributionRollup").abi as never, provider);
+    expect(Number(await fresh.batchCount())).to.equal(0);
+    provider.destroy();
+  });
+
+  it("deploys with `poa deploy --rpc` again and again, and says in one line why a deployment fails", async () => {
+    const deploy = (key: string) => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "poa.ts"), "deploy", "--rpc", deployment().rpcUrl, "--private-key", key], { cwd: ROOT, env, encoding: "utf8" });
+    const rollups = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const r = deploy(devWallet(5).privateKey);
+      expect(r.status, r.stderr).to.equal(0);
+      rollups.add(JSON.parse(r.stdout.slice(r.stdout.indexOf("{"))).rollup);
+    }
+    expect(rollups.size).to.equal(3);
+    const broke = deploy(`0x${"42".repeat(32)}`); // an account without ETH
+    expect(broke.status).to.equal(1);
+    const line = broke.stderr.trim();
+    expect(line).to.match(/^poa: .*(insufficient funds|enough funds)/i);
+    expect(line.split("\n")).to.have.length(1);
+    expect(line.length).to.be.lessThan(400);
+    expect(line).not.to.contain("0x6080"); // no bytecode
   });
 });

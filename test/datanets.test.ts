@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { canonicalRecord, canonicalText, contributionHash, MAX_CONTENT_BYTES } from "../attribution/datanet/content.js";
-import { signConsent } from "../attribution/datanet/registry.js";
+import { signConsent, signDatanetRequest } from "../attribution/datanet/registry.js";
 import { ContentStore } from "../attribution/datanet/store.js";
 import { devWallet, startLocalChain, type LocalChain } from "../scripts/lib/chain.js";
 import { deployRollup, type Deployment } from "../scripts/lib/deploy.js";
@@ -80,6 +80,11 @@ describe("DatanetRegistry", function () {
   const h2 = contributionHash(canonicalText("second contribution"));
 
   const as = (c: Contract, who: Signer) => c.connect(who as never) as Contract;
+  /** `who` commits to registering `hash` in `datanet` for `contributor`; returns the salt once the commitment is mined. */
+  const committed = async (who: Signer, datanet: number, hash: string, contributor: Signer, salt = hre.ethers.hexlify(hre.ethers.randomBytes(32))) => {
+    await (await as(registry, who).commit(await registry.commitmentOf(datanet, hash, await contributor.getAddress(), salt))).wait();
+    return salt;
+  };
   const reverts = async (p: Promise<unknown>, error: string) => {
     let msg = "";
     await p.catch((e) => (msg = String(e?.message ?? e)));
@@ -107,24 +112,70 @@ describe("DatanetRegistry", function () {
 
   it("registers a contribution with a stake, and refuses the same content twice in a datanet", async () => {
     await (await as(token, alice).approve(await registry.getAddress(), 10n * OPEN)).wait();
-    await expectEvent(as(registry, alice).contribute(1, h1, 10n * OPEN), "ContributionRegistered", [1n, 1n, await alice.getAddress(), h1, 10n * OPEN]);
+    await reverts(as(registry, alice).contribute(1, h1, 10n * OPEN, hre.ethers.ZeroHash), "NoCommitment");
+    await expectEvent(as(registry, alice).contribute(1, h1, 10n * OPEN, await committed(alice, 1, h1, alice)), "ContributionRegistered", [1n, 1n, await alice.getAddress(), h1, 10n * OPEN]);
     expect(await token.balanceOf(await registry.getAddress())).to.equal(10n * OPEN);
     const c = await registry.contribution(1);
     expect([c.datanetId, c.contentHash, c.contributor, c.stake, c.slashed]).to.deep.equal([1n, h1, await alice.getAddress(), 10n * OPEN, false]);
     expect(await registry.contributionIdOf(1, h1)).to.equal(1n);
-    await reverts(as(registry, bob).contribute(1, h1, 0), "DuplicateContent");
-    await reverts(as(registry, bob).contribute(7, h2, 0), "UnknownDatanet");
-    await reverts(as(registry, bob).contribute(1, hre.ethers.ZeroHash, 0), "ZeroContentHash");
+    await reverts(as(registry, bob).contribute(1, h1, 0, await committed(bob, 1, h1, bob)), "DuplicateContent");
+    await reverts(as(registry, bob).contribute(7, h2, 0, await committed(bob, 7, h2, bob)), "UnknownDatanet");
+    await reverts(as(registry, bob).contribute(1, hre.ethers.ZeroHash, 0, await committed(bob, 1, hre.ethers.ZeroHash, bob)), "ZeroContentHash");
     // The same content may enter another datanet.
     await (await registry.createDatanet("other", "", "MIT", 0, await curator.getAddress())).wait();
-    await expectEvent(as(registry, bob).contribute(2, h1, 0), "ContributionRegistered", [2n, 2n, await bob.getAddress(), h1, 0n]);
+    await expectEvent(as(registry, bob).contribute(2, h1, 0, await committed(bob, 2, h1, bob)), "ContributionRegistered", [2n, 2n, await bob.getAddress(), h1, 0n]);
   });
 
   it("relays a registration signed by its contributor (EIP-712), and refuses a forged consent", async () => {
     const sig = await signConsent(bob as never, registry, 1, h2);
-    await reverts(as(registry, relayer).contributeFor(1, h2, await alice.getAddress(), sig), "InvalidContributorSignature");
-    await expectEvent(as(registry, relayer).contributeFor(1, h2, await bob.getAddress(), sig), "ContributionRegistered", [3n, 1n, await bob.getAddress(), h2, 0n]);
-    await reverts(as(registry, relayer).contributeFor(1, h2, await bob.getAddress(), sig), "DuplicateContent");
+    const salt = await committed(relayer, 1, h2, bob);
+    await reverts(as(registry, relayer).contributeFor(1, h2, await alice.getAddress(), salt, sig), "InvalidContributorSignature");
+    await expectEvent(as(registry, relayer).contributeFor(1, h2, await bob.getAddress(), salt, sig), "ContributionRegistered", [3n, 1n, await bob.getAddress(), h2, 0n]);
+    await reverts(as(registry, relayer).contributeFor(1, h2, await bob.getAddress(), salt, sig), "DuplicateContent");
+  });
+
+  it("cannot be front-run: a copied hash needs its own commitment a block old, and the earliest commitment wins", async () => {
+    const victim = bob, attacker = alice;
+    const h = contributionHash(canonicalText("a recipe the attacker wants credit for"));
+    const sig = await signConsent(victim as never, registry, 1, h);
+    const salt = await committed(relayer, 1, h, victim);
+    // The relayed reveal is pending; the attacker sees its hash and tries to register it first, in the same block.
+    await hre.network.provider.send("evm_setAutomine", [false]);
+    try {
+      const attackerSalt = hre.ethers.hexlify(hre.ethers.randomBytes(32));
+      await as(registry, attacker).commit(await registry.commitmentOf(1, h, await attacker.getAddress(), attackerSalt), { gasLimit: 100_000 });
+      const steal = await as(registry, attacker).contribute(1, h, 0, attackerSalt, { gasLimit: 500_000, maxPriorityFeePerGas: 10n ** 10n, maxFeePerGas: 10n ** 11n });
+      await as(registry, relayer).contributeFor(1, h, await victim.getAddress(), salt, sig, { gasLimit: 500_000 });
+      await hre.network.provider.send("evm_mine", []);
+      // The attacker's registration was mined first, in the block of its own commitment, and reverted.
+      const stolen = (await hre.ethers.provider.getTransactionReceipt(steal.hash))!;
+      expect(stolen.status).to.equal(0);
+      const trace = await hre.network.provider.send("debug_traceTransaction", [steal.hash, { disableStorage: true, disableMemory: true, disableStack: true }]);
+      expect(registry.interface.parseError(`0x${String(trace.returnValue).replace(/^0x/, "")}`)?.name).to.equal("CommitmentTooRecent");
+      const id = await registry.contributionIdOf(1, h);
+      expect((await registry.contribution(id)).contributor).to.equal(await victim.getAddress());
+      // A block later the attacker's commitment is old enough, but younger than the victim's.
+      await hre.network.provider.send("evm_setAutomine", [true]);
+      await reverts(as(registry, attacker).contribute(1, h, 0, attackerSalt), "DuplicateContent");
+    } finally {
+      await hre.network.provider.send("evm_setAutomine", [true]);
+    }
+
+    // A reveal that is delayed still wins against a later commitment: the content passes to it, and the displaced stake goes back.
+    const h3 = contributionHash(canonicalText("a delayed reveal"));
+    const victimSalt = await committed(relayer, 1, h3, victim);
+    const committedAt = BigInt((await hre.ethers.provider.getBlockNumber()));
+    await (await as(token, attacker).approve(await registry.getAddress(), 2n * OPEN)).wait();
+    const attackerSalt = await committed(attacker, 1, h3, attacker);
+    await (await as(registry, attacker).contribute(1, h3, 2n * OPEN, attackerSalt)).wait();
+    const id = await registry.contributionIdOf(1, h3);
+    const before = await token.balanceOf(await attacker.getAddress());
+    await expectEvent(as(registry, relayer).contributeFor(1, h3, await victim.getAddress(), victimSalt, await signConsent(victim as never, registry, 1, h3)), "ContributionReassigned", [id, await attacker.getAddress(), await victim.getAddress(), committedAt]);
+    const c = await registry.contribution(id);
+    expect([c.contributor, c.stake, c.committedAt]).to.deep.equal([await victim.getAddress(), 0n, committedAt]);
+    expect((await token.balanceOf(await attacker.getAddress())) - before).to.equal(2n * OPEN);
+    // The registration does not move again: the attacker's commitment is younger.
+    await reverts(as(registry, attacker).contribute(1, h3, 0, await committed(attacker, 1, h3, attacker)), "DuplicateContent");
   });
 
   it("locks a stake, returns it after the lock, and lets only the curator slash", async () => {
@@ -180,6 +231,11 @@ describe("/v1/datanets over HTTP", function () {
   let svc: Service;
   let curator: Wallet, alice: Wallet;
   const api = (method: string, path: string, body?: unknown) => http(svc.url, method, path, body);
+  /** A creation request signed by `creator` (the curator unless given). */
+  const signedCreate = async (fields: { name: string; description?: string; license: string; kind: string; curator: string }, creator: Wallet = curator, deadline = Math.floor(Date.now() / 1000) + 600) => {
+    const request = { description: "", ...fields, kind: fields.kind as "text", creator: creator.address, deadline };
+    return { ...request, signature: await signDatanetRequest(creator, d.registry.connect(chain.provider) as Contract, request) };
+  };
   const text = async (path: string, body: Uint8Array | string, headers: Record<string, string>) => {
     const res = await fetch(`${svc.url}${path}`, { method: "POST", headers: { "content-type": "text/plain", ...headers }, body: typeof body === "string" ? body : Buffer.from(body) });
     return { status: res.status, json: await res.json() };
@@ -194,6 +250,7 @@ describe("/v1/datanets over HTTP", function () {
       rpcUrl: chain.url, rollupAddress: await d.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE,
       dbFile: join(mkdtempSync(join(tmpdir(), "poa-")), "sequencer.db"), port: 0, maxWaitMs: 300, pollMs: 100, proverThreads: 1,
       registryAddress: await d.registry.getAddress(), relayerKey: devWallet(19).privateKey, registryFromBlock: d.registryBlock,
+      relayLimits: { perAddress: 6, total: 100, windowMs: 3_600_000 },
     });
   });
 
@@ -203,10 +260,10 @@ describe("/v1/datanets over HTTP", function () {
   });
 
   it("creates datanets, uploads text and JSON, lists them with provenance and serves checked content", async () => {
-    const t = await api("POST", "/v1/datanets", { name: "recipes", description: "cooking steps", license: "CC0-1.0", kind: "text", curator: curator.address });
+    const t = await api("POST", "/v1/datanets", await signedCreate({ name: "recipes", description: "cooking steps", license: "CC0-1.0", kind: "text", curator: curator.address }));
     expect(t.status).to.equal(201);
     expect(t.json.datanet).to.include({ id: 1, name: "recipes", kind: "text", curator: curator.address, contributions: 0 });
-    const j = await api("POST", "/v1/datanets", { name: "labels", license: "MIT", kind: "json", curator: curator.address });
+    const j = await api("POST", "/v1/datanets", await signedCreate({ name: "labels", license: "MIT", kind: "json", curator: curator.address }));
     expect(j.json.datanet).to.include({ id: 2, kind: "json", description: "" });
 
     const body = "Whisk two eggs.\r\nFold in the flour.";
@@ -238,7 +295,11 @@ describe("/v1/datanets over HTTP", function () {
     expect(await rcontent.text()).to.equal('{"label":"positive","text":"great product"}');
   });
 
+  let createdRequest: object;
+
   it("refuses bad uploads with a clear 4xx and registers nothing", async () => {
+    createdRequest = await signedCreate({ name: "labels-2", license: "MIT", kind: "json", curator: curator.address });
+    expect((await api("POST", "/v1/datanets", createdRequest)).status).to.equal(201);
     const count = async () => Number(await d.registry.contributionCount());
     const before = await count();
     const signed = async (id: number, bytes: Uint8Array) => signConsent(alice, d.registry.connect(chain.provider) as Contract, id, contributionHash(bytes));
@@ -254,8 +315,23 @@ describe("/v1/datanets over HTTP", function () {
       ["no signature header", text("/v1/datanets/1/contributions", "hello", { "x-contributor": alice.address }), 400, "invalid_headers"],
       ["someone else's consent", text("/v1/datanets/1/contributions", "hello", { "x-contributor": curator.address, "x-signature": await signed(1, canonicalText("hello")) }), 401, "invalid_signature"],
       ["duplicate", text("/v1/datanets/1/contributions", "Whisk two eggs.\nFold in the flour.", await hdr(1, canonicalText("Whisk two eggs.\nFold in the flour."))), 409, "duplicate_content"],
-      ["bad datanet", api("POST", "/v1/datanets", { name: "", license: "MIT", kind: "text", curator: curator.address }), 400, "invalid_body"],
-      ["bad kind", api("POST", "/v1/datanets", { name: "n", license: "MIT", kind: "audio", curator: curator.address }), 400, "invalid_body"],
+      ["bad datanet", api("POST", "/v1/datanets", await signedCreate({ name: "", license: "MIT", kind: "text", curator: curator.address })), 400, "invalid_body"],
+      ["bad kind", api("POST", "/v1/datanets", await signedCreate({ name: "n", license: "MIT", kind: "audio", curator: curator.address })), 400, "invalid_body"],
+      // Creation is relayed (the service pays): only for a request its creator signed, once, before its deadline.
+      ["an unsigned datanet", api("POST", "/v1/datanets", { name: "n", license: "MIT", kind: "text", curator: curator.address }), 400, "invalid_body"],
+      ["a datanet signed by someone else", api("POST", "/v1/datanets", { ...(await signedCreate({ name: "n", license: "MIT", kind: "text", curator: curator.address }, alice)), creator: curator.address }), 401, "invalid_signature"],
+      ["a changed field under a signature", api("POST", "/v1/datanets", { ...(await signedCreate({ name: "n", license: "MIT", kind: "text", curator: curator.address })), name: "m" }), 401, "invalid_signature"],
+      ["an expired request", api("POST", "/v1/datanets", await signedCreate({ name: "n", license: "MIT", kind: "text", curator: curator.address }, curator, 1_000)), 400, "request_expired"],
+      ["a replayed request", api("POST", "/v1/datanets", createdRequest), 409, "request_used"],
+      // Found by the fuzzer: each of these was a 500 with a stack trace.
+      ["a zero curator", api("POST", "/v1/datanets", await signedCreate({ name: "n", license: "MIT", kind: "text", curator: `0x${"0".repeat(40)}` })), 400, "invalid_body"],
+      ["a lone surrogate in a name", api("POST", "/v1/datanets", { ...(await signedCreate({ name: "n", license: "MIT", kind: "text", curator: curator.address })), name: "bad\ud800" }), 400, "invalid_body"],
+      ["a lone surrogate in text", api("POST", "/v1/datanets/1/contributions", { contributor: alice.address, signature: "0x" + "11".repeat(65), text: "bad\udc00" }), 400, "invalid_utf8"],
+      ["a record nested 5,000 deep", http(svc.url, "POST", "/v1/datanets/2/contributions", undefined, `{"contributor":"${alice.address}","signature":"0x${"11".repeat(65)}","record":${'{"a":'.repeat(5000)}1${"}".repeat(5000)}}`), 400, "record_too_complex"],
+      ["a record of 20,000 values", api("POST", "/v1/datanets/2/contributions", { contributor: alice.address, signature: "0x" + "11".repeat(65), record: { xs: Array(20_000).fill(0) } }), 400, "record_too_complex"],
+      // Numbers JSON.parse cannot hold exactly would be stored as other numbers.
+      ...["12345678901234567890", "1e400", "-0"].map((n) => [`the number ${n}`, http(svc.url, "POST", "/v1/datanets/2/contributions", undefined, `{"contributor":"${alice.address}","signature":"0x${"11".repeat(65)}","record":{"n":${n}}}`), 400, "inexact_number"] as [string, Promise<never>, number, string]),
+      ["a datanet sent as text/plain", fetch(`${svc.url}/v1/datanets`, { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" }).then(async (r) => ({ status: r.status, json: await r.json() })), 415, "unsupported_media_type"],
     ];
     for (const [what, p, status, code] of cases) {
       const r = await p;
@@ -267,5 +343,29 @@ describe("/v1/datanets over HTTP", function () {
     expect((await api("GET", "/v1/datanets/1/contributions/0x1234")).status).to.equal(400);
     expect((await api("GET", `/v1/datanets/1/contributions/0x${"0".repeat(64)}`)).json.error.code).to.equal("unknown_contribution");
     expect((await api("GET", "/v1/datanets/abc")).json.error.code).to.equal("unknown_datanet");
+    expect((await api("GET", "/v1/datanets")).json.datanets).to.have.length(3); // no datanet was created by a refused request
+  });
+  it("relays at most the configured writes per address, then answers 429 with Retry-After", async () => {
+    // Alice has 2 relayed uploads behind her, of 6 per hour.
+    const upload = async (n: number) => {
+      const body = `Contribution number ${n}, written to test the relay limit.`;
+      const sig = await signConsent(alice, d.registry.connect(chain.provider) as Contract, 1, contributionHash(canonicalText(body)));
+      return text("/v1/datanets/1/contributions", body, { "x-contributor": alice.address, "x-signature": sig });
+    };
+    for (let n = 0; n < 4; n++) expect((await upload(n)).status, `upload ${n}`).to.equal(201);
+    const before = Number(await d.registry.contributionCount());
+    const res = await fetch(`${svc.url}/v1/datanets/1/contributions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ contributor: alice.address, signature: await signConsent(alice, d.registry.connect(chain.provider) as Contract, 1, contributionHash(canonicalText("one too many"))), text: "one too many" }) });
+    expect(res.status).to.equal(429);
+    expect(Number(res.headers.get("retry-after"))).to.be.within(3500, 3600);
+    const err = (await res.json()).error;
+    expect(err.code).to.equal("relay_rate_limited");
+    expect(err.message).to.match(new RegExp(`^${alice.address} has used its 6 relayed writes for now`));
+    expect(Number(await d.registry.contributionCount())).to.equal(before);
+    // Another address is not affected.
+    const other = devWallet(5, chain.provider);
+    const body = "A contribution from someone else entirely, still within its limit.";
+    const sig = await signConsent(other, d.registry.connect(chain.provider) as Contract, 1, contributionHash(canonicalText(body)));
+    expect((await text("/v1/datanets/1/contributions", body, { "x-contributor": other.address, "x-signature": sig })).status).to.equal(201);
   });
 });
+

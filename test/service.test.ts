@@ -12,6 +12,7 @@ import { devWallet, startLocalChain, type LocalChain } from "../scripts/lib/chai
 import { deployRollup, type Deployment } from "../scripts/lib/deploy.js";
 import { bundleToJson } from "../sequencer/schemas.js";
 import { startService, type Service } from "../sequencer/service.js";
+import { ProverPool } from "../prover/pool.js";
 import { INSTANCE, OPEN, params, privateKey } from "./helpers.js";
 import { http, waitFor } from "./lib/http.js";
 
@@ -104,13 +105,19 @@ describe("sequencer service end to end", function () {
     expect(Number(await d.rollup.batchCount())).to.be.greaterThanOrEqual(6);
   });
 
-  it("marks a batch failed when its proof fails, and keeps serving", async () => {
+  it("retries a batch whose prover failed, raises an alert after repeated failures, and lands it once the prover recovers", async () => {
     const other = await deployRollup(deployer, { instance: INSTANCE, treasury: deployer.address, sequencer: devWallet(1).address });
-    const failing = { prove: async () => Promise.reject(new Error("prover out of memory (simulated)")), close: async () => {} };
+    // The real prover pool, out of memory (simulated) for its first four attempts.
+    const pool = new ProverPool(1);
+    let attempts = 0;
+    const flaky = {
+      prove: (instance: string, input: Record<string, unknown>) => (++attempts <= 4 ? Promise.reject(new Error("prover out of memory (simulated)")) : pool.prove(instance, input)),
+      close: () => pool.close(),
+    };
     const broken = await startService({
       rpcUrl: chain.url, rollupAddress: await other.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE,
       dbFile: join(mkdtempSync(join(tmpdir(), "poa-")), "sequencer.db"), port: 0, maxWaitMs: 100, pollMs: 100, proverThreads: 1,
-    }, failing);
+    }, flaky);
     try {
       const pub = await publicKeyOf(keys.alice);
       await (await (other.token.connect(deployer) as Contract).approve(await other.rollup.getAddress(), OPEN)).wait();
@@ -120,8 +127,20 @@ describe("sequencer service end to end", function () {
         return b.json.status === "failed" ? b.json : undefined;
       });
       expect(batch.error).to.equal("proving failed: prover out of memory (simulated)");
-      expect((await http(broken.url, "GET", "/healthz")).json.batches_failed).to.equal(1);
       expect(Number(await other.rollup.batchCount())).to.equal(0);
+      const alerted = await waitFor("the alert", async () => {
+        const h = (await http(broken.url, "GET", "/healthz")).json;
+        return h.alerts.length > 0 ? h : undefined;
+      });
+      expect(alerted.ok).to.equal(false);
+      expect(alerted.alerts[0].problem).to.equal("proving batch 1 failed 3 times: prover out of memory (simulated)");
+      const landed = await waitFor("the batch on L1", async () => {
+        const b = await http(broken.url, "GET", "/v1/batches/1");
+        return b.json.status === "finalized" ? b.json : undefined;
+      });
+      expect(landed.error).to.equal(null);
+      expect(attempts).to.equal(5);
+      expect(Number(await other.rollup.batchCount())).to.equal(1);
     } finally {
       await broken.close();
     }
@@ -209,6 +228,14 @@ describe("sequencer service end to end", function () {
       expect((await api("GET", "/v1/receipts/0x1234")).status).to.equal(400);
       expect((await api("GET", `/v1/receipts/0x${"0".repeat(64)}`)).status).to.equal(404);
       expect((await api("GET", "/v1/nowhere")).status).to.equal(404);
+      for (const loose of ["1e0", "0x1", "1.0", "+1", "%201", "01", "-1"]) {
+        const r = await api("GET", `/v1/batches/${loose}`);
+        expect(r.status, loose).to.equal(400);
+        expect(r.json.error.code, loose).to.equal("invalid_batch");
+      }
+      const wrongType = await fetch(`${svc.url}/v1/bundles`, { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" });
+      expect(wrongType.status).to.equal(415);
+      expect((await wrongType.json()).error.message).to.equal("this route takes Content-Type: application/json, not text/plain");
     });
   });
 });

@@ -12,8 +12,15 @@ declare module "circomlibjs" {
     R8: [Uint8Array, Uint8Array];
     S: bigint;
   }
+  export interface BabyJub {
+    F: Field & { isZero(x: Uint8Array): boolean; eq(a: Uint8Array, b: Uint8Array): boolean; one: Uint8Array };
+    subOrder: bigint;
+    inCurve(P: [Uint8Array, Uint8Array]): boolean;
+    mulPointEscalar(P: [Uint8Array, Uint8Array], e: bigint): [Uint8Array, Uint8Array];
+  }
   export interface Eddsa {
     F: Field;
+    babyJub: BabyJub;
     prv2pub(prv: Uint8Array): [Uint8Array, Uint8Array];
     signPoseidon(prv: Uint8Array, msg: Uint8Array): Signature;
     verifyPoseidon(msg: Uint8Array, sig: Signature, A: [Uint8Array, Uint8Array]): boolean;

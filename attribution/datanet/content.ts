@@ -14,10 +14,13 @@ export const KINDS: readonly DatanetKind[] = ["text", "json"];
 
 /** The largest contribution, in canonical bytes. */
 export const MAX_CONTENT_BYTES = 64 * 1024;
+/** How deep a JSON record may nest, and how many values it may hold: canonicalJson recurses. */
+export const MAX_RECORD_DEPTH = 32;
+export const MAX_RECORD_VALUES = 10_000;
 
 export class ContentError extends Error {
   constructor(
-    readonly code: "empty_content" | "content_too_large" | "invalid_utf8" | "not_a_record",
+    readonly code: "empty_content" | "content_too_large" | "invalid_utf8" | "not_a_record" | "record_too_complex" | "inexact_number",
     message: string,
   ) {
     super(message);
@@ -25,6 +28,13 @@ export class ContentError extends Error {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** False when a string holds a lone UTF-16 surrogate (String.prototype.isWellFormed, ES2024). */
+export function isWellFormed(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
 
 /** Canonical bytes of a text contribution given as raw bytes or a string. */
 export function canonicalText(input: Uint8Array | string): Uint8Array {
@@ -38,6 +48,8 @@ export function canonicalText(input: Uint8Array | string): Uint8Array {
       throw new ContentError("invalid_utf8", "text content is not valid UTF-8");
     }
   }
+  // A lone surrogate has no UTF-8 form: TextEncoder would store U+FFFD in its place.
+  if (!isWellFormed(text)) throw new ContentError("invalid_utf8", "text content holds a lone UTF-16 surrogate, which has no UTF-8 form");
   text = text.normalize("NFC").replace(/\r\n?/g, "\n");
   if (text.trim().length === 0) throw new ContentError("empty_content", "text content is empty (or only whitespace)");
   return limit(new TextEncoder().encode(text));
@@ -49,7 +61,57 @@ export function canonicalRecord(record: unknown): Uint8Array {
     throw new ContentError("not_a_record", "a json datanet takes one JSON object per contribution");
   }
   if (Object.keys(record).length === 0) throw new ContentError("empty_content", "the record has no fields");
+  checkShape(record);
   return limit(new TextEncoder().encode(canonicalJson(record)));
+}
+
+/** Bounds a record's nesting and size without recursion, before anything recurses over it. */
+function checkShape(record: object): void {
+  const stack: [unknown, number][] = [[record, 1]];
+  let values = 0;
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (++values > MAX_RECORD_VALUES) throw new ContentError("record_too_complex", `a record holds at most ${MAX_RECORD_VALUES} values (keys and array items included)`);
+    if (v === null || typeof v !== "object") continue;
+    if (depth > MAX_RECORD_DEPTH) throw new ContentError("record_too_complex", `a record nests at most ${MAX_RECORD_DEPTH} levels of objects and arrays`);
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+}
+
+/**
+ * Refuses a JSON text whose numbers do not survive parsing: 12345678901234567890
+ * (not a double), 1e400 (infinite), -0 (its sign is lost). Canonical bytes are
+ * written from the parsed value, so such a number would be stored as another one.
+ */
+export function checkExactNumbers(json: string): void {
+  const number = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      for (i++; i < json.length && json[i] !== '"'; i++) if (json[i] === "\\") i++;
+    } else if (c === "-" || (c >= "0" && c <= "9")) {
+      number.lastIndex = i;
+      const token = number.exec(json)?.[0];
+      if (!token) return; // not JSON: the parser has refused it already
+      const value = Number(token);
+      if (!Number.isFinite(value) || Object.is(value, -0) || token === "-0" || decimal(token) !== decimal(String(value))) {
+        throw new ContentError("inexact_number", `the number ${token.slice(0, 40)} cannot be stored exactly (only finite IEEE-754 doubles that round-trip, and not -0); send it as a string`);
+      }
+      i += token.length - 1;
+    }
+  }
+}
+
+/** A decimal number's value as sign, significant digits and exponent: equal strings mean equal values. */
+function decimal(token: string): string {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(token)!;
+  const digits = `${m[2]}${m[3] ?? ""}`;
+  let exp = Number(m[4] ?? 0) - (m[3]?.length ?? 0);
+  const trimmed = digits.replace(/^0+/, "");
+  if (trimmed === "") return "0";
+  const sig = trimmed.replace(/0+$/, "");
+  exp += trimmed.length - sig.length;
+  return `${m[1]}${sig}e${exp}`;
 }
 
 export function canonicalJson(v: unknown): string {

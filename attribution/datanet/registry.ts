@@ -1,7 +1,8 @@
 // DatanetRegistry from TypeScript: create datanets, consent to and relay
 // registrations (EIP-712), and read datanets and contributions with their
 // provenance (who, when, transaction, content hash).
-import { Contract, type Signer, type TypedDataDomain } from "ethers";
+import { randomBytes } from "node:crypto";
+import { Contract, hexlify, type ContractTransactionReceipt, type Signer, type TypedDataDomain } from "ethers";
 import { artifact } from "../../scripts/lib/deploy.js";
 import { KINDS, type DatanetKind } from "./content.js";
 
@@ -25,6 +26,8 @@ export interface Provenance {
   stake: bigint;
   stakeUnlocksAt: number;
   slashed: boolean;
+  /** Block of the commitment its registration revealed: the earliest commitment holds the content. */
+  committedAt: number;
   txHash: string;
   blockNumber: number;
 }
@@ -45,10 +48,61 @@ export async function consentTypes(registry: Contract): Promise<{ domain: TypedD
   };
 }
 
+/** What a datanet's creator signs so that the service relays its creation (the relayer pays the gas). */
+export interface DatanetRequest {
+  name: string;
+  description: string;
+  license: string;
+  kind: DatanetKind;
+  curator: string;
+  creator: string;
+  /** Unix seconds after which the service refuses the request. */
+  deadline: number;
+}
+
+/** EIP-712 type of a creation request, under the registry's domain (checked by the service, not the contract). */
+export const CREATE_DATANET_TYPES = {
+  CreateDatanet: [
+    { name: "name", type: "string" },
+    { name: "description", type: "string" },
+    { name: "license", type: "string" },
+    { name: "kind", type: "string" },
+    { name: "curator", type: "address" },
+    { name: "creator", type: "address" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+
+/** The creator's signature of a datanet creation request. */
+export async function signDatanetRequest(creator: Signer, registry: Contract, r: DatanetRequest): Promise<string> {
+  const { domain } = await consentTypes(registry);
+  return creator.signTypedData(domain, CREATE_DATANET_TYPES, r);
+}
+
 /** The contributor's signature consenting to register `contentHash` in datanet `datanetId`. */
 export async function signConsent(contributor: Signer, registry: Contract, datanetId: number, contentHash: string): Promise<string> {
   const { domain, types } = await consentTypes(registry);
   return contributor.signTypedData(domain, types, { datanetId, contentHash, contributor: await contributor.getAddress() });
+}
+
+/**
+ * Registers content by commit–reveal (docs/PROTOCOL.md §10): commits to
+ * (datanetId, contentHash, contributor, salt) with a fresh random salt, waits
+ * for the commitment to be mined, then reveals it in a later transaction.
+ * With `signature` (the contributor's consent) the registry's runner relays
+ * for the contributor; without, the runner registers its own content with `stake`.
+ */
+export async function register(
+  registry: Contract,
+  o: { datanetId: number; contentHash: string; contributor: string; signature?: string; stake?: bigint },
+): Promise<ContractTransactionReceipt> {
+  const salt = hexlify(randomBytes(32));
+  const commitment = await registry.commitmentOf(o.datanetId, o.contentHash, o.contributor, salt);
+  await (await registry.commit(commitment)).wait();
+  const tx = o.signature === undefined
+    ? await registry.contribute(o.datanetId, o.contentHash, o.stake ?? 0n, salt)
+    : await registry.contributeFor(o.datanetId, o.contentHash, o.contributor, salt, o.signature);
+  return (await tx.wait())!;
 }
 
 export async function readDatanet(registry: Contract, id: number): Promise<DatanetInfo> {
@@ -74,6 +128,7 @@ async function provenance(registry: Contract, id: number, e: RegisteredEvent): P
     stake: c.stake,
     stakeUnlocksAt: Number(c.stakeUnlocksAt),
     slashed: c.slashed,
+    committedAt: Number(c.committedAt),
     txHash: e.transactionHash,
     blockNumber: e.blockNumber,
   };

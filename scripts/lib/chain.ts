@@ -1,6 +1,7 @@
 // A local chain for `npm start` and the service tests: a real `hardhat node`
 // child process (JSON-RPC over HTTP), and its well-known development accounts.
 import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HDNodeWallet, JsonRpcProvider, Wallet } from "ethers";
 import { ROOT } from "./artifacts.js";
@@ -16,40 +17,94 @@ export function devWallet(i: number, provider?: JsonRpcProvider): Wallet {
 export interface LocalChain {
   url: string;
   provider: JsonRpcProvider;
+  /** The node's process id (its own process group when detached). */
+  pid: number;
   stop(): Promise<void>;
 }
 
-export async function startLocalChain(port: number): Promise<LocalChain> {
-  const child: ChildProcess = spawn(join(ROOT, "node_modules", ".bin", "hardhat"), ["node", "--port", String(port), "--hostname", "127.0.0.1"], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  // Never leave the node behind, however this process ends.
-  const kill = () => child.kill("SIGKILL");
-  process.once("exit", kill);
-  let log = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hardhat node did not start within 60 s:\n${log}`)), 60_000);
-    child.stdout!.on("data", (d) => {
-      log += d;
-      if (log.includes("Started HTTP")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.stderr!.on("data", (d) => (log += d));
-    child.on("exit", (code) => reject(new Error(`hardhat node exited (${code}):\n${log}`)));
-  });
+export interface ChainOptions {
+  /**
+   * Run the node in its own process group with its output in `logFile`, so that
+   * it outlives this process however this process ends (npm start: a sequencer
+   * killed with -9 must find its chain again). Otherwise the node is a plain
+   * child, killed when this process exits (tests).
+   */
+  detached?: { logFile: string };
+}
+
+/** An ethers provider for a local node: no response cache, so nonces and blocks are always read afresh. */
+export function localProvider(url: string, pollingInterval = 100): JsonRpcProvider {
+  return new JsonRpcProvider(url, undefined, { pollingInterval, cacheTimeout: -1 });
+}
+
+/** True when a JSON-RPC node answers at `url`. */
+export async function chainAnswers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}', signal: AbortSignal.timeout(2000) });
+    return res.ok && typeof (await res.json()).result === "string";
+  } catch {
+    return false;
+  }
+}
+
+export async function startLocalChain(port: number, o: ChainOptions = {}): Promise<LocalChain> {
   const url = `http://127.0.0.1:${port}`;
-  const provider = new JsonRpcProvider(url, undefined, { pollingInterval: 100, cacheTimeout: -1 });
+  if (await chainAnswers(url)) throw new Error(`port ${port} already has a JSON-RPC node; stop it or choose another --chain-port`);
+  const bin = join(ROOT, "node_modules", ".bin", "hardhat");
+  const args = ["node", "--port", String(port), "--hostname", "127.0.0.1"];
+  let child: ChildProcess;
+  let output = () => "";
+  if (o.detached) {
+    const fd = openSync(o.detached.logFile, "a");
+    child = spawn(bin, args, { cwd: ROOT, stdio: ["ignore", fd, fd], detached: true });
+    closeSync(fd);
+    child.unref();
+    output = () => readFileSync(o.detached!.logFile, "utf8").slice(-4000);
+  } else {
+    child = spawn(bin, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let log = "";
+    child.stdout!.on("data", (d) => (log = (log + d).slice(-4000)));
+    child.stderr!.on("data", (d) => (log = (log + d).slice(-4000)));
+    output = () => log;
+  }
+  // A plain child never outlives this process, however it ends.
+  const kill = () => child.kill("SIGKILL");
+  if (!o.detached) process.once("exit", kill);
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const t0 = Date.now();
+  while (!(await chainAnswers(url))) {
+    if (gone) throw new Error(`hardhat node exited during start:\n${output()}`);
+    if (Date.now() - t0 > 60_000) {
+      child.kill("SIGKILL");
+      throw new Error(`hardhat node did not answer within 60 s:\n${output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const provider = localProvider(url);
   return {
     url,
     provider,
+    pid: child.pid!,
     async stop() {
       provider.destroy();
       process.removeListener("exit", kill);
-      child.kill("SIGTERM");
-      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));
+      if (!gone) {
+        if (o.detached) killChainProcess(child.pid!);
+        else child.kill("SIGTERM");
+      }
+      await exited;
     },
   };
+}
+
+/** Stops a detached node of an earlier run by its process id (its process group). */
+export function killChainProcess(pid: number): boolean {
+  try {
+    process.kill(-pid, "SIGTERM");
+    return true;
+  } catch {
+    return false;
+  }
 }

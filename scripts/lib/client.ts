@@ -42,18 +42,34 @@ export async function api(base: string, method: string, path: string, body?: unk
   return json;
 }
 
-export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 600_000): Promise<T> {
+/** What the sequencer is doing now, from /healthz: e.g. "proving 1 batch, 2 bundles waiting for a batch". */
+export async function pipelineStatus(apiBase: string): Promise<string> {
+  const h = await api(apiBase, "GET", "/healthz").catch(() => undefined);
+  if (!h) return "the sequencer does not answer";
+  const parts: string[] = [];
+  const n = (k: string) => Number(h[k] ?? 0);
+  if (n("bundles_pending")) parts.push(`${n("bundles_pending")} bundle(s) waiting for a batch`);
+  if (n("batches_sealed")) parts.push(`${n("batches_sealed")} batch(es) sealed, waiting for the prover`);
+  if (n("batches_proving")) parts.push("proving a batch (Groth16, ~10 s for the test instance)");
+  if (n("batches_proved")) parts.push(`${n("batches_proved")} proved batch(es) waiting to be sent to L1`);
+  if (n("batches_submitted")) parts.push(`${n("batches_submitted")} batch(es) sent, waiting for L1`);
+  if (n("batches_failed")) parts.push(`${n("batches_failed")} batch(es) failed, retrying`);
+  if (h.alerts?.length) parts.push(`ALERT: ${h.alerts[0].problem}`);
+  return parts.length ? parts.join("; ") : `${n("batches_finalized")} batch(es) on L1, waiting for the next L1 event`;
+}
+
+/** Polls `fn` until it gives a value; every 5 s says what it waits for and, given `status`, what the pipeline is doing. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, status?: () => Promise<string>, timeoutMs = 600_000): Promise<T> {
   const t0 = Date.now();
   let last = Date.now();
   for (;;) {
     const v = await fn().catch(() => undefined);
     if (v !== undefined) return v;
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    if (Date.now() - last > 10_000) {
-      console.log(`  … waiting for ${what} (${Math.round((Date.now() - t0) / 1000)} s)`);
+    if (Date.now() - last > 5_000) {
+      console.log(`  … waiting for ${what} (${Math.round((Date.now() - t0) / 1000)} s)${status ? `: ${await status()}` : ""}`);
       last = Date.now();
     }
     await new Promise((r) => setTimeout(r, 500));
   }
 }
-

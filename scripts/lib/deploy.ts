@@ -1,7 +1,7 @@
 // Deploys OPEN, the Poseidon hashers, the batch verifier, AttributionRollup and DatanetRegistry
 // with any ethers signer, from the compiled artifacts under build/hardhat.
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { poseidonContract } from "circomlibjs";
 import { Contract, ContractFactory, type Signer } from "ethers";
 import { initCrypto } from "../../core/crypto.js";
@@ -37,7 +37,12 @@ export interface DeployOptions {
   treasury: string;
   sequencer: string;
   admin?: string;
+  /** Blocks a queued operation may wait when the queue is otherwise empty (default 100). */
   exitDelay?: number;
+  /** The sequencer's nominal pace: blocks per batch of NQ queue operations (default 10). */
+  blocksPerBatch?: number;
+  /** Distinct addresses that may ever deposit (default half the tree); the other leaves are for credits. */
+  maxDepositors?: number;
   tokenHolder?: string;
   /** Seconds a datanet contribution's stake stays locked (default 7 days). */
   stakeLock?: number;
@@ -58,7 +63,7 @@ export function assertSetupFitsChain(instance: string, chainId: bigint, insecure
   if (!m?.files.zkey) throw new Error(`instance ${instance} is not built: run npm run setup -- --config ${instance}`);
   if (!m.insecure || chainId === LOCAL_CHAIN_ID || insecureDevSetup) return;
   throw new Error(
-    `instance ${instance} was set up from an INSECURE development powers-of-tau (${m.ptau?.source ?? "unknown"}: ${m.ptau?.path ?? "?"}); ` +
+    `instance ${instance} was set up from an INSECURE development powers-of-tau (${m.ptau?.source ?? "unknown"}: ${basename(m.ptau?.path ?? "?")}); ` +
       `whoever made that file can forge proofs. Refusing chain ${chainId}: only the local chain (${LOCAL_CHAIN_ID}) takes such artifacts ` +
       `without --insecure-dev-setup. For a real deployment, run npm run setup -- --config ${instance} --ptau <ceremony file> --ptau-blake2b <published hash>.`,
   );
@@ -92,7 +97,7 @@ export async function deployRollup(anySigner: AnySigner, o: DeployOptions): Prom
     await Promise.all(hashers.map((h) => h.getAddress())),
     { depth: p.depth, queueOps: p.queueOps, bundles: p.bundles, slots: p.slots },
     o.treasury,
-    o.exitDelay ?? 100,
+    { exitDelay: o.exitDelay ?? 100, blocksPerBatch: o.blocksPerBatch ?? 10, maxDepositors: o.maxDepositors ?? 2 ** (p.depth - 1) },
     o.admin ?? me,
     o.sequencer,
   ]);
