@@ -77,9 +77,12 @@ async function main(): Promise<void> {
   const h = (i: number) => `0x${i.toString(16).padStart(64, "0")}`;
   await tx("DatanetRegistry.createDatanet (10-byte name, 35-byte description)", reg(owner).createDatanet("medical-qa", "question and answer pairs, reviewed", "CC-BY-4.0", 0, owner.address));
   // Commit–reveal: the commitment in one transaction, the registration in a later one.
+  let commits = 0;
   const commit = async (who: unknown, hash: string, contributor: string) => {
     const salt = h(0xface);
-    await tx("DatanetRegistry.commit", reg(who).commit(await d.registry.commitmentOf(1, hash, contributor, salt)));
+    const sent = reg(who).commit(await d.registry.commitmentOf(1, hash, contributor, salt));
+    if (commits++ === 0) await tx("DatanetRegistry.commit (every registration starts with one)", sent);
+    else await (await sent).wait();
     return salt;
   };
   await tx("DatanetRegistry.contribute (reveal, no stake)", reg(c1).contribute(1, h(1), 0, await commit(c1, h(1), c1.address)));

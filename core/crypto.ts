@@ -64,6 +64,18 @@ export async function signMessage(privateKey: Uint8Array, message: bigint): Prom
  * prime-order subgroup, the keys that `prv2pub` makes: l·A = identity, A ≠ identity.
  */
 export async function keyProblem(key: PublicKey): Promise<string | undefined> {
+  const id = `${key.ax}:${key.ay}`;
+  if (keyProblems.has(id)) return keyProblems.get(id);
+  const problem = await findKeyProblem(key);
+  if (keyProblems.size >= 10_000) keyProblems.clear(); // keys come from deposits, each paid for on L1
+  keyProblems.set(id, problem);
+  return problem;
+}
+
+/** Memo of `keyProblem`: its scalar multiplications cost about as much as a signature check. */
+const keyProblems = new Map<string, string | undefined>();
+
+async function findKeyProblem(key: PublicKey): Promise<string | undefined> {
   if (key.ax === 0n && key.ay === 0n) return "the account has no signing key";
   const jub = (await eddsa()).babyJub;
   const F = jub.F;

@@ -2,6 +2,7 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import { z } from "zod";
 import { leafFields } from "../core/account.js";
+import { keyProblem } from "../core/crypto.js";
 import type { Metrics } from "./metrics.js";
 import { MAX_CONTENT_BYTES } from "../attribution/datanet/content.js";
 import { datanetParsers, registerDatanetRoutes, type DatanetDeps } from "./datanets.js";
@@ -79,7 +80,7 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
       nextNonce: seq.nextNonce(index).toString(),
       // A key that cannot sign (small order, off the curve, outside the subgroup) is shown with its problem:
       // the deposit that set it was applied, but the sequencer refuses every bundle under it.
-      publicKey: ax === 0n && ay === 0n ? null : { ax: ax.toString(), ay: ay.toString(), problem: (await seq.keyProblem(a)) ?? null },
+      publicKey: ax === 0n && ay === 0n ? null : { ax: ax.toString(), ay: ay.toString(), problem: (await keyProblem(a)) ?? null },
       root: hex(s.root),
       siblings: s.tree.siblings(index).map((x) => hex(x)),
     });

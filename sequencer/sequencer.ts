@@ -111,6 +111,11 @@ export class Sequencer {
     return [...creditedAddresses(b, this.treasury)].filter((a) => this.state.indexOf(a) === undefined);
   }
 
+  /** Withdraws the alerts that begin with `prefix`: their problem is gone. */
+  private resolve(prefix: string): void {
+    for (const k of [...this.alerts.keys()]) if (k.startsWith(prefix)) this.alerts.delete(k);
+  }
+
   /** Raises an operator alert: logged once per distinct problem, counted, shown by /healthz. */
   alert(problem: string): void {
     if (!this.alerts.has(problem)) console.error(`sequencer ALERT: ${problem}`);
@@ -150,7 +155,7 @@ export class Sequencer {
       const provider = this.state.account(r0.providerIdx);
       if (provider.address === 0n) throw new ApiError(422, "unknown_provider", `provider account ${r0.providerIdx} does not exist (deposit on L1 first)`);
       if (provider.ax === 0n && provider.ay === 0n) throw new ApiError(422, "unknown_provider", `account ${r0.providerIdx} has no signing key (deposit with a Baby Jubjub key first)`);
-      const problem = await this.keyProblem(provider);
+      const problem = await keyProblem(provider);
       if (problem) throw new ApiError(422, "invalid_key", `provider ${r0.providerIdx}'s key cannot sign bundles: ${problem}; deposit again with a key made by prv2pub`);
       const pend = this.pending.get(r0.providerIdx) ?? { count: 0n, fees: 0n };
       const expected = provider.nonce + pend.count;
@@ -178,15 +183,6 @@ export class Sequencer {
       this.metrics?.accepted.inc(bundle.receipts.length);
       return { created: true, bundle: stored };
     });
-  }
-
-  private readonly keyProblems = new Map<string, string | undefined>();
-
-  /** Why an account's key cannot sign bundles (memoized: a subgroup check is a scalar multiplication). */
-  async keyProblem(key: PublicKey): Promise<string | undefined> {
-    const id = keyId(key);
-    if (!this.keyProblems.has(id)) this.keyProblems.set(id, await keyProblem(key));
-    return this.keyProblems.get(id);
   }
 
   /** The nonce a provider's next bundle must start at: sealed state plus accepted bundles. */
@@ -284,6 +280,7 @@ export class Sequencer {
       this.store.sealBatch({ number, firstOp: this.state.queueConsumed, ops: ops.length, bundleIds: chosen.map((b) => b.id), newRoot: r.publicInputs.newRoot, body: r.body });
       this.state = r.state;
       this.results.set(number, r);
+      chosen.forEach((b) => this.verifiedKey.delete(b.hash)); // sealed: an unsealed batch is checked in full again
       this.recountPending();
       this.metrics?.batchReceipts.observe(chosen.reduce((a, b) => a + b.count, 0));
       return;
@@ -335,6 +332,7 @@ export class Sequencer {
       const proved = await this.prover.prove(this.opts.instance, this.results.get(b.number)!.circuitInput);
       this.store.updateBatch(b.number, { status: "proved", proof: JSON.stringify(proved.proof), error: null });
       this.proveRetryAt.delete(b.number);
+      this.resolve(`proving batch ${b.number} fails repeatedly`);
       this.metrics?.proofSeconds.observe(proved.ms / 1000);
       if (this.opts.crashAt === "proved") process.kill(process.pid, "SIGKILL");
     } catch (e) {
@@ -346,7 +344,7 @@ export class Sequencer {
       const waitMs = Math.min(60_000, this.opts.pollMs * 2 ** attempts);
       this.proveRetryAt.set(b.number, { attempts, at: Date.now() + waitMs });
       this.store.updateBatch(b.number, { status: "failed", error: `proving failed: ${message}` });
-      if (attempts >= 3) this.alert(`proving batch ${b.number} failed ${attempts} times: ${message}`);
+      if (attempts >= 3) this.alert(`proving batch ${b.number} fails repeatedly (3 attempts or more): ${message}`);
     }
   }
 

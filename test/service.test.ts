@@ -133,13 +133,14 @@ describe("sequencer service end to end", function () {
         return h.alerts.length > 0 ? h : undefined;
       });
       expect(alerted.ok).to.equal(false);
-      expect(alerted.alerts[0].problem).to.equal("proving batch 1 failed 3 times: prover out of memory (simulated)");
+      expect(alerted.alerts[0].problem).to.equal("proving batch 1 fails repeatedly (3 attempts or more): prover out of memory (simulated)");
       const landed = await waitFor("the batch on L1", async () => {
         const b = await http(broken.url, "GET", "/v1/batches/1");
         return b.json.status === "finalized" ? b.json : undefined;
       });
       expect(landed.error).to.equal(null);
       expect(attempts).to.equal(5);
+      expect((await http(broken.url, "GET", "/healthz")).json).to.include({ ok: true }); // the alert is withdrawn
       expect(Number(await other.rollup.batchCount())).to.equal(1);
     } finally {
       await broken.close();
