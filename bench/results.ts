@@ -1,10 +1,12 @@
 // bench/RESULTS.md is made of sections ("# Title"); each benchmark rewrites
 // only its own section, so the parts of `npm run bench` can run separately.
+// bench/results.json holds the same figures for scripts, merged key by key.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../scripts/lib/artifacts.js";
 
 const FILE = join(ROOT, "bench", "RESULTS.md");
+const JSON_FILE = join(ROOT, "bench", "results.json");
 
 export function writeSection(title: string, body: string): void {
   const text = existsSync(FILE) ? readFileSync(FILE, "utf8") : "";
@@ -14,4 +16,19 @@ export function writeSection(title: string, body: string): void {
   if (i >= 0) sections[i] = fresh;
   else sections.push(fresh);
   writeFileSync(FILE, sections.map((s) => s.trimEnd()).join("\n\n") + "\n");
+}
+
+type Json = { [key: string]: unknown };
+
+/** Merges `patch` into bench/results.json: objects key by key, anything else replaced. */
+export function writeResults(patch: Json): void {
+  const merge = (into: Json, from: Json): Json => {
+    for (const [k, v] of Object.entries(from)) {
+      const old = into[k];
+      into[k] = v && typeof v === "object" && !Array.isArray(v) && old && typeof old === "object" && !Array.isArray(old) ? merge(old as Json, v as Json) : v;
+    }
+    return into;
+  };
+  const current = existsSync(JSON_FILE) ? (JSON.parse(readFileSync(JSON_FILE, "utf8")) as Json) : {};
+  writeFileSync(JSON_FILE, JSON.stringify(merge(current, patch), null, 2) + "\n");
 }
