@@ -1,15 +1,20 @@
 // npm run bench (part 2): L1 gas of every contract flow, measured on the
 // in-process Hardhat chain with real proofs of the test instance.
+import { existsSync } from "node:fs";
 import type { Contract } from "ethers";
 import hre from "hardhat";
 import "@nomicfoundation/hardhat-ethers"; // after hardhat: it needs the Hardhat context
-import { initCrypto, publicKeyOf } from "../core/crypto.js";
-import { signBundle, type Receipt } from "../core/receipt.js";
-import { proofCalldata, terminateCurve } from "../prover/groth16.js";
 import { signConsent } from "../attribution/datanet/registry.js";
-import { deployRollup } from "../scripts/lib/deploy.js";
+import { initCrypto, publicKeyOf } from "../core/crypto.js";
+import { loadInstance } from "../core/params.js";
+import { signBundle, type Receipt } from "../core/receipt.js";
+import { RollupState } from "../core/rollup.js";
+import { proveExit } from "../prover/exit.js";
+import { proofCalldata, terminateCurve } from "../prover/groth16.js";
+import { artifactPaths } from "../scripts/lib/artifacts.js";
+import { artifact, deployRollup } from "../scripts/lib/deploy.js";
 import { Operator } from "../sequencer/operator.js";
-import { writeSection } from "./results.js";
+import { runMeta, writeResults, writeSection } from "./results.js";
 
 const INSTANCE = "test";
 const OPEN = 10n ** 18n;
@@ -59,16 +64,45 @@ async function main(): Promise<void> {
   await tx("requestWithdrawal", as(c1).requestWithdrawal(c1Idx));
   gas.push(["submitBatch: one withdrawal recorded", (await op.next()).receipt.gasUsed]);
   gas.push(["submitBatch: empty", (await op.next()).receipt.gasUsed]);
-  await tx("claim", as(c1).claim(c1.address));
+  await tx("claim (to an address that holds no OPEN yet: the token writes a fresh balance slot, 20k of it)", as(c1).claim(c1.address));
+  // The same account again, now an OPEN holder: credit it, withdraw, claim.
+  const again: Receipt[] = [{ providerIdx: idx, owner: BigInt(owner.address), fee: OPEN, nonce: 2n, inputHash: 3n, outputHash: 4n, entries: [{ contributor: BigInt(c1.address), score: 1n }] }];
+  await op.next([await signBundle(key, again, op.state.params, op.domain)]);
+  await (await as(c1).requestWithdrawal(c1Idx)).wait();
+  await op.next();
+  await tx("claim (to an address that already holds OPEN)", as(c1).claim(c1.address));
 
   await tx("deposit (left pending)", as(prov).deposit(1n, 0n, 0n));
   await hre.network.provider.send("hardhat_mine", ["0x5"]);
   await tx("activateExitMode", as(c2).activateExitMode());
   const c2Idx = op.state.indexOf(BigInt(c2.address))!;
-  const a = op.state.account(c2Idx);
-  await tx(`exit (on-chain Merkle proof, depth ${op.state.params.depth})`, as(c2).exit(c2Idx, c2.address, a.balance, a.ax, a.ay, a.nonce, op.state.tree.siblings(c2Idx)));
+  const x = await proveExit(INSTANCE, op.state, c2Idx);
+  await tx(`exit (a Groth16 proof of the leaf, ${op.state.params.depth} levels; with its transfer)`, as(c2).exit(c2Idx, c2.address, x.balance, x.calldata));
+  const exitTest = gas[gas.length - 1][1];
 
-  for (const [i, n] of [2, 5, 6].entries()) {
+  // The same at the production depth, if setup has built its exit circuit: the
+  // production-shaped contract's genesis treasury leaf (balance 0, no transfer).
+  // The proof's cost does not grow with the depth.
+  const prod = loadInstance("production").params;
+  let exitProdZero: bigint | undefined;
+  if (existsSync(artifactPaths("production", "exit").zkey)) {
+    const r = artifact("AttributionRollup");
+    const ev = artifact(artifactPaths("production", "exit").verifierName, "contracts/generated");
+    const exitVerifier = await new hre.ethers.ContractFactory(ev.abi as never, ev.bytecode, deployer).deploy();
+    const f = new hre.ethers.ContractFactory(r.abi as never, r.bytecode, deployer);
+    const rollup = (await f.deploy(await d.token.getAddress(), await d.verifier.getAddress(), await exitVerifier.getAddress(), await Promise.all(d.hashers.map((h) => h.getAddress())),
+      { depth: prod.depth, queueOps: prod.queueOps, bundles: prod.bundles, slots: prod.slots, newAccounts: prod.newAccounts }, deployer.address,
+      { exitDelay: 1, blocksPerBatch: 1, maxDepositors: 1 }, deployer.address, deployer.address)) as unknown as Contract;
+    await (await (d.token.connect(deployer as never) as Contract).approve(await rollup.getAddress(), 1n)).wait();
+    await (await rollup.deposit(1n, 0n, 0n)).wait();
+    await hre.network.provider.send("hardhat_mine", ["0x3"]);
+    await (await rollup.activateExitMode()).wait();
+    const px = await proveExit("production", new RollupState(prod, BigInt(deployer.address)), 0);
+    await tx(`exit at the production depth (${prod.depth} levels; zero balance, so no transfer)`, rollup.exit(0, deployer.address, 0, px.calldata));
+    exitProdZero = gas[gas.length - 1][1];
+  }
+
+  for (const [i, n] of [2, 4, 5, 6].entries()) {
     const g = await d.hashers[i]["poseidon(uint256[" + n + "])"].estimateGas(Array.from({ length: n }, (_, k) => BigInt(k + 1)));
     gas.push([`Poseidon(${n}) contract call alone (estimateGas, includes 21k base)`, g]);
   }
@@ -97,11 +131,17 @@ async function main(): Promise<void> {
   await tx("DatanetRegistry.withdrawStake", reg(c1).withdrawStake(2));
 
   const rows = gas.map(([k, v]) => `| ${k} | ${v.toLocaleString("en-US")} |`);
-  const table = ["| flow (test instance: depth 5, body 177 bytes) | gas |", "|---|---:|", ...rows].join("\n");
+  const p = op.state.params;
+  const table = [`| flow (test instance: ${p.depth} levels, ${Number(await d.rollup.bodyLength())}-byte body) | gas |`, "|---|---:|", ...rows].join("\n");
+  const find = (prefix: string) => Number(gas.find(([k]) => k.startsWith(prefix))![1]);
+  writeResults({
+    budget: { claimGas: find("claim (to an address that holds no"), claimGasHolder: find("claim (to an address that already"), exitGas: Number(exitTest), exitGasProductionDepthZeroBalance: exitProdZero === undefined ? null : Number(exitProdZero) },
+    gas: { submitBatchEmpty: find("submitBatch: empty"), verifyProof: find("verifyProof alone"), deposit: find("deposit (again)"), requestWithdrawal: find("requestWithdrawal"), measured: runMeta() },
+  });
   console.log(table);
   const proving = `Build + prove + verify one test-instance batch (snarkjs, this machine): ${times.map((t) => `${(t / 1000).toFixed(1)} s`).join(", ")}.`;
   console.log(proving);
-  writeSection("Gas (npm run bench)", `${table}\n\n${proving}`);
+  writeSection("Gas (npm run bench)", `${runMeta().line}\n\n${table}\n\n${proving}`);
 }
 
 main()

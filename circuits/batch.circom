@@ -20,21 +20,30 @@ include "./lib/logup.circom";
 //   bodyHash                 sha256(publicData body) >> 3
 //
 // The body holds everything a validator needs to rebuild the state from L1
-// data alone, in big-endian fixed-width fields:
-//   NQ x [accountIdx u32, amount u96]              queue ops (deposit / withdrawal)
-//   NB x [providerIdx u32, count u8, totalFee u96] bundles (provider debits)
-//   T  x [accountIdx u32, address u160, delta u96] credited accounts
+// data alone, in big-endian fixed-width fields; an index takes I = ceil(2D / 8)
+// bytes:
+//   NQ  x [accountIdx I, amount u96]              queue ops (deposit / withdrawal)
+//   NB  x [providerIdx I, count u8, totalFee u96] bundles (provider debits)
+//   T   x [accountIdx I, delta u96]               credited accounts
+//   NEW x [address u160]                          addresses of the credited
+//                                                 accounts that are new (slots 1..NEW)
+// An existing account's address is not published: validators hold the leaf.
+// New accounts take the first slots after the treasury (a prefix), so the
+// k-th new address belongs to slot k.
 //
 // Steps, each a chain of leaf updates from oldRoot to newRoot:
 //   1. NQ queue ops, a prefix of the L1 queue, in order;
 //   2. NB signed bundles of up to B receipts with K attribution entries each;
 //   3. T credit slots, one per touched account, slot 0 being the treasury.
 // The credits that step 2 computes equal, aggregated per address, the deltas
-// that step 3 applies (CreditSum at gamma = Poseidon(bodyHash, bundleHashes)).
-template Batch(D, NQ, NB, B, K, T, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS) {
-    assert(NB + 1 <= 16);
+// that step 3 applies (CreditSum at gamma = Poseidon(oldRoot, bodyHash, bundleHashes)).
+//
+// D is the number of levels of the 4-ary account tree (4^D leaves).
+template Batch(D, NQ, NB, B, K, T, NEW, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS) {
+    assert(NB + 2 <= 16);
     assert(T >= 1);
-    assert(D <= 32);
+    assert(NEW <= T - 1);
+    assert(D <= 16);
 
     signal input oldRoot;
     signal input newRoot;
@@ -53,13 +62,13 @@ template Batch(D, NQ, NB, B, K, T, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS
     signal input opAccount[NQ];
     signal input opAccountIdx[NQ];
     signal input opLeaf[NQ][5];
-    signal input opSiblings[NQ][D];
+    signal input opSiblings[NQ][D][3];
 
     // 2. bundles
     signal input bEnabled[NB][B];
     signal input bProviderIdx[NB];
     signal input bLeaf[NB][5];
-    signal input bSiblings[NB][D];
+    signal input bSiblings[NB][D][3];
     signal input bSig[NB][3];
     signal input rOwner[NB][B];
     signal input rFee[NB][B];
@@ -73,12 +82,13 @@ template Batch(D, NQ, NB, B, K, T, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS
     signal input cAddress[T];
     signal input cDelta[T];
     signal input cLeaf[T][5];
-    signal input cSiblings[T][D];
+    signal input cSiblings[T][D][3];
 
-    var OP_BITS = 32 + 96;
-    var BUNDLE_BITS = 32 + 8 + 96;
-    var SLOT_BITS = 32 + 160 + 96;
-    var BODY_BITS = NQ * OP_BITS + NB * BUNDLE_BITS + T * SLOT_BITS;
+    var IDX_BITS = 8 * ((2 * D + 7) \ 8);
+    var OP_BITS = IDX_BITS + 96;
+    var BUNDLE_BITS = IDX_BITS + 8 + 96;
+    var SLOT_BITS = IDX_BITS + 96;
+    var BODY_BITS = NQ * OP_BITS + NB * BUNDLE_BITS + T * SLOT_BITS + NEW * 160;
     signal body[BODY_BITS];
     var at = 0;
 
@@ -113,12 +123,12 @@ template Batch(D, NQ, NB, B, K, T, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS
         root[q + 1] <== op[q].rootOut;
         queue[q + 1] <== op[q].queueOut;
 
-        opIdxBits[q] = ToBitsBE(32);
-        opIdxBits[q].in <== opAccountIdx[q];
+        opIdxBits[q] = PadBE(2 * D, IDX_BITS);
+        opIdxBits[q].le <== op[q].indexBits;
         opAmtBits[q] = ToBitsBE(96);
         opAmtBits[q].in <== op[q].bodyAmount;
-        for (var i = 0; i < 32; i++) { body[at + i] <== opIdxBits[q].out[i]; }
-        for (var i = 0; i < 96; i++) { body[at + 32 + i] <== opAmtBits[q].out[i]; }
+        for (var i = 0; i < IDX_BITS; i++) { body[at + i] <== opIdxBits[q].out[i]; }
+        for (var i = 0; i < 96; i++) { body[at + IDX_BITS + i] <== opAmtBits[q].out[i]; }
         at += OP_BITS;
     }
     queue[NQ] === newQueueHash;
@@ -160,15 +170,15 @@ template Batch(D, NQ, NB, B, K, T, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS
         }
         protocol += bundle[b].protocolTotal;
 
-        bIdxBits[b] = ToBitsBE(32);
-        bIdxBits[b].in <== bProviderIdx[b];
+        bIdxBits[b] = PadBE(2 * D, IDX_BITS);
+        bIdxBits[b].le <== bundle[b].providerIdxBits;
         bCountBits[b] = ToBitsBE(8);
         bCountBits[b].in <== bundle[b].count;
         bFeeBits[b] = ToBitsBE(96);
         bFeeBits[b].in <== bundle[b].totalFee;
-        for (var i = 0; i < 32; i++) { body[at + i] <== bIdxBits[b].out[i]; }
-        for (var i = 0; i < 8; i++) { body[at + 32 + i] <== bCountBits[b].out[i]; }
-        for (var i = 0; i < 96; i++) { body[at + 40 + i] <== bFeeBits[b].out[i]; }
+        for (var i = 0; i < IDX_BITS; i++) { body[at + i] <== bIdxBits[b].out[i]; }
+        for (var i = 0; i < 8; i++) { body[at + IDX_BITS + i] <== bCountBits[b].out[i]; }
+        for (var i = 0; i < 96; i++) { body[at + IDX_BITS + 8 + i] <== bFeeBits[b].out[i]; }
         at += BUNDLE_BITS;
     }
     // The protocol's share of every receipt goes to the treasury (slot 0).
@@ -178,7 +188,6 @@ template Batch(D, NQ, NB, B, K, T, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS
     // 3. credit slots
     component slot[T];
     component cIdxBits[T];
-    component cAddrBits[T];
     component cDeltaBits[T];
     for (var t = 0; t < T; t++) {
         slot[t] = CreditSlot(D, t == 0 ? 1 : 0);
@@ -194,18 +203,33 @@ template Batch(D, NQ, NB, B, K, T, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS
         slot[t].rootIn <== root[NQ + NB + t];
         root[NQ + NB + t + 1] <== slot[t].rootOut;
 
-        cIdxBits[t] = ToBitsBE(32);
-        cIdxBits[t].in <== cAccountIdx[t];
-        cAddrBits[t] = ToBitsBE(160);
-        cAddrBits[t].in <== cAddress[t];
+        cIdxBits[t] = PadBE(2 * D, IDX_BITS);
+        cIdxBits[t].le <== slot[t].indexBits;
         cDeltaBits[t] = ToBitsBE(96);
         cDeltaBits[t].in <== cDelta[t];
-        for (var i = 0; i < 32; i++) { body[at + i] <== cIdxBits[t].out[i]; }
-        for (var i = 0; i < 160; i++) { body[at + 32 + i] <== cAddrBits[t].out[i]; }
-        for (var i = 0; i < 96; i++) { body[at + 192 + i] <== cDeltaBits[t].out[i]; }
+        for (var i = 0; i < IDX_BITS; i++) { body[at + i] <== cIdxBits[t].out[i]; }
+        for (var i = 0; i < 96; i++) { body[at + IDX_BITS + i] <== cDeltaBits[t].out[i]; }
         at += SLOT_BITS;
+
+        // New accounts form a prefix of slots 1..NEW; the treasury is never new.
+        if (t == 0 || t > NEW) {
+            slot[t].isNew === 0;
+        } else if (t > 1) {
+            slot[t].isNew * (1 - slot[t - 1].isNew) === 0;
+        }
     }
     root[NQ + NB + T] === newRoot;
+
+    // The addresses of the new accounts (0 where slot k is not new).
+    component newAddrBits[NEW];
+    signal newAddress[NEW];
+    for (var k = 0; k < NEW; k++) {
+        newAddress[k] <== slot[1 + k].isNew * cAddress[1 + k];
+        newAddrBits[k] = ToBitsBE(160);
+        newAddrBits[k].in <== newAddress[k];
+        for (var i = 0; i < 160; i++) { body[at + i] <== newAddrBits[k].out[i]; }
+        at += 160;
+    }
 
     // Public data binding: bodyHash = the top 253 bits of sha256(body).
     signal digest[256] <== Sha256(BODY_BITS)(body);
@@ -216,12 +240,16 @@ template Batch(D, NQ, NB, B, K, T, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS
     bodyHash === h;
 
     // Credits, aggregated per address, equal the slot deltas.
-    signal challengeIn[NB + 1];
-    challengeIn[0] <== bodyHash;
+    // gamma hashes everything both sides are made of: the old state (which
+    // fixes every unpublished address through the leaf indices), the body
+    // and the receipts.
+    signal challengeIn[NB + 2];
+    challengeIn[0] <== oldRoot;
+    challengeIn[1] <== bodyHash;
     for (var b = 0; b < NB; b++) {
-        challengeIn[b + 1] <== bundle[b].bundleHash;
+        challengeIn[b + 2] <== bundle[b].bundleHash;
     }
-    signal gamma <== Poseidon(NB + 1)(challengeIn);
+    signal gamma <== Poseidon(NB + 2)(challengeIn);
     signal credited <== CreditSum(NB * NC + 1)(gamma, creditAddress, creditAmount);
     signal applied <== CreditSum(T)(gamma, cAddress, cDelta);
     credited === applied;

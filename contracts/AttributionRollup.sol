@@ -4,9 +4,9 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
-import {IGroth16Verifier} from "./interfaces/IGroth16Verifier.sol";
-import {IPoseidon2, IPoseidon5, IPoseidon6} from "./interfaces/IPoseidon.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IExitVerifier, IGroth16Verifier} from "./interfaces/IGroth16Verifier.sol";
+import {IPoseidon2, IPoseidon4, IPoseidon5, IPoseidon6} from "./interfaces/IPoseidon.sol";
 
 /// @title poa-rollup's L1 contract: escrow, priority queue, proved batches, withdrawals, forced exit.
 /// @notice Layer-2 balances live in a Poseidon Merkle tree whose root this contract stores.
@@ -16,7 +16,7 @@ import {IPoseidon2, IPoseidon5, IPoseidon6} from "./interfaces/IPoseidon.sol";
 /// batches stop and every account can exit against the last root. Due blocks grow with queue
 /// position (at most `queueOpsPerBatch` operations share one), so a burst of requests by an
 /// outsider cannot make a sequencer that keeps its nominal pace late (docs/PROTOCOL.md §4).
-contract AttributionRollup is AccessControl, ReentrancyGuard {
+contract AttributionRollup is AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice The role allowed to submit batches.
@@ -25,17 +25,21 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     uint256 internal constant FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint8 internal constant KIND_DEPOSIT = 1;
     uint8 internal constant KIND_WITHDRAWAL = 2;
-    /// @dev Body record sizes in bytes (docs/PROTOCOL.md, "Public data").
-    uint256 internal constant OP_BYTES = 16;
-    uint256 internal constant BUNDLE_BYTES = 17;
-    uint256 internal constant SLOT_BYTES = 36;
+    /// @dev Body record sizes in bytes besides the leaf index (docs/PROTOCOL.md, "Public data").
+    uint256 internal constant AMOUNT_BYTES = 12;
+    uint256 internal constant BUNDLE_BYTES = 13;
+    uint256 internal constant SLOT_BYTES = 12;
+    uint256 internal constant ADDRESS_BYTES = 20;
 
     /// @notice The circuit instance's shape; the body of every batch has exactly `bodyLength` bytes.
+    /// @param depth Levels of the 4-ary account tree (4^depth leaves).
+    /// @param newAccounts Credit slots whose new account's address the body publishes.
     struct Shape {
         uint256 depth;
         uint256 queueOps;
         uint256 bundles;
         uint256 slots;
+        uint256 newAccounts;
     }
 
     /// @notice A queued L1 operation, kept until a batch consumes it (or it is refunded in exit mode).
@@ -60,10 +64,15 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
 
     IERC20 public immutable token;
     IGroth16Verifier public immutable verifier;
+    /// @notice Verifies forced-exit proofs: a leaf under the last root (circuits/exit.circom).
+    IExitVerifier public immutable exitVerifier;
     IPoseidon2 public immutable poseidon2;
+    IPoseidon4 public immutable poseidon4;
     IPoseidon5 public immutable poseidon5;
     IPoseidon6 public immutable poseidon6;
     uint256 public immutable depth;
+    /// @notice Bytes of a leaf index in the body: ceil(2 * depth / 8).
+    uint256 public immutable indexBytes;
     uint256 public immutable queueOpsPerBatch;
     uint256 public immutable bodyLength;
     uint256 public immutable exitDelay;
@@ -95,9 +104,9 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     /// @notice Addresses that have deposited (they may own a leaf made by a deposit).
     mapping(address => bool) public isDepositor;
 
-    /// @notice OPEN that withdrawals recorded by batches owe each address.
+    /// @notice OPEN that withdrawals recorded by batches owe each address. (No running total is
+    /// kept: it would cost every claim ~5k gas; the sum is WithdrawalRecorded minus Claimed events.)
     mapping(address => uint256) public claimable;
-    uint256 public totalClaimable;
 
     bool public exitMode;
     mapping(uint256 => bool) public exited;
@@ -105,6 +114,8 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
 
     error ZeroAmount();
     error ZeroTreasury();
+    /// @notice The liveness settings or the circuit shape cannot work (a zero delay or pace, no queue
+    /// ops, a depth outside 1..16, every slot a new-account slot, or room for depositors only).
     error InvalidLiveness();
     error DepositorLimitReached(uint256 maxDepositors);
     error LeafFieldOutOfRange();
@@ -119,7 +130,7 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     error NoOverdueOperation();
     error NothingToClaim(address account);
     error AlreadyExited(uint256 index);
-    error InvalidMerkleProof();
+    error InvalidExitProof();
     error NotRefundable(uint256 queueIndex);
 
     event DepositQueued(uint256 indexed queueIndex, address indexed account, uint256 amount, uint256 ax, uint256 ay, uint256 queueHash);
@@ -133,7 +144,8 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
 
     /// @param token_ The OPEN token.
     /// @param verifier_ The Groth16 verifier exported from the batch circuit's zkey.
-    /// @param hashers Poseidon(2), Poseidon(5) and Poseidon(6) contracts from circomlibjs.
+    /// @param exitVerifier_ The Groth16 verifier exported from the exit circuit's zkey (same depth).
+    /// @param hashers Poseidon(2), Poseidon(4), Poseidon(5) and Poseidon(6) contracts from circomlibjs.
     /// @param shape The circuit instance's parameters (circuits/circuits.json).
     /// @param treasury_ Owner of leaf 0; the genesis root (a tree holding only this leaf) is computed here.
     /// @param liveness Due-block rule and depositor limit (see `Liveness`).
@@ -142,7 +154,8 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     constructor(
         IERC20 token_,
         IGroth16Verifier verifier_,
-        address[3] memory hashers,
+        IExitVerifier exitVerifier_,
+        address[4] memory hashers,
         Shape memory shape,
         address treasury_,
         Liveness memory liveness,
@@ -152,17 +165,22 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
         // A zero treasury would make leaf 0 empty: unopenable, so no batch could be proved.
         if (treasury_ == address(0)) revert ZeroTreasury();
         if (
-            liveness.exitDelay == 0 || liveness.blocksPerBatch == 0 || shape.queueOps == 0 || shape.depth >= 32
-                || liveness.maxDepositors >= (uint256(1) << shape.depth)
+            liveness.exitDelay == 0 || liveness.blocksPerBatch == 0 || shape.queueOps == 0 || shape.depth == 0
+                || shape.depth > 16 || shape.newAccounts >= shape.slots || liveness.maxDepositors >= (uint256(1) << (2 * shape.depth))
         ) revert InvalidLiveness();
         token = token_;
         verifier = verifier_;
+        exitVerifier = exitVerifier_;
         poseidon2 = IPoseidon2(hashers[0]);
-        poseidon5 = IPoseidon5(hashers[1]);
-        poseidon6 = IPoseidon6(hashers[2]);
+        poseidon4 = IPoseidon4(hashers[1]);
+        poseidon5 = IPoseidon5(hashers[2]);
+        poseidon6 = IPoseidon6(hashers[3]);
         depth = shape.depth;
+        uint256 idx = (2 * shape.depth + 7) / 8;
+        indexBytes = idx;
         queueOpsPerBatch = shape.queueOps;
-        bodyLength = shape.queueOps * OP_BYTES + shape.bundles * BUNDLE_BYTES + shape.slots * SLOT_BYTES;
+        bodyLength = shape.queueOps * (idx + AMOUNT_BYTES) + shape.bundles * (idx + BUNDLE_BYTES) + shape.slots * (idx + SLOT_BYTES)
+            + shape.newAccounts * ADDRESS_BYTES;
         exitDelay = liveness.exitDelay;
         blocksPerBatch = liveness.blocksPerBatch;
         maxDepositors = liveness.maxDepositors;
@@ -181,13 +199,13 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
         _;
     }
 
-    /// @dev Root of a depth-`d` tree whose only used leaf is leaf 0 = (treasury, 0, 0, 0, 0).
+    /// @dev Root of a `d`-level 4-ary tree whose only used leaf is leaf 0 = (treasury, 0, 0, 0, 0).
     function _genesisRoot(address treasury_, uint256 d) internal view returns (uint256 node) {
         node = poseidon5.poseidon([uint256(uint160(treasury_)), 0, 0, 0, 0]);
         uint256 zero = 0;
         for (uint256 l = 0; l < d; l++) {
-            node = poseidon2.poseidon([node, zero]);
-            zero = poseidon2.poseidon([zero, zero]);
+            node = poseidon4.poseidon([node, zero, zero, zero]);
+            zero = poseidon4.poseidon([zero, zero, zero, zero]);
         }
     }
 
@@ -218,7 +236,7 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     /// belongs to the caller, and does nothing otherwise. The sequencer cannot skip it.
     /// @param accountIndex The caller's leaf in the state tree.
     function requestWithdrawal(uint256 accountIndex) external whenRunning {
-        if (accountIndex >= (uint256(1) << depth)) revert AccountIndexOutOfRange(accountIndex);
+        if (accountIndex >= (uint256(1) << (2 * depth))) revert AccountIndexOutOfRange(accountIndex);
         uint256 index = _enqueue(KIND_WITHDRAWAL, msg.sender, 0, 0, 0, accountIndex);
         emit WithdrawalRequested(index, msg.sender, accountIndex, queueHashAt[index + 1]);
     }
@@ -296,17 +314,17 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     }
 
     /// @dev Releases consumed deposits from `pendingDeposits` and records withdrawals,
-    /// whose amounts are body record i: accountIdx (4 bytes), amount (12 bytes).
+    /// whose amounts are body record i: accountIdx (`indexBytes`), amount (12 bytes).
     function _consumeQueue(uint256 batchNumber, uint256 head, uint256 count, bytes calldata body) internal {
         for (uint256 i = 0; i < count; i++) {
             QueuedOp memory op = queuedOps[head + i];
             if (op.kind == KIND_DEPOSIT) {
                 pendingDeposits -= op.amount;
             } else {
-                uint256 amount = uint96(bytes12(body[i * OP_BYTES + 4:i * OP_BYTES + 16]));
+                uint256 at = i * (indexBytes + AMOUNT_BYTES) + indexBytes;
+                uint256 amount = uint96(bytes12(body[at:at + AMOUNT_BYTES]));
                 if (amount > 0) {
                     claimable[op.account] += amount;
-                    totalClaimable += amount;
                     emit WithdrawalRecorded(batchNumber, op.account, amount);
                 }
             }
@@ -321,7 +339,6 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
         uint256 amount = claimable[account];
         if (amount == 0) revert NothingToClaim(account);
         claimable[account] = 0;
-        totalClaimable -= amount;
         token.safeTransfer(account, amount);
         emit Claimed(account, amount);
     }
@@ -347,35 +364,25 @@ contract AttributionRollup is AccessControl, ReentrancyGuard {
     }
 
     /// @notice In exit mode, pays an account's balance at the last root to its address.
-    /// @dev The leaf and its Merkle path are checked on-chain with the Poseidon contracts.
+    /// @dev A Groth16 proof of the exit circuit (circuits/exit.circom) shows that the leaf (`account`,
+    /// `balance`, and a key and nonce that stay private) sits at `index` under `stateRoot`: ~230k gas
+    /// whatever the depth, where checking a 4-ary Poseidon path here would cost ~73k gas per level.
     /// @param index The account's leaf index.
     /// @param account The leaf's address (receives the OPEN).
     /// @param balance The leaf's balance.
-    /// @param ax The leaf's public key x.
-    /// @param ay The leaf's public key y.
-    /// @param nonce The leaf's nonce.
-    /// @param siblings The Merkle path from the leaf up, `depth` hashes.
-    function exit(
-        uint256 index,
-        address account,
-        uint256 balance,
-        uint256 ax,
-        uint256 ay,
-        uint256 nonce,
-        uint256[] calldata siblings
-    ) external nonReentrant {
+    /// @param proof Groth16 proof as [a.x, a.y, b.x1, b.x0, b.y1, b.y0, c.x, c.y].
+    function exit(uint256 index, address account, uint256 balance, uint256[8] calldata proof) external nonReentrant {
         if (!exitMode) revert NotInExitMode();
-        if (index >= (uint256(1) << depth)) revert AccountIndexOutOfRange(index);
+        if (index >= (uint256(1) << (2 * depth))) revert AccountIndexOutOfRange(index);
         if (exited[index]) revert AlreadyExited(index);
-        if (siblings.length != depth || account == address(0)) revert InvalidMerkleProof();
-        // The Poseidon contract reduces its inputs mod FIELD: without these bounds, balance + FIELD
-        // would hash to the same leaf and be paid out.
-        if (balance >= (uint256(1) << 96) || ax >= FIELD || ay >= FIELD || nonce >= (uint256(1) << 64)) revert LeafFieldOutOfRange();
-        uint256 node = poseidon5.poseidon([uint256(uint160(account)), balance, ax, ay, nonce]);
-        for (uint256 l = 0; l < siblings.length; l++) {
-            node = (index >> l) & 1 == 1 ? poseidon2.poseidon([siblings[l], node]) : poseidon2.poseidon([node, siblings[l]]);
-        }
-        if (node != stateRoot) revert InvalidMerkleProof();
+        if (account == address(0) || balance >= (uint256(1) << 96)) revert LeafFieldOutOfRange();
+        bool ok = exitVerifier.verifyProof(
+            [proof[0], proof[1]],
+            [[proof[2], proof[3]], [proof[4], proof[5]]],
+            [proof[6], proof[7]],
+            [stateRoot, index, uint256(uint160(account)), balance]
+        );
+        if (!ok) revert InvalidExitProof();
         exited[index] = true;
         if (balance > 0) token.safeTransfer(account, balance);
         emit Exited(index, account, balance);

@@ -11,6 +11,8 @@ export interface BatchParams {
   bundleSize: number;
   entries: number;
   slots: number;
+  /** Credit slots (1..newAccounts) that may open a new leaf; their addresses are published. */
+  newAccounts: number;
   feeBits: number;
   scoreBits: number;
   protocolBps: number;
@@ -43,10 +45,27 @@ export function loadInstance(name: string): CircuitInstance {
 
 /** Template arguments in the order Batch(...) declares them. */
 export function templateArgs(p: BatchParams): number[] {
-  return [p.depth, p.queueOps, p.bundles, p.bundleSize, p.entries, p.slots, p.feeBits, p.scoreBits, p.protocolBps, p.ownerBps];
+  return [p.depth, p.queueOps, p.bundles, p.bundleSize, p.entries, p.slots, p.newAccounts, p.feeBits, p.scoreBits, p.protocolBps, p.ownerBps];
 }
 
-/** Byte length of the public-data body for an instance (docs/PROTOCOL.md). */
+/** Leaves in the instance's 4-ary account tree. */
+export function leafCapacity(p: Pick<BatchParams, "depth">): number {
+  return 4 ** p.depth;
+}
+
+/** Bytes of a leaf index in the body: the 2·depth bits of a 4-ary tree's index, whole bytes. */
+export function indexBytes(p: Pick<BatchParams, "depth">): number {
+  return Math.ceil((2 * p.depth) / 8);
+}
+
+/** Byte length of each body section's record (docs/PROTOCOL.md, "Public data"). */
+export function recordBytes(p: Pick<BatchParams, "depth">) {
+  const i = indexBytes(p);
+  return { op: i + 12, bundle: i + 13, slot: i + 12, newAccount: 20 };
+}
+
+/** Byte length of the public-data body for an instance. */
 export function bodyLength(p: BatchParams): number {
-  return p.queueOps * 16 + p.bundles * 17 + p.slots * 36;
+  const r = recordBytes(p);
+  return p.queueOps * r.op + p.bundles * r.bundle + p.slots * r.slot + p.newAccounts * r.newAccount;
 }

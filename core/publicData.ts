@@ -2,7 +2,7 @@
 // sequencer posts as calldata and that the circuit hashes with SHA-256, and the
 // six public inputs the contract derives from it and from its own storage.
 import { sha256 } from "@noble/hashes/sha2.js";
-import { bodyLength, type BatchParams } from "./params.js";
+import { bodyLength, indexBytes, type BatchParams } from "./params.js";
 
 export interface OpRecord {
   accountIdx: number;
@@ -15,13 +15,14 @@ export interface BundleRecord {
 }
 export interface SlotRecord {
   accountIdx: number;
-  address: bigint;
   delta: bigint;
 }
 export interface Body {
   ops: OpRecord[];
   bundles: BundleRecord[];
   slots: SlotRecord[];
+  /** Addresses of the accounts that slots 1, 2, ... open (new accounts come first). */
+  newAddresses: bigint[];
 }
 
 export interface PublicInputs {
@@ -58,47 +59,50 @@ function get(data: Uint8Array, at: number, bytes: number): bigint {
   return v;
 }
 
-/** Encodes a body; unused slots are written as zeros up to the instance's counts. */
+/** Encodes a body; unused records are written as zeros up to the instance's counts. */
 export function encodeBody(b: Body, p: BatchParams): Uint8Array {
-  if (b.ops.length > p.queueOps || b.bundles.length > p.bundles || b.slots.length > p.slots) {
-    throw new Error(`body has ${b.ops.length}/${b.bundles.length}/${b.slots.length} ops/bundles/slots; the instance allows ${p.queueOps}/${p.bundles}/${p.slots}`);
+  if (b.ops.length > p.queueOps || b.bundles.length > p.bundles || b.slots.length > p.slots || b.newAddresses.length > p.newAccounts) {
+    throw new Error(`body has ${b.ops.length}/${b.bundles.length}/${b.slots.length}/${b.newAddresses.length} ops/bundles/slots/new accounts; the instance allows ${p.queueOps}/${p.bundles}/${p.slots}/${p.newAccounts}`);
   }
+  const idx = indexBytes(p);
   const out = new Uint8Array(bodyLength(p));
   let at = 0;
   for (let i = 0; i < p.queueOps; i++) {
     const o = b.ops[i] ?? { accountIdx: 0, amount: 0n };
-    at = put(out, at, 4, BigInt(o.accountIdx), "op accountIdx");
+    at = put(out, at, idx, BigInt(o.accountIdx), "op accountIdx");
     at = put(out, at, 12, o.amount, "op amount");
   }
   for (let i = 0; i < p.bundles; i++) {
     const x = b.bundles[i] ?? { providerIdx: 0, count: 0, totalFee: 0n };
-    at = put(out, at, 4, BigInt(x.providerIdx), "bundle providerIdx");
+    at = put(out, at, idx, BigInt(x.providerIdx), "bundle providerIdx");
     at = put(out, at, 1, BigInt(x.count), "bundle count");
     at = put(out, at, 12, x.totalFee, "bundle totalFee");
   }
   for (let i = 0; i < p.slots; i++) {
-    const s = b.slots[i] ?? { accountIdx: 0, address: 0n, delta: 0n };
-    at = put(out, at, 4, BigInt(s.accountIdx), "slot accountIdx");
-    at = put(out, at, 20, s.address, "slot address");
+    const s = b.slots[i] ?? { accountIdx: 0, delta: 0n };
+    at = put(out, at, idx, BigInt(s.accountIdx), "slot accountIdx");
     at = put(out, at, 12, s.delta, "slot delta");
   }
+  for (let i = 0; i < p.newAccounts; i++) at = put(out, at, 20, b.newAddresses[i] ?? 0n, "new account address");
   return out;
 }
 
-/** Decodes every slot of a body, used or not, as a validator reads calldata. */
+/** Decodes every record of a body, used or not, as a validator reads calldata. */
 export function decodeBody(data: Uint8Array, p: BatchParams): Body {
   if (data.length !== bodyLength(p)) throw new Error(`body is ${data.length} bytes; this instance's body is ${bodyLength(p)} bytes`);
-  const body: Body = { ops: [], bundles: [], slots: [] };
+  const idx = indexBytes(p);
+  const body: Body = { ops: [], bundles: [], slots: [], newAddresses: [] };
   let at = 0;
-  for (let i = 0; i < p.queueOps; i++, at += 16) {
-    body.ops.push({ accountIdx: Number(get(data, at, 4)), amount: get(data, at + 4, 12) });
+  for (let i = 0; i < p.queueOps; i++, at += idx + 12) {
+    body.ops.push({ accountIdx: Number(get(data, at, idx)), amount: get(data, at + idx, 12) });
   }
-  for (let i = 0; i < p.bundles; i++, at += 17) {
-    body.bundles.push({ providerIdx: Number(get(data, at, 4)), count: Number(get(data, at + 4, 1)), totalFee: get(data, at + 5, 12) });
+  for (let i = 0; i < p.bundles; i++, at += idx + 13) {
+    body.bundles.push({ providerIdx: Number(get(data, at, idx)), count: Number(get(data, at + idx, 1)), totalFee: get(data, at + idx + 1, 12) });
   }
-  for (let i = 0; i < p.slots; i++, at += 36) {
-    body.slots.push({ accountIdx: Number(get(data, at, 4)), address: get(data, at + 4, 20), delta: get(data, at + 24, 12) });
+  for (let i = 0; i < p.slots; i++, at += idx + 12) {
+    body.slots.push({ accountIdx: Number(get(data, at, idx)), delta: get(data, at + idx, 12) });
   }
+  for (let i = 0; i < p.newAccounts; i++, at += 20) body.newAddresses.push(get(data, at, 20));
   return body;
 }
 

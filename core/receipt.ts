@@ -3,7 +3,7 @@
 // circuits/lib/bundle.circom.
 import { sha256 } from "@noble/hashes/sha2.js";
 import { poseidon, signMessage, verifySignature, type EdDSASignature, type PublicKey } from "./crypto.js";
-import { ADDRESS_BITS, type BatchParams } from "./params.js";
+import { ADDRESS_BITS, leafCapacity, type BatchParams } from "./params.js";
 
 export interface AttributionEntry {
   contributor: bigint; // L1 address of the contributor
@@ -39,8 +39,8 @@ export function checkReceipt(r: Receipt, p: BatchParams): void {
   const bound = (name: string, v: bigint, bits: number) => {
     if (v < 0n || v >= 1n << BigInt(bits)) throw new Error(`receipt ${name} must be in [0, 2^${bits}), got ${v}`);
   };
-  if (!Number.isInteger(r.providerIdx) || r.providerIdx < 0 || r.providerIdx >= 2 ** p.depth) {
-    throw new Error(`receipt providerIdx ${r.providerIdx} is not an account index of a depth-${p.depth} tree`);
+  if (!Number.isInteger(r.providerIdx) || r.providerIdx < 0 || r.providerIdx >= leafCapacity(p)) {
+    throw new Error(`receipt providerIdx ${r.providerIdx} is not an account index of a ${p.depth}-level 4-ary tree (0..${leafCapacity(p) - 1})`);
   }
   bound("fee", r.fee, p.feeBits);
   bound("owner", r.owner, ADDRESS_BITS);

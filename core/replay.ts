@@ -28,10 +28,18 @@ export function applyBody(prev: RollupState, bodyBytes: Uint8Array, ops: QueueOp
     const p = s.account(b.providerIdx);
     s.write(b.providerIdx, { ...p, balance: p.balance - b.totalFee, nonce: p.nonce + BigInt(b.count) });
   }
-  for (const c of body.slots) {
-    if (c.address === 0n) continue;
+  // Slot t opens a leaf exactly when the leaf is empty; its address is then
+  // new address t - 1 (new accounts take slots 1, 2, ... in order).
+  body.slots.forEach((c, t) => {
     const a = s.account(c.accountIdx);
-    s.write(c.accountIdx, { ...a, address: c.address, balance: a.balance + c.delta });
-  }
+    if (a.address !== 0n) {
+      if (c.delta > 0n) s.write(c.accountIdx, { ...a, balance: a.balance + c.delta });
+      return;
+    }
+    const address = t >= 1 ? body.newAddresses[t - 1] : undefined;
+    if (!address) throw new Error(`body slot ${t} credits empty leaf ${c.accountIdx}, but no new address is published for it`);
+    s.write(c.accountIdx, { ...a, address, balance: c.delta });
+    s.creditLeaves++;
+  });
   return s;
 }

@@ -116,6 +116,8 @@ export interface BuildOptions {
   verifiedAgainst?: (b: number, key: PublicKey) => boolean;
   /** Soundness tests only: alter the per-address credits before the slots apply them. */
   adjustCredits?: (credits: Map<bigint, bigint>) => void;
+  /** Soundness tests only: reorder the credit slots after the treasury's (new accounts come first otherwise). */
+  slotOrder?: (entries: [bigint, bigint][]) => [bigint, bigint][];
   /** Soundness tests only: credit an address at this leaf instead of its own. */
   slotLeaf?: (address: bigint) => number | undefined;
 }
@@ -130,7 +132,7 @@ export async function buildBatch(prev: RollupState, input: BatchInput, domain: b
 
   const oldRoot = s.root;
   const oldQueueHash = s.queueHash;
-  const body: Body = { ops: [], bundles: [], slots: [] };
+  const body: Body = { ops: [], bundles: [], slots: [], newAddresses: [] };
   const withdrawals: Withdrawal[] = [];
   const w: Record<string, unknown[]> = {};
   const push = (name: string, v: unknown) => (w[name] ??= []).push(v);
@@ -238,10 +240,16 @@ export async function buildBatch(prev: RollupState, input: BatchInput, domain: b
     body.bundles.push({ providerIdx, count: receipts.length, totalFee });
   }
 
-  // 3. Credit slots: the treasury first, then each credited address once.
+  // 3. Credit slots: the treasury first, then the addresses that have no leaf
+  // yet (their addresses are published, slot k with new address k), then the
+  // rest; each credited address once.
   opts.adjustCredits?.(credits);
   if (credits.size > p.slots) throw new Error(`the batch credits ${credits.size} accounts (treasury included); the instance has ${p.slots} slots`);
-  const entries = [...credits.entries()];
+  const isNew = ([a]: [bigint, bigint]) => s.indexOf(a) === undefined;
+  const [treasuryEntry, ...others] = credits.entries(); // the treasury's entry was made first
+  const opening = others.filter(isNew);
+  const ordered = [...opening, ...others.filter((e) => !isNew(e))];
+  const entries = [treasuryEntry, ...(opts.slotOrder?.(ordered) ?? ordered)];
   for (let t = 0; t < p.slots; t++) {
     const e = entries[t];
     const idx = !e ? 0 : t === 0 ? 0 : opts.slotLeaf?.(e[0]) ?? s.leafFor(e[0]);
@@ -251,11 +259,19 @@ export async function buildBatch(prev: RollupState, input: BatchInput, domain: b
     push("cDelta", e ? e[1] : 0n);
     openLeaf("c", idx);
     if (!e) continue;
-    if (before.address === 0n) s.creditLeaves++;
+    if (before.address === 0n) {
+      // New address k belongs to slot k (a test hook may break the prefix; the circuit refuses that).
+      if (!opts.unchecked && t > p.newAccounts) {
+        throw new Error(`the batch opens ${opening.length} new accounts; the instance publishes at most ${p.newAccounts}`);
+      }
+      if (t >= 1 && t <= p.newAccounts) body.newAddresses[t - 1] = e[0];
+      s.creditLeaves++;
+    }
     s.write(idx, { ...before, address: e[0], balance: before.balance + e[1] });
-    body.slots.push({ accountIdx: idx, address: e[0], delta: e[1] });
+    body.slots.push({ accountIdx: idx, delta: e[1] });
   }
 
+  body.newAddresses = Array.from({ length: p.newAccounts }, (_, k) => body.newAddresses[k] ?? 0n);
   const bodyBytes = encodeBody(body, p);
   const publicInputs: PublicInputs = {
     oldRoot,

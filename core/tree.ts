@@ -1,8 +1,11 @@
-// The account tree: a binary Poseidon Merkle tree of fixed depth whose empty
-// leaves are 0. Only non-empty nodes are stored; empty subtrees use the
-// precomputed zero hashes, so a depth-24 tree costs memory per used leaf only.
+// The account tree: a 4-ary Poseidon Merkle tree of fixed depth (levels) whose
+// empty leaves are 0; node = Poseidon(child0, child1, child2, child3).
+// Only non-empty nodes are stored; empty subtrees use the precomputed zero
+// hashes, so a 12-level tree (16.7M leaves) costs memory per used leaf only.
 // An update rehashes one path (depth Poseidon calls), never the whole tree.
 import { poseidon } from "./crypto.js";
+
+export const ARITY = 4;
 
 export class MerkleTree {
   readonly depth: number;
@@ -10,15 +13,15 @@ export class MerkleTree {
   private readonly levels: Map<number, bigint>[];
 
   constructor(depth: number) {
-    if (!Number.isInteger(depth) || depth < 1 || depth > 32) throw new Error(`tree depth must be 1..32, got ${depth}`);
+    if (!Number.isInteger(depth) || depth < 1 || depth > 16) throw new Error(`tree depth must be 1..16 levels, got ${depth}`);
     this.depth = depth;
     this.zeros = [0n];
-    for (let l = 0; l < depth; l++) this.zeros.push(poseidon([this.zeros[l], this.zeros[l]]));
+    for (let l = 0; l < depth; l++) this.zeros.push(poseidon(Array(ARITY).fill(this.zeros[l])));
     this.levels = Array.from({ length: depth + 1 }, () => new Map<number, bigint>());
   }
 
   get capacity(): number {
-    return 2 ** this.depth;
+    return ARITY ** this.depth;
   }
 
   get root(): bigint {
@@ -30,21 +33,27 @@ export class MerkleTree {
     return this.node(0, index);
   }
 
-  /** Sibling hashes from the leaf up, as the circuits' `siblings` input wants them. */
-  siblings(index: number): bigint[] {
+  /** Per level from the leaf up, the three other children of the parent in position order, as the circuits' `siblings` input wants them. */
+  siblings(index: number): bigint[][] {
     this.checkIndex(index);
-    const path: bigint[] = [];
-    for (let l = 0, i = index; l < this.depth; l++, i >>= 1) path.push(this.node(l, i ^ 1));
+    const path: bigint[][] = [];
+    for (let l = 0, i = index; l < this.depth; l++, i = Math.floor(i / ARITY)) {
+      const first = i - (i % ARITY);
+      const others: bigint[] = [];
+      for (let c = first; c < first + ARITY; c++) if (c !== i) others.push(this.node(l, c));
+      path.push(others);
+    }
     return path;
   }
 
   set(index: number, value: bigint): void {
     this.checkIndex(index);
     this.store(0, index, value);
-    for (let l = 0, i = index; l < this.depth; l++, i >>= 1) {
-      const left = this.node(l, i & ~1);
-      const right = this.node(l, i | 1);
-      this.store(l + 1, i >> 1, poseidon([left, right]));
+    for (let l = 0, i = index; l < this.depth; l++, i = Math.floor(i / ARITY)) {
+      const first = i - (i % ARITY);
+      const children: bigint[] = [];
+      for (let c = first; c < first + ARITY; c++) children.push(this.node(l, c));
+      this.store(l + 1, first / ARITY, poseidon(children));
     }
   }
 
@@ -56,11 +65,15 @@ export class MerkleTree {
   }
 
   /** The root that `leaf` at `index` with path `siblings` commits to. */
-  static rootFrom(leaf: bigint, index: number, siblings: bigint[]): bigint {
+  static rootFrom(leaf: bigint, index: number, siblings: bigint[][]): bigint {
     let node = leaf;
-    siblings.forEach((s, l) => {
-      node = (index >> l) & 1 ? poseidon([s, node]) : poseidon([node, s]);
-    });
+    let i = index;
+    for (const others of siblings) {
+      const children = [...others];
+      children.splice(i % ARITY, 0, node);
+      node = poseidon(children);
+      i = Math.floor(i / ARITY);
+    }
     return node;
   }
 
@@ -75,7 +88,7 @@ export class MerkleTree {
 
   private checkIndex(index: number): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.capacity) {
-      throw new Error(`leaf index ${index} is outside a depth-${this.depth} tree (0..${this.capacity - 1})`);
+      throw new Error(`leaf index ${index} is outside a ${this.depth}-level 4-ary tree (0..${this.capacity - 1})`);
     }
   }
 }

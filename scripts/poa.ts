@@ -7,10 +7,11 @@ import { join } from "node:path";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
 import { loadInstance } from "../core/params.js";
 import { contentHash, signBundle, type Receipt } from "../core/receipt.js";
+import { proveExit } from "../prover/exit.js";
 import { terminateCurve } from "../prover/groth16.js";
 import { bundleToJson } from "../sequencer/schemas.js";
 import { startService } from "../sequencer/service.js";
-import { verifyBatch } from "../sequencer/validator.js";
+import { replayL1, verifyBatch } from "../sequencer/validator.js";
 import { readManifest, ROOT } from "./lib/artifacts.js";
 import { api, bjjKey, connect, pipelineStatus, until } from "./lib/client.js";
 import { localProvider } from "./lib/chain.js";
@@ -196,6 +197,22 @@ l1Options(program.command("verify-batch <n>").description("check batch n as a va
     console.log(`batch ${c.batchNumber} (tx ${c.txHash})\n  proof against the rebuilt public input: ${c.proofValid ? "valid" : "INVALID"}\n  root chain rebuilt from L1 data: ${c.rootChainValid ? "matches the contract" : "MISMATCH"}`);
     await terminateCurve();
     if (!c.proofValid || !c.rootChainValid) process.exitCode = 1;
+  });
+
+l1Options(program.command("exit").description("in exit mode, prove your leaf under the last root from L1 data alone and take your balance"))
+  .action(async (o) => {
+    await initCrypto();
+    const { wallet, rollup, info } = await connect(o);
+    if (!(await rollup.exitMode())) throw new Error("the rollup is not in exit mode: withdraw instead (exit mode begins when a queued operation is overdue: activateExitMode)");
+    const { state, rootChainValid } = await replayL1(rollup, info.instance);
+    if (!rootChainValid || state.root !== BigInt(await rollup.stateRoot())) throw new Error("the state rebuilt from L1 does not match the contract's root");
+    const index = state.indexOf(BigInt(wallet.address));
+    if (index === undefined) throw new Error(`${wallet.address} has no layer-2 account`);
+    if (await rollup.exited(index)) throw new Error(`account ${index} has already exited`);
+    const x = await proveExit(info.instance, state, index);
+    await (await rollup.exit(index, wallet.address, x.balance, x.calldata)).wait();
+    console.log(`account ${index} exited: ${formatUnits(x.balance, 18)} OPEN paid to ${wallet.address}`);
+    await terminateCurve();
   });
 
 l1Options(program.command("withdraw").description("withdraw a contributor's whole layer-2 balance to its L1 address"))

@@ -82,7 +82,7 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
       // the deposit that set it was applied, but the sequencer refuses every bundle under it.
       publicKey: ax === 0n && ay === 0n ? null : { ax: ax.toString(), ay: ay.toString(), problem: (await keyProblem(a)) ?? null },
       root: hex(s.root),
-      siblings: s.tree.siblings(index).map((x) => hex(x)),
+      siblings: s.tree.siblings(index).map((level) => level.map((x) => hex(x))),
     });
   });
 

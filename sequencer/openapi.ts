@@ -1,7 +1,7 @@
 // The OpenAPI description served at GET /v1/openapi.json. test/api.test.ts
 // checks that it names exactly the routes the app serves and the status codes
 // they answer.
-import type { BatchParams } from "../core/params.js";
+import { leafCapacity, type BatchParams } from "../core/params.js";
 
 const uint = (description: string) => ({ type: "string", pattern: "^(0|[1-9][0-9]*)$", description });
 const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" };
@@ -58,7 +58,7 @@ export function openapi(p: BatchParams): Record<string, unknown> {
           additionalProperties: false,
           required: ["providerIdx", "owner", "fee", "nonce", "inputHash", "outputHash", "entries"],
           properties: {
-            providerIdx: { type: "integer", minimum: 0, maximum: 2 ** p.depth - 1 },
+            providerIdx: { type: "integer", minimum: 0, maximum: leafCapacity(p) - 1 },
             owner: address,
             fee: uint(`OPEN base units, < 2^${p.feeBits}`),
             nonce: uint("the provider's next nonce, consecutive within a bundle"),
@@ -72,7 +72,7 @@ export function openapi(p: BatchParams): Record<string, unknown> {
         SingleReceipt: { type: "object", additionalProperties: false, required: ["receipt", "signature"], properties: { receipt: { $ref: "#/components/schemas/Receipt" }, signature: { $ref: "#/components/schemas/Signature" } } },
         ReceiptStatus: { type: "object", properties: { id: { type: "string" }, status: { enum: ["accepted", "rejected", "batched", "proving", "proved", "submitted", "finalized", "failed"] }, bundle: { type: "integer" }, position: { type: "integer" }, batch: { type: ["integer", "null"] }, txHash: { type: ["string", "null"] }, error: { type: ["string", "null"] } } },
         Accepted: { type: "object", properties: { bundle: { type: "integer" }, receipts: { type: "array", items: { $ref: "#/components/schemas/ReceiptStatus" } } } },
-        Account: { type: "object", properties: { index: { type: "integer" }, address, balance: uint("OPEN base units"), nonce: uint("nonce at the finalized root"), nextNonce: uint("the nonce the next bundle must start at (counts accepted and sealed receipts)"), publicKey: { type: ["object", "null"] }, root: { type: "string" }, siblings: { type: "array", items: { type: "string" } } } },
+        Account: { type: "object", properties: { index: { type: "integer" }, address, balance: uint("OPEN base units"), nonce: uint("nonce at the finalized root"), nextNonce: uint("the nonce the next bundle must start at (counts accepted and sealed receipts)"), publicKey: { type: ["object", "null"] }, root: { type: "string" }, siblings: { type: "array", description: "per level of the 4-ary tree, from the leaf up: the parent's three other children in order", items: { type: "array", minItems: 3, maxItems: 3, items: { type: "string" } } } } },
         Batch: { type: "object", properties: { number: { type: "integer" }, status: { type: "string" }, oldRoot: { type: "string" }, newRoot: { type: "string" }, firstOp: { type: "integer" }, ops: { type: "integer" }, body: { type: "string" }, proof: { type: ["object", "null"] }, txHash: { type: ["string", "null"] }, receipts: { type: "array", items: { type: "string" } } } },
         DatanetCreate: { type: "object", additionalProperties: false, description: "signed by its creator: EIP-712 CreateDatanet(string name,string description,string license,string kind,address curator,address creator,uint256 deadline) under the DatanetRegistry's domain; each signature is relayed once", required: ["name", "license", "kind", "curator", "creator", "deadline", "signature"], properties: { creator: address, deadline: { type: "integer", description: "unix seconds, at most one hour ahead" }, signature: { type: "string", pattern: "^0x[0-9a-fA-F]{130}$" }, name: { type: "string", minLength: 1, description: "at most 64 bytes" }, description: { type: "string", description: "at most 1024 bytes" }, license: { type: "string", description: "e.g. an SPDX id, at most 64 bytes" }, kind: { enum: ["text", "json"] }, curator: address } },
         Datanet: { type: "object", properties: { id: { type: "integer" }, name: { type: "string" }, description: { type: "string" }, license: { type: "string" }, kind: { enum: ["text", "json"] }, curator: address, createdAt: { type: "string", format: "date-time" }, contributions: { type: "integer" } } },

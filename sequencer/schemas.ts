@@ -3,7 +3,7 @@
 // 0x-prefixed 20-byte hex. Every failure names the field and the reason.
 import { z } from "zod";
 import { FIELD_MODULUS } from "../core/crypto.js";
-import { ADDRESS_BITS, type BatchParams } from "../core/params.js";
+import { ADDRESS_BITS, leafCapacity, type BatchParams } from "../core/params.js";
 import type { Receipt, SignedBundle } from "../core/receipt.js";
 
 const decimal = (what: string, max: bigint) =>
@@ -20,7 +20,7 @@ const address = z
 
 export function bundleSchema(p: BatchParams) {
   const receipt = z.strictObject({
-    providerIdx: z.number({ error: "must be an integer account index" }).int("must be an integer").min(0).max(2 ** p.depth - 1),
+    providerIdx: z.number({ error: "must be an integer account index" }).int("must be an integer").min(0).max(leafCapacity(p) - 1),
     owner: address.refine((a) => a !== 0n, "must not be the zero address"),
     fee: decimal("fee", 1n << BigInt(p.feeBits)),
     nonce: decimal("nonce", 1n << 64n),

@@ -6,7 +6,7 @@
 // nothing acknowledged and applies nothing twice (docs/PROTOCOL.md has the
 // rules; README.md the receipt lifecycle).
 import type { Contract } from "ethers";
-import { loadInstance, type BatchParams } from "../core/params.js";
+import { leafCapacity, loadInstance, type BatchParams } from "../core/params.js";
 import { keyProblem, type PublicKey } from "../core/crypto.js";
 import { bundleHash, checkBundleShape, receiptHash, verifyBundle, type SignedBundle } from "../core/receipt.js";
 import { buildBatch, BundleError, RollupState, type BatchResult } from "../core/rollup.js";
@@ -73,7 +73,7 @@ export class Sequencer {
     store.bindDeployment(`${network.chainId}:${(await rollup.getAddress()).toLowerCase()}`);
     s.treasury = BigInt(await rollup.treasury());
     s.domain = await rollup.domain();
-    s.creditLeafBudget = 2 ** s.params.depth - 1 - Number(await rollup.maxDepositors());
+    s.creditLeafBudget = leafCapacity(s.params) - 1 - Number(await rollup.maxDepositors());
     await s.replay();
     return s;
   }
@@ -171,7 +171,11 @@ export class Sequencer {
       if (credited.size > this.params.slots) {
         throw new ApiError(422, "too_many_accounts", `the bundle credits ${credited.size - 1} accounts besides the treasury; a batch has room for ${this.params.slots - 1}`);
       }
-      const fresh = this.freshAddresses(bundle).filter((a) => !this.pendingFresh.has(a));
+      const opening = this.freshAddresses(bundle);
+      if (opening.length > this.params.newAccounts) {
+        throw new ApiError(422, "too_many_new_accounts", `the bundle credits ${opening.length} accounts that have no leaf yet; a batch opens at most ${this.params.newAccounts}`);
+      }
+      const fresh = opening.filter((a) => !this.pendingFresh.has(a));
       const room = this.creditLeafBudget - this.state.creditLeaves - this.pendingFresh.size;
       if (fresh.length > room) {
         throw new ApiError(422, "tree_full", `the bundle credits ${fresh.length} accounts that have no leaf yet; the state tree has room for ${Math.max(room, 0)} more (leaves reserved for depositors excluded)`);
@@ -288,24 +292,29 @@ export class Sequencer {
   }
 
   /**
-   * First come, first served, while the credited accounts fit the slots; a
-   * provider's later bundles wait behind its first one that does not fit.
+   * First come, first served, while the credited accounts fit the slots and
+   * the new ones fit the published new-account records; a provider's later
+   * bundles wait behind its first one that does not fit. (A bundle always fits
+   * an empty batch: acceptance checked it against an older, smaller state.)
    */
   private chooseBundles(bundles: StoredBundle[]): StoredBundle[] {
     const p = this.params;
     const chosen: StoredBundle[] = [];
     const blocked = new Set<number>();
     const addresses = new Set<bigint>([this.treasury]);
+    const opening = new Set<bigint>();
     for (const b of bundles) {
       if (chosen.length >= p.bundles) break;
       if (blocked.has(b.providerIdx)) continue;
       const mine = creditedAddresses(b.bundle, this.treasury);
-      if (new Set([...addresses, ...mine]).size > p.slots) {
+      const mineNew = this.freshAddresses(b.bundle);
+      if (new Set([...addresses, ...mine]).size > p.slots || new Set([...opening, ...mineNew]).size > p.newAccounts) {
         blocked.add(b.providerIdx);
         continue;
       }
       chosen.push(b);
       mine.forEach((a) => addresses.add(a));
+      mineNew.forEach((a) => opening.add(a));
     }
     return chosen;
   }

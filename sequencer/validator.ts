@@ -26,7 +26,6 @@ export function proofFromCalldata(p: bigint[]): object {
 }
 
 export async function verifyBatch(rollup: Contract, instance: string, n: number): Promise<BatchCheck> {
-  const params = loadInstance(instance).params;
   const batches = await readBatches(rollup);
   const b = batches.find((x) => x.batchNumber === n);
   if (!b) throw new Error(`L1 has no batch ${n} (it holds ${batches.length})`);
@@ -44,11 +43,23 @@ export async function verifyBatch(rollup: Contract, instance: string, n: number)
   const vkey = JSON.parse(readFileSync(artifactPaths(instance).vkey, "utf8"));
   const proofValid = await snarkjs.groth16.verify(vkey, signals.map(String), proofFromCalldata(proof));
 
+  const { rootChainValid } = await replayL1(rollup, instance, n);
+  return { batchNumber: n, proofValid, rootChainValid, newRoot: b.newRoot, txHash: b.txHash };
+}
+
+/**
+ * The state after batch `upTo` (default: the last), rebuilt from L1 data alone:
+ * the genesis from the contract's treasury, each batch's body from its calldata
+ * and the queue operations it consumed. `rootChainValid` is false if any
+ * rebuilt root differs from the root the contract stored.
+ */
+export async function replayL1(rollup: Contract, instance: string, upTo = Infinity): Promise<{ state: RollupState; rootChainValid: boolean }> {
+  const params = loadInstance(instance).params;
   let state = new RollupState(params, BigInt(await rollup.treasury()));
   let rootChainValid = state.root === BigInt(await rollup.batchRoot(0));
-  for (const x of batches.filter((x) => x.batchNumber <= n)) {
+  for (const x of (await readBatches(rollup)).filter((x) => x.batchNumber <= upTo)) {
     state = applyBody(state, x.body, await readQueue(rollup, x.firstOp, x.firstOp + x.opsConsumed));
     rootChainValid &&= state.root === BigInt(await rollup.batchRoot(x.batchNumber));
   }
-  return { batchNumber: n, proofValid, rootChainValid, newRoot: b.newRoot, txHash: b.txHash };
+  return { state, rootChainValid };
 }

@@ -181,8 +181,8 @@ describe("a full state tree", function () {
   before(async () => {
     await initCrypto();
     chain = await startLocalChain(15545 + (process.pid % 1000));
-    // 32 leaves: the treasury, 24 reserved for depositors, so credits may take 7.
-    d = await deployRollup(devWallet(0, chain.provider), { instance: INSTANCE, treasury: devWallet(0).address, sequencer: devWallet(1).address, maxDepositors: 24 });
+    // 64 leaves: the treasury, 56 reserved for depositors, so credits may take 7.
+    d = await deployRollup(devWallet(0, chain.provider), { instance: INSTANCE, treasury: devWallet(0).address, sequencer: devWallet(1).address, maxDepositors: 56 });
     svc = await startService({
       rpcUrl: chain.url, rollupAddress: await d.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE,
       dbFile: join(mkdtempSync(join(tmpdir(), "poa-full-")), "sequencer.db"), port: 0, maxWaitMs: 200, pollMs: 100, proverThreads: 1,

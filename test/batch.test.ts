@@ -82,12 +82,14 @@ describe("batch circuit (test instance)", function () {
       const b = await batch(world, { ops: [deposit(bob, 5n)], bundles: [await bundleFor(world, alice, [{ owner: OWNER, fee: 10001n, entries: [{ contributor: C1, score: 1n }, { contributor: C2, score: 2n }] }, { owner: OWNER, fee: 3n, entries: [{ contributor: C2, score: 9n }] }])] });
       await accepts(b);
       const p1 = payout(10001n, [1n, 2n], params), p2 = payout(3n, [9n, 0n], params);
-      expect(b.decoded.slots.map((s) => [s.address, s.delta])).to.deep.equal([
-        [TREASURY, p1.protocol + p2.protocol],
-        [C1, p1.shares[0]],
-        [C2, p1.shares[1] + p2.shares[0]],
-        [OWNER, p1.ownerTotal + p2.ownerTotal],
+      const next = world.nextIndex;
+      expect(b.decoded.slots.map((s) => [s.accountIdx, s.delta])).to.deep.equal([
+        [0, p1.protocol + p2.protocol],
+        [next, p1.shares[0]],
+        [next + 1, p1.shares[1] + p2.shares[0]],
+        [next + 2, p1.ownerTotal + p2.ownerTotal],
       ]);
+      expect(b.decoded.newAddresses).to.deep.equal([C1, C2, OWNER]);
       expect(b.decoded.bundles[0]).to.deep.equal({ providerIdx: world.indexOf(alice.address), count: 2, totalFee: 10004n });
     });
 
@@ -171,8 +173,8 @@ describe("batch circuit (test instance)", function () {
 
     it("every leaf update goes from the old root to the new root", async () => {
       const inp = honest.circuitInput;
-      const sib = structuredClone(inp.cSiblings as bigint[][]);
-      sib[1][0] += 1n;
+      const sib = structuredClone(inp.cSiblings as bigint[][][]);
+      sib[1][0][2] += 1n;
       await rejects({ ...inp, cSiblings: sib }, "uses a wrong Merkle path", ["LeafUpdate", "CreditSlot"]);
       await rejects({ ...inp, newRoot: (inp.newRoot as bigint) + 1n }, "claims another new root", [{ batchLine: "root[NQ + NB + T] === newRoot" }]);
       await rejects({ ...inp, oldRoot: (inp.oldRoot as bigint) + 1n }, "starts from another root", ["LeafUpdate", "QueueOp"]);
@@ -205,15 +207,28 @@ describe("batch circuit (test instance)", function () {
 
     it("the public data binds deposits, provider debits and per-account deltas", async () => {
       await rejects(withBody(honest, (b) => (b.slots[1].delta += 1n)), "posts a different delta", [{ batchLine: "bodyHash === h" }]);
-      await rejects(withBody(honest, (b) => (b.slots[1].address += 1n)), "posts a different address", [{ batchLine: "bodyHash === h" }]);
+      await rejects(withBody(honest, (b) => (b.newAddresses[0] += 1n)), "posts a different new address", [{ batchLine: "bodyHash === h" }]);
       await rejects(withBody(honest, (b) => (b.bundles[0].totalFee -= 1n)), "posts a smaller provider debit", [{ batchLine: "bodyHash === h" }]);
       await rejects(withBody(funding[0], (b) => (b.ops[0].accountIdx += 1)), "posts another deposit leaf", [{ batchLine: "bodyHash === h" }]);
       await rejects({ ...honest.circuitInput, bodyHash: (honest.circuitInput.bodyHash as bigint) ^ 1n }, "has another body hash", [{ batchLine: "bodyHash === h" }]);
     });
 
+    it("new accounts take the first slots, at most newAccounts of them, and their addresses are published", async () => {
+      const mixed = await batch(world, { bundles: [await bundleFor(world, alice, [{ owner: bob.address, fee: 1000n, entries: [{ contributor: C1, score: 1n }, { contributor: C2, score: 1n }] }])] });
+      await accepts(mixed);
+      expect(mixed.decoded.slots.map((x) => x.accountIdx)).to.deep.equal([0, world.nextIndex, world.nextIndex + 1, world.indexOf(bob.address)]);
+      expect(mixed.decoded.newAddresses).to.deep.equal([C1, C2, 0n]);
+      const late = await batch(world, { bundles: [await bundleFor(world, alice, [{ owner: bob.address, fee: 1000n, entries: [{ contributor: C1, score: 1n }, { contributor: C2, score: 1n }] }])] }, { slotOrder: (e) => [e[2], e[0], e[1]] });
+      await rejects(late.circuitInput, "opens a new account after an existing one", [{ batchLine: "slot[t].isNew * (1 - slot[t - 1].isNew) === 0" }]);
+      const four = [{ owner: OWNER, fee: 1000n, entries: [{ contributor: C1, score: 1n }, { contributor: C2, score: 1n }] }, { owner: 0x4e40n, fee: 1n, entries: [] }];
+      const many = await batch(world, { bundles: [await bundleFor(world, alice, four)] }, { unchecked: true });
+      await rejects(many.circuitInput, "opens a fourth new account (the instance publishes three)", [{ batchLine: "slot[t].isNew === 0" }]);
+      await rejects(withBody(mixed, (b) => (b.newAddresses[1] = 0n)), "leaves a new account's address out", [{ batchLine: "bodyHash === h" }]);
+    });
+
     it("unused slots are no-ops", async () => {
       const empty = await batch(world, {});
-      await rejects({ ...empty.circuitInput, cDelta: [0n, 0n, 0n, 5n] }, "credits an unused slot", ["CreditSlot"]);
+      await rejects({ ...empty.circuitInput, cDelta: [0n, 0n, 0n, 0n, 5n] }, "credits an unused slot", ["CreditSlot"]);
       await rejects({ ...empty.circuitInput, opAccountIdx: [3n] }, "names a leaf in an unused op slot", ["QueueOp"]);
       await rejects({ ...empty.circuitInput, bProviderIdx: [1n] }, "names a provider in an unused bundle", ["Bundle"]);
     });

@@ -3,15 +3,16 @@ import { expect } from "chai";
 import type { Contract } from "ethers";
 import hre from "hardhat";
 import "@nomicfoundation/hardhat-ethers";
-import { leafFields } from "../core/account.js";
 import { FIELD_MODULUS } from "../core/field.js";
 import { payout } from "../core/payout.js";
 import { applyBody } from "../core/replay.js";
 import { RollupState, type BatchInput, type BatchResult } from "../core/rollup.js";
+import { proveExit } from "../prover/exit.js";
 import { proofCalldata } from "../prover/groth16.js";
 import { artifact, deployRollup, type DeployOptions } from "../scripts/lib/deploy.js";
 import { readBatches, readQueue, submitBatch } from "../sequencer/l1.js";
 import { Operator, type PreparedBatch } from "../sequencer/operator.js";
+import { replayL1 } from "../sequencer/validator.js";
 import { bundleFor, INSTANCE, OPEN, params, provider, type Provider } from "./helpers.js";
 
 type Signer = Awaited<ReturnType<typeof hre.ethers.getSigners>>[number];
@@ -77,7 +78,9 @@ class Harness {
     let l2 = 0n;
     for (const [i, a] of this.state.accounts) if (!exited.has(i)) l2 += a.balance;
     const held = await this.token.balanceOf(await this.rollup.getAddress());
-    const claimable = await this.rollup.totalClaimable();
+    // Unclaimed withdrawals: every address the state knows can have some.
+    let claimable = 0n;
+    for (const address of this.state.byAddress.keys()) claimable += await this.rollup.claimable(hre.ethers.getAddress(hre.ethers.toBeHex(address, 20)));
     const pending = await this.rollup.pendingDeposits();
     expect(held).to.equal(l2 + claimable + pending);
     expect(await this.rollup.stateRoot()).to.equal(this.state.root);
@@ -144,9 +147,9 @@ describe("contracts on a Hardhat chain with real proofs", function () {
     await reverts(h.as(stranger).deposit(0, 0n, 0n), "ZeroAmount");
     await reverts(h.as(stranger).deposit(1, FIELD, 0n), "KeyNotInField");
     await reverts(h.as(stranger).deposit(1, 0n, FIELD), "KeyNotInField");
-    await reverts(h.as(stranger).requestWithdrawal(2 ** params.depth), "AccountIndexOutOfRange");
+    await reverts(h.as(stranger).requestWithdrawal(4 ** params.depth), "AccountIndexOutOfRange");
     await reverts(h.as(h.sequencer).submitBatch(FIELD, 0, new Uint8Array(Number(await h.rollup.bodyLength())), Array(8).fill(0n)), "RootNotInField");
-    await reverts(h.as(stranger).exit(1, stranger.address, 0n, 0n, 0n, 0n, []), "NotInExitMode");
+    await reverts(h.as(stranger).exit(1, stranger.address, 0n, Array(8).fill(0n)), "NotInExitMode");
     await reverts(h.as(stranger).refundDeposit(0), "NotInExitMode");
     await reverts(h.as(stranger).activateExitMode(), "NoOverdueOperation");
     expect(await h.rollup.treasury()).to.equal(signers[0].address);
@@ -215,24 +218,32 @@ describe("forced exit when the sequencer ignores the queue", function () {
     await (await h.as(stranger).activateExitMode()).wait();
     await reverts(h.as(late).deposit(1n, 0n, 0n), "BatchesStopped");
 
+    // Each account proves its leaf from the state rebuilt from L1 data alone (what `poa exit` does).
+    const { state: fromL1, rootChainValid } = await replayL1(h.rollup, INSTANCE);
+    expect(rootChainValid).to.equal(true);
+    expect(fromL1.root).to.equal(h.state.root);
     const exited = new Set<number>();
     for (const who of [aliceL1, c1]) {
-      const idx = h.state.indexOf(BigInt(who.address))!;
-      const a = h.state.account(idx);
-      const [address, balance, ax, ay, nonce] = leafFields(a);
-      const siblings = h.state.tree.siblings(idx);
-      await reverts(h.as(stranger).exit(idx, who.address, balance + 1n, ax, ay, nonce, siblings), "InvalidMerkleProof");
-      // The Poseidon contract reduces inputs mod r: balance + r hashes to the same leaf, so it is bounded first.
-      await reverts(h.as(stranger).exit(idx, who.address, balance + FIELD_MODULUS, ax, ay, nonce, siblings), "LeafFieldOutOfRange");
-      await reverts(h.as(stranger).exit(idx, who.address, balance, ax + FIELD_MODULUS, ay, nonce, siblings), "LeafFieldOutOfRange");
-      await reverts(h.as(stranger).exit(idx, who.address, balance, ax, ay + FIELD_MODULUS, nonce, siblings), "LeafFieldOutOfRange");
-      await reverts(h.as(stranger).exit(idx, who.address, balance, ax, ay, nonce + FIELD_MODULUS, siblings), "LeafFieldOutOfRange");
+      const idx = fromL1.indexOf(BigInt(who.address))!;
+      const x = await proveExit(INSTANCE, fromL1, idx);
+      expect(x.address).to.equal(BigInt(who.address));
+      const balance = x.balance;
+      // The proof binds the root, the leaf index, the address paid and the balance paid.
+      await reverts(h.as(stranger).exit(idx, who.address, balance + 1n, x.calldata), "InvalidExitProof");
+      await reverts(h.as(stranger).exit(idx, stranger.address, balance, x.calldata), "InvalidExitProof");
+      await reverts(h.as(stranger).exit(idx + 1, who.address, balance, x.calldata), "InvalidExitProof");
+      const forged = [...x.calldata];
+      forged[0] = (forged[0] + 1n) % FIELD_MODULUS;
+      await reverts(h.as(stranger).exit(idx, who.address, balance, forged), "InvalidExitProof");
+      // balance + r would pass the proof's field arithmetic if the contract did not bound it.
+      await reverts(h.as(stranger).exit(idx, who.address, balance + FIELD_MODULUS, x.calldata), "LeafFieldOutOfRange");
+      await reverts(h.as(stranger).exit(idx, hre.ethers.ZeroAddress, balance, x.calldata), "LeafFieldOutOfRange");
+      await reverts(h.as(stranger).exit(4 ** params.depth, who.address, balance, x.calldata), "AccountIndexOutOfRange");
       const before = await h.token.balanceOf(who.address);
-      const r = await (await h.as(stranger).exit(idx, who.address, balance, ax, ay, nonce, siblings)).wait();
+      const r = await (await h.as(stranger).exit(idx, who.address, balance, x.calldata)).wait();
       h.record("exit", r.gasUsed);
       expect((await h.token.balanceOf(who.address)) - before).to.equal(balance);
-      expect(BigInt(who.address)).to.equal(address);
-      await reverts(h.as(stranger).exit(idx, who.address, balance, ax, ay, nonce, siblings), "AlreadyExited");
+      await reverts(h.as(stranger).exit(idx, who.address, balance, x.calldata), "AlreadyExited");
       exited.add(idx);
       await h.checkInvariant(exited);
     }
@@ -384,13 +395,17 @@ describe("liveness rules on L1: no outsider can make an honest sequencer late", 
     const [deployer] = await hre.ethers.getSigners();
     const r = artifact("AttributionRollup");
     const factory = new hre.ethers.ContractFactory(r.abi as never, r.bytecode, deployer);
-    const hashers = await Promise.all([h.rollup.poseidon2(), h.rollup.poseidon5(), h.rollup.poseidon6()]);
-    const shape = { depth: params.depth, queueOps: NQ, bundles: params.bundles, slots: params.slots };
-    const args = (treasury: string, liveness: object) => [h.token.getAddress(), h.rollup.verifier(), hashers, shape, treasury, liveness, deployer.address, deployer.address];
+    const hashers = await Promise.all([h.rollup.poseidon2(), h.rollup.poseidon4(), h.rollup.poseidon5(), h.rollup.poseidon6()]);
+    const exitVerifier = await h.rollup.exitVerifier();
+    const shape = { depth: params.depth, queueOps: NQ, bundles: params.bundles, slots: params.slots, newAccounts: params.newAccounts };
+    const args = (treasury: string, liveness: object, s: object = shape) => [h.token.getAddress(), h.rollup.verifier(), exitVerifier, hashers, s, treasury, liveness, deployer.address, deployer.address];
     const ok = { exitDelay: 10, blocksPerBatch: 1, maxDepositors: 4 };
     await reverts(factory.deploy(...(await Promise.all(args(hre.ethers.ZeroAddress, ok)))), "ZeroTreasury");
-    for (const bad of [{ ...ok, exitDelay: 0 }, { ...ok, blocksPerBatch: 0 }, { ...ok, maxDepositors: 2 ** params.depth }]) {
+    for (const bad of [{ ...ok, exitDelay: 0 }, { ...ok, blocksPerBatch: 0 }, { ...ok, maxDepositors: 4 ** params.depth }]) {
       await reverts(factory.deploy(...(await Promise.all(args(deployer.address, bad)))), "InvalidLiveness");
+    }
+    for (const bad of [{ ...shape, depth: 0 }, { ...shape, depth: 17 }, { ...shape, newAccounts: params.slots }]) {
+      await reverts(factory.deploy(...(await Promise.all(args(deployer.address, ok, bad)))), "InvalidLiveness");
     }
     const fine = await factory.deploy(...(await Promise.all(args(deployer.address, ok))));
     expect(await (fine as unknown as Contract).maxDepositors()).to.equal(4n);

@@ -34,30 +34,42 @@ describe("merkle tree", () => {
   it("starts at the zero root and commits to each leaf by its path", () => {
     const t = new MerkleTree(3);
     let z = 0n;
-    for (let i = 0; i < 3; i++) z = poseidon([z, z]);
+    for (let i = 0; i < 3; i++) z = poseidon([z, z, z, z]);
     expect(t.root).to.equal(z);
-    t.set(5, 42n);
-    expect(MerkleTree.rootFrom(42n, 5, t.siblings(5))).to.equal(t.root);
-    expect(MerkleTree.rootFrom(0n, 4, t.siblings(4))).to.equal(t.root);
+    t.set(22, 42n);
+    // leaf 22 = child 2 of node 5 (level 1), child 1 of node 1 (level 2), child 1 of the root
+    const z1 = poseidon([0n, 0n, 0n, 0n]);
+    const n5 = poseidon([0n, 0n, 42n, 0n]);
+    const n1 = poseidon([z1, n5, z1, z1]);
+    const z2 = poseidon([z1, z1, z1, z1]);
+    expect(t.root).to.equal(poseidon([z2, n1, z2, z2]));
+    expect(t.siblings(22)).to.deep.equal([[0n, 0n, 0n], [z1, z1, z1], [z2, z2, z2]]);
+    expect(MerkleTree.rootFrom(42n, 22, t.siblings(22))).to.equal(t.root);
+    expect(MerkleTree.rootFrom(0n, 21, t.siblings(21))).to.equal(t.root);
     const c = t.clone();
     c.set(1, 7n);
     expect(c.root).to.not.equal(t.root);
     expect(t.leaf(1)).to.equal(0n);
-    expect(() => t.set(8, 1n)).to.throw("outside a depth-3 tree");
+    expect(() => t.set(64, 1n)).to.throw("outside a 3-level 4-ary tree");
   });
 });
 
 describe("public data", () => {
   it("encodes big-endian fixed-width records and decodes them back", () => {
-    const body = { ops: [{ accountIdx: 3, amount: 258n }], bundles: [{ providerIdx: 1, count: 2, totalFee: 5n }], slots: [{ accountIdx: 0, address: 0x7ea5n, delta: 9n }] };
+    const body = { ops: [{ accountIdx: 3, amount: 258n }], bundles: [{ providerIdx: 1, count: 2, totalFee: 5n }], slots: [{ accountIdx: 0, delta: 9n }, { accountIdx: 63, delta: 1n }], newAddresses: [0x7ea5n] };
     const bytes = encodeBody(body, params);
-    expect(bytes.length).to.equal(bodyLength(params));
-    expect(Buffer.from(bytes.subarray(0, 16)).toString("hex")).to.equal("00000003" + "000000000000000000000102");
+    // depth 3: a one-byte index; 1 op, 1 bundle, 5 slots, 3 new-account addresses
+    expect(bytes.length).to.equal(bodyLength(params)).and.to.equal(13 + 14 + 5 * 13 + 3 * 20);
+    expect(Buffer.from(bytes.subarray(0, 13)).toString("hex")).to.equal("03" + "000000000000000000000102");
+    expect(Buffer.from(bytes.subarray(27 + 13, 27 + 26)).toString("hex")).to.equal("3f" + "000000000000000000000001");
+    expect(Buffer.from(bytes.subarray(27 + 65, 27 + 85)).toString("hex")).to.equal("7ea5".padStart(40, "0"));
     const d = decodeBody(bytes, params);
     expect(d.ops[0]).to.deep.equal(body.ops[0]);
     expect(d.bundles[0]).to.deep.equal(body.bundles[0]);
     expect(d.slots[0]).to.deep.equal(body.slots[0]);
-    expect(d.slots[1]).to.deep.equal({ accountIdx: 0, address: 0n, delta: 0n });
+    expect(d.slots[1]).to.deep.equal(body.slots[1]);
+    expect(d.slots[2]).to.deep.equal({ accountIdx: 0, delta: 0n });
+    expect(d.newAddresses).to.deep.equal([0x7ea5n, 0n, 0n]);
     expect(bodyHash(bytes) < 1n << 253n).to.equal(true);
     expect(() => encodeBody({ ...body, ops: [{ accountIdx: 0, amount: 1n << 96n }] }, params)).to.throw("op amount");
   });
@@ -91,10 +103,12 @@ describe("reference model batch rules", () => {
     const forged = { ...good, signature: { ...good.signature, S: good.signature.S + 1n } };
     await expectReject(buildBatch(state, { ops: [], bundles: [forged] }, DOMAIN), "signature does not verify");
     await expectReject(buildBatch(state, { ops: [], bundles: [good] }, DOMAIN + 1n), "signature does not verify");
-    const stranger = { ...good, receipts: good.receipts.map((r) => ({ ...r, providerIdx: 9 })) };
+    const stranger = { ...good, receipts: good.receipts.map((r) => ({ ...r, providerIdx: 9 })) }; // a free leaf
     await expectReject(buildBatch(state, { ops: [], bundles: [stranger] }, DOMAIN), "does not exist");
-    const wide = await bundleFor(state, alice, [{ owner: 0xb0n, fee: 100n, entries: [{ contributor: 0xc1n, score: 1n }, { contributor: 0xc2n, score: 1n }] }, { owner: 0xb1n, fee: 1n, entries: [] }]);
-    await expectReject(buildBatch(state, { ops: [], bundles: [wide] }, DOMAIN), "slots");
+    const wide = await bundleFor(state, alice, [{ owner: 0xb0n, fee: 100n, entries: [{ contributor: 0xc1n, score: 1n }, { contributor: 0xc2n, score: 1n }] }, { owner: 0xb1n, fee: 100n, entries: [{ contributor: 0xc3n, score: 1n }, { contributor: 0xc4n, score: 1n }] }]);
+    await expectReject(buildBatch(state, { ops: [], bundles: [wide] }, DOMAIN), "the batch credits 7 accounts (treasury included); the instance has 5 slots");
+    const fresh = await bundleFor(state, alice, [{ owner: 0xb0n, fee: 100n, entries: [{ contributor: 0xc1n, score: 1n }, { contributor: 0xc2n, score: 1n }] }, { owner: 0xb1n, fee: 1n, entries: [] }]);
+    await expectReject(buildBatch(state, { ops: [], bundles: [fresh] }, DOMAIN), "the batch opens 4 new accounts; the instance publishes at most 3");
   });
 
   it("withdraws a whole balance only for the leaf's owner", async () => {

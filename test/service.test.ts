@@ -105,6 +105,34 @@ describe("sequencer service end to end", function () {
     expect(Number(await d.rollup.batchCount())).to.be.greaterThanOrEqual(6);
   });
 
+  it("holds back a bundle whose new accounts do not fit the batch's new-account records, and seals it in the next batch", async () => {
+    const idx = async (w: Wallet) => (await api("GET", `/v1/accounts/${w.address}`)).json as { index: number; nextNonce: string };
+    const [a, b] = [await idx(alice), await idx(bob)];
+    const fresh = (n: number) => 0xabc0000n + BigInt(n);
+    // Three new accounts fill the test instance's three new-account records; the fourth must wait.
+    const three = await signBundle(keys.alice, [{ ...receipt(a.index, Number(a.nextNonce), 9n, 1n, 1n), owner: fresh(1), entries: [{ contributor: fresh(2), score: 1n }, { contributor: fresh(3), score: 1n }] }], params, domain);
+    const one = await signBundle(keys.bob, [{ ...receipt(b.index, Number(b.nextNonce), 9n, 1n, 1n), owner: fresh(4), entries: [] }], params, domain);
+    await svc.sequencer.stop();
+    const ids: string[] = [];
+    for (const bundle of [three, one]) {
+      const r = await api("POST", "/v1/bundles", bundleToJson(bundle));
+      expect(r.status).to.equal(202);
+      ids.push(r.json.receipts[0].id);
+    }
+    svc.sequencer.start();
+    const batches: number[] = [];
+    for (const id of ids) {
+      const r = await waitFor(`receipt ${id} finalized`, async () => {
+        const x = await api("GET", `/v1/receipts/${id}`);
+        return x.json.status === "finalized" ? x.json : undefined;
+      });
+      batches.push(r.batch);
+    }
+    expect(batches[1]).to.equal(batches[0] + 1);
+    for (const n of [1, 2, 3, 4]) expect((await api("GET", `/v1/accounts/0x${fresh(n).toString(16).padStart(40, "0")}`)).json.index).to.be.a("number");
+    expect((await api("GET", "/healthz")).json.alerts).to.deep.equal([]);
+  });
+
   it("retries a batch whose prover failed, raises an alert after repeated failures, and lands it once the prover recovers", async () => {
     const other = await deployRollup(deployer, { instance: INSTANCE, treasury: deployer.address, sequencer: devWallet(1).address });
     // The real prover pool, out of memory (simulated) for its first four attempts.
@@ -202,11 +230,19 @@ describe("sequencer service end to end", function () {
         ["a replayed nonce", withReceipt({ nonce: "0" }), 409, "nonce_replayed"],
         ["a skipped nonce", withReceipt({ nonce: "99" }), 409, "nonce_skipped"],
         ["an unknown provider account", withReceipt({ providerIdx: 30 }), 422, "unknown_provider"],
-        ["a fee above the balance", null, 422, "insufficient_balance"],
+        ["a fee above the balance", "rich", 422, "insufficient_balance"],
+        ["more new accounts than a batch opens", "fresh", 422, "too_many_new_accounts"],
       ];
-      const rich = bundleToJson(await signBundle(keys.alice, [receipt(aliceIdx, Number(valid.receipts[0].nonce), 1000n * OPEN, 1n, 1n)], params, domain));
+      const nonce = Number(valid.receipts[0].nonce);
+      const rich = bundleToJson(await signBundle(keys.alice, [receipt(aliceIdx, nonce, 1000n * OPEN, 1n, 1n)], params, domain));
+      // Four addresses without a leaf (two owners, two contributors); the test instance opens at most three per batch.
+      const stranger = (n: number) => 0xfee0000n + BigInt(n);
+      const fresh = bundleToJson(await signBundle(keys.alice, [
+        { ...receipt(aliceIdx, nonce, 5n, 1n, 1n), owner: stranger(1), entries: [{ contributor: stranger(2), score: 1n }, { contributor: stranger(3), score: 1n }] },
+        { ...receipt(aliceIdx, nonce + 1, 5n, 1n, 1n), owner: stranger(4), entries: [] },
+      ], params, domain));
       for (const [what, body, status, code, raw] of cases) {
-        const r = await api("POST", "/v1/bundles", body === null ? rich : body, raw);
+        const r = await api("POST", "/v1/bundles", body === "rich" ? rich : body === "fresh" ? fresh : body, raw);
         expect(r.status, what).to.equal(status);
         expect(r.json.error.code, what).to.equal(code);
         expect(r.json.error.message, what).to.be.a("string").and.not.empty;

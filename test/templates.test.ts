@@ -2,8 +2,9 @@
 // inputs that break the rule failing witness generation.
 import { expect } from "chai";
 import fc from "fast-check";
-import { FIELD_MODULUS } from "../core/crypto.js";
+import { FIELD_MODULUS, initCrypto, poseidon } from "../core/crypto.js";
 import { payout } from "../core/payout.js";
+import { MerkleTree } from "../core/tree.js";
 import { witness } from "./lib/circom.js";
 
 async function fails(name: string, input: Record<string, unknown>): Promise<void> {
@@ -42,6 +43,67 @@ describe("Prefix: used slots come first", () => {
     await fails("prefix", { flags: [1n, 0n, 1n] });
     await fails("prefix", { flags: [0n, 1n, 0n] });
     await fails("prefix", { flags: [2n, 0n, 0n] });
+  });
+});
+
+describe("QuadPosition + QuadChildren: a node placed among its three siblings", () => {
+  it("puts the node at position b0 + 2*b1 and keeps the siblings in order", async () => {
+    const s = [11n, 22n, 33n];
+    for (let p = 0; p < 4; p++) {
+      const w = await witness("quad_children", { node: 99n, b0: BigInt(p & 1), b1: BigInt(p >> 1), siblings: s });
+      const expected = [...s];
+      expected.splice(p, 0, 99n);
+      expect(w.slice(1, 5)).to.deep.equal(expected);
+    }
+  });
+});
+
+describe("LeafUpdate: a 4-ary Merkle path, checked against the old root", () => {
+  before(initCrypto);
+  const world = () => {
+    const t = new MerkleTree(2);
+    [3, 6, 13].forEach((i) => t.set(i, BigInt(100 + i)));
+    return t;
+  };
+  it("returns the root the reference tree has after the write", async () => {
+    for (const index of [0, 6, 13, 15]) {
+      const t = world();
+      const input = { oldRoot: t.root, index: BigInt(index), oldLeaf: t.leaf(index), newLeaf: 7n, siblings: t.siblings(index) };
+      t.set(index, 7n);
+      const w = await witness("leaf_update", input);
+      expect(w[1]).to.equal(t.root);
+      expect(w.slice(2, 6)).to.deep.equal([0, 1, 2, 3].map((b) => BigInt((index >> b) & 1)));
+    }
+  });
+  it("rejects another old leaf, another position, a wrong sibling and an index past 4^D", async () => {
+    const t = world();
+    const ok = { oldRoot: t.root, index: 6n, oldLeaf: t.leaf(6), newLeaf: 7n, siblings: t.siblings(6) };
+    await fails("leaf_update", { ...ok, oldLeaf: 0n });
+    await fails("leaf_update", { ...ok, index: 5n });
+    await fails("leaf_update", { ...ok, index: 6n + 16n });
+    const sib = structuredClone(ok.siblings);
+    sib[1][2] += 1n;
+    await fails("leaf_update", { ...ok, siblings: sib });
+  });
+});
+
+describe("Exit: a used leaf with its balance under the root", () => {
+  before(initCrypto);
+  it("accepts the leaf's own path and refuses another balance, an empty leaf, a wrong sibling, a balance of 2^96 and an index past 4^D", async () => {
+    const t = new MerkleTree(2);
+    const leaf = { address: 0xa11cen, balance: 500n, ax: 3n, ay: 4n, nonce: 2n };
+    t.set(9, poseidon([leaf.address, leaf.balance, leaf.ax, leaf.ay, leaf.nonce]));
+    const ok = { root: t.root, index: 9n, ...leaf, siblings: t.siblings(9) };
+    await witness("exit", ok);
+    await fails("exit", { ...ok, balance: 501n });
+    await fails("exit", { ...ok, address: 0n, balance: 0n, ax: 0n, ay: 0n, nonce: 0n, siblings: t.siblings(8), index: 8n });
+    const sib = structuredClone(ok.siblings);
+    sib[0][0] += 1n;
+    await fails("exit", { ...ok, siblings: sib });
+    await fails("exit", { ...ok, index: 9n + 16n });
+    const big = new MerkleTree(2);
+    big.set(9, poseidon([leaf.address, 1n << 96n, leaf.ax, leaf.ay, leaf.nonce]));
+    await fails("exit", { ...ok, root: big.root, balance: 1n << 96n });
   });
 });
 

@@ -1,7 +1,7 @@
 // The reference workload of the benchmarks (bench/lib/workload.ts): seeded,
 // Zipf-distributed as stated, K distinct contributors per receipt.
 import { expect } from "chai";
-import { prng, REFERENCE, touchedPerBatch, workload, Zipf, type WorkloadEvent } from "../bench/lib/workload.js";
+import { newPerBatch, prng, REFERENCE, touchedPerBatch, workload, Zipf, type WorkloadEvent } from "../bench/lib/workload.js";
 
 describe("reference workload", () => {
   it("draws Zipf ranks with the stated law", () => {
@@ -37,5 +37,14 @@ describe("reference workload", () => {
   it("counts each touched account once per batch", () => {
     const [t] = touchedPerBatch({ ...REFERENCE, contributors: 3, entries: 3, owners: 1, providers: 1, depositsPerReceipt: 0, withdrawalsPerReceipt: 0 }, 50, 1);
     expect(t).to.deep.equal({ receipts: 50, ops: 0, contributors: 3, owners: 1, providers: 1, total: 6 });
+  });
+
+  it("counts as new only the accounts that no earlier receipt credited", () => {
+    const tiny = { ...REFERENCE, contributors: 3, entries: 3, owners: 1, providers: 1, depositsPerReceipt: 0, withdrawalsPerReceipt: 0 };
+    // 3 contributors + 1 owner, all credited by the first receipt: new in the first batch only
+    expect(newPerBatch(tiny, 5, 0, 3)).to.deep.equal([{ credited: 4, fresh: 4 }, { credited: 4, fresh: 0 }, { credited: 4, fresh: 0 }]);
+    expect(newPerBatch(tiny, 5, 1, 1)).to.deep.equal([{ credited: 4, fresh: 0 }]);
+    const aged = newPerBatch(REFERENCE, 12, 20_000, 5), young = newPerBatch(REFERENCE, 12, 0, 5);
+    expect(aged.reduce((a, x) => a + x.fresh, 0)).to.be.lessThan(young.reduce((a, x) => a + x.fresh, 0));
   });
 });

@@ -113,3 +113,30 @@ export function touchedPerBatch(c: WorkloadConfig, receipts: number, batches: nu
   }
   return out;
 }
+
+/**
+ * Credited accounts (contributors and owners) of a batch that no earlier
+ * receipt of the stream credited: the leaves the batch opens, whose addresses
+ * its body must publish. `history` receipts run first; then `batches` batches
+ * of `receipts` receipts are counted.
+ */
+export function newPerBatch(c: WorkloadConfig, receipts: number, history: number, batches: number): { credited: number; fresh: number }[] {
+  const stream = workload(c);
+  const seen = new Set<string>();
+  const take = (): WorkloadReceipt => {
+    for (;;) {
+      const e = stream.next().value as WorkloadEvent;
+      if (e.kind === "receipt") return e.receipt;
+    }
+  };
+  const keys = (r: WorkloadReceipt) => [`o${r.owner}`, ...r.contributors.map((x) => `c${x}`)];
+  for (let i = 0; i < history; i++) keys(take()).forEach((k) => seen.add(k));
+  const out: { credited: number; fresh: number }[] = [];
+  for (let b = 0; b < batches; b++) {
+    const credited = new Set<string>();
+    for (let i = 0; i < receipts; i++) keys(take()).forEach((k) => credited.add(k));
+    out.push({ credited: credited.size, fresh: [...credited].filter((k) => !seen.has(k)).length });
+    credited.forEach((k) => seen.add(k));
+  }
+  return out;
+}

@@ -41,3 +41,20 @@ template Prefix(N) {
         }
     }
 }
+
+// PadBE: m-bit big-endian bits of a value given as n <= m little-endian bits
+// (already range-checked by whoever decomposed it), zero-padded on the left.
+// Costs no constraints: it only rewires.
+template PadBE(n, m) {
+    assert(n <= m);
+    signal input le[n];
+    signal output out[m];
+
+    for (var i = 0; i < m; i++) {
+        if (i < m - n) {
+            out[i] <== 0;
+        } else {
+            out[i] <== le[m - 1 - i];
+        }
+    }
+}

@@ -23,7 +23,8 @@ include "./receipt.circom";
 // stay >= 0 (a 96-bit range check on the new balance). The credits come out as
 // (address, amount) pairs, aggregated per account by the caller's CreditSum.
 //
-// Public data written (by the caller): providerIdx (32), count (8), totalFee (96).
+// Public data written (by the caller): providerIdx (2D bits, padded to whole
+// bytes), count (8), totalFee (96).
 template Bundle(D, B, K, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS) {
     assert(B <= 16);
     assert(B < 256);
@@ -35,7 +36,7 @@ template Bundle(D, B, K, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS) {
     signal input ax;
     signal input ay;
     signal input nonce;
-    signal input siblings[D];
+    signal input siblings[D][3];
     signal input sigS;
     signal input sigR8x;
     signal input sigR8y;
@@ -48,6 +49,7 @@ template Bundle(D, B, K, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS) {
     signal input rootIn;
 
     signal output rootOut;
+    signal output providerIdxBits[2 * D];
     signal output bundleHash;
     signal output count;
     signal output totalFee;
@@ -114,5 +116,5 @@ template Bundle(D, B, K, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS) {
     Range(96)(newBalance);
     signal newLeaf;
     (_, newLeaf) <== AccountLeaf()(address, newBalance, ax, ay, nonce + count);
-    rootOut <== LeafUpdate(D)(rootIn, providerIdx, old.hash, newLeaf, siblings);
+    (rootOut, providerIdxBits) <== LeafUpdate(D)(rootIn, providerIdx, old.hash, newLeaf, siblings);
 }

@@ -23,7 +23,8 @@ include "./bits.circom";
 //             (a request for someone else's leaf cannot stall the queue).
 // Disabled:   leaf 0 is opened and left unchanged; accountIdx must be 0.
 //
-// Public data written (by the caller): accountIdx (32 bits), bodyAmount (96 bits):
+// Public data written (by the caller): accountIdx (2D bits, padded to whole
+// bytes), bodyAmount (96 bits):
 // the amount deposited or withdrawn.
 template QueueOp(D) {
     signal input enabled;
@@ -42,10 +43,11 @@ template QueueOp(D) {
     signal input ax;
     signal input ay;
     signal input nonce;
-    signal input siblings[D];
+    signal input siblings[D][3];
     signal input rootIn;
     signal output rootOut;
     signal output bodyAmount;
+    signal output indexBits[2 * D];
 
     isWithdrawal * (isWithdrawal - 1) === 0;
     accountIdx * (1 - enabled) === 0;
@@ -84,7 +86,7 @@ template QueueOp(D) {
 
     signal newLeaf;
     (_, newLeaf) <== AccountLeaf()(newAddress, newBalance, newAx, newAy, nonce);
-    rootOut <== LeafUpdate(D)(rootIn, accountIdx, old.hash, newLeaf, siblings);
+    (rootOut, indexBits) <== LeafUpdate(D)(rootIn, accountIdx, old.hash, newLeaf, siblings);
 
     bodyAmount <== isDeposit * opAmount + withdrawn;
 }

@@ -7,6 +7,10 @@ interface IPoseidon2 {
     function poseidon(uint256[2] memory input) external pure returns (uint256);
 }
 
+interface IPoseidon4 {
+    function poseidon(uint256[4] memory input) external pure returns (uint256);
+}
+
 interface IPoseidon5 {
     function poseidon(uint256[5] memory input) external pure returns (uint256);
 }

@@ -23,9 +23,12 @@ export interface ArtifactPaths {
   verifierName: string;
 }
 
-export function artifactPaths(instance: string): ArtifactPaths {
-  const dir = instanceDir(instance);
-  const verifierName = `${instance[0].toUpperCase()}${instance.slice(1)}BatchVerifier`;
+/** The circuits of an instance: the batch circuit, and the exit circuit at the same depth. */
+export type CircuitKind = "batch" | "exit";
+
+export function artifactPaths(instance: string, kind: CircuitKind = "batch"): ArtifactPaths {
+  const dir = kind === "batch" ? instanceDir(instance) : join(instanceDir(instance), kind);
+  const verifierName = `${instance[0].toUpperCase()}${instance.slice(1)}${kind === "batch" ? "Batch" : "Exit"}Verifier`;
   return {
     dir,
     main: join(dir, "main.circom"),
@@ -48,10 +51,19 @@ export interface Manifest {
   files: Record<string, { path: string; sha256?: string; blake2b?: string }>;
   ptau?: { path: string; blake2b: string; power: number; source: string; size: number; mtimeMs: number };
   setupInputsHash?: string;
+  /** How long each step took and its peak resident memory, on the machine that built it. */
+  build?: { compile?: BuildStep; phase2?: BuildStep };
 }
 
-export function readManifest(instance: string): Manifest | undefined {
-  const p = artifactPaths(instance).manifest;
+export interface BuildStep {
+  seconds: number;
+  peakMiB: number;
+  machine: string;
+  date: string;
+}
+
+export function readManifest(instance: string, kind: CircuitKind = "batch"): Manifest | undefined {
+  const p = artifactPaths(instance, kind).manifest;
   return existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : undefined;
 }
 

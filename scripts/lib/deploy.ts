@@ -1,4 +1,4 @@
-// Deploys OPEN, the Poseidon hashers, the batch verifier, AttributionRollup and DatanetRegistry
+// Deploys OPEN, the Poseidon hashers, the batch and exit verifiers, AttributionRollup and DatanetRegistry
 // with any ethers signer, from the compiled artifacts under build/hardhat.
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -28,6 +28,7 @@ export interface Deployment {
   registry: Contract;
   registryBlock: number;
   verifier: Contract;
+  exitVerifier: Contract;
   hashers: Contract[];
   genesis: RollupState;
 }
@@ -83,21 +84,24 @@ export async function deployRollup(anySigner: AnySigner, o: DeployOptions): Prom
   const open = artifact("OpenToken");
   const token = await deploy(signer, open.abi, open.bytecode, [o.tokenHolder ?? me]);
   const hashers: Contract[] = [];
-  for (const n of [2, 5, 6]) {
+  for (const n of [2, 4, 5, 6]) {
     hashers.push(await deploy(signer, poseidonContract.generateABI(n), poseidonContract.createCode(n)));
   }
   const a = artifactPaths(o.instance);
   const v = artifact(a.verifierName, "contracts/generated");
   const verifier = await deploy(signer, v.abi, v.bytecode);
+  const ev = artifact(artifactPaths(o.instance, "exit").verifierName, "contracts/generated");
+  const exitVerifier = await deploy(signer, ev.abi, ev.bytecode);
   const genesis = new RollupState(p, BigInt(o.treasury));
   const r = artifact("AttributionRollup");
   const rollup = await deploy(signer, r.abi, r.bytecode, [
     await token.getAddress(),
     await verifier.getAddress(),
+    await exitVerifier.getAddress(),
     await Promise.all(hashers.map((h) => h.getAddress())),
-    { depth: p.depth, queueOps: p.queueOps, bundles: p.bundles, slots: p.slots },
+    { depth: p.depth, queueOps: p.queueOps, bundles: p.bundles, slots: p.slots, newAccounts: p.newAccounts },
     o.treasury,
-    { exitDelay: o.exitDelay ?? 100, blocksPerBatch: o.blocksPerBatch ?? 10, maxDepositors: o.maxDepositors ?? 2 ** (p.depth - 1) },
+    { exitDelay: o.exitDelay ?? 100, blocksPerBatch: o.blocksPerBatch ?? 10, maxDepositors: o.maxDepositors ?? 2 ** (2 * p.depth - 1) },
     o.admin ?? me,
     o.sequencer,
   ]);
@@ -106,5 +110,5 @@ export async function deployRollup(anySigner: AnySigner, o: DeployOptions): Prom
   const reg = artifact("DatanetRegistry");
   const registry = await deploy(signer, reg.abi, reg.bytecode, [await token.getAddress(), o.stakeLock ?? 7 * 24 * 3600]);
   const registryBlock = (await registry.deploymentTransaction()!.wait())!.blockNumber;
-  return { token, rollup, registry, registryBlock, verifier, hashers, genesis };
+  return { token, rollup, registry, registryBlock, verifier, exitVerifier, hashers, genesis };
 }
