@@ -38,8 +38,14 @@ const shaPerByte = need(b?.shaConstraintsPerByte, "budget.shaConstraintsPerByte"
 const accountSha = need(b?.touchedAccountConstraints, "budget.touchedAccountConstraints");
 const accountPi = need(b?.touchedAccountConstraintsWithoutSha, "budget.touchedAccountConstraintsWithoutSha");
 const base = need(r.gas?.submitBatchEmpty, "gas.submitBatchEmpty");
-const prod = r.sizes?.production ?? r.sizes?.test;
-const secPerConstraint = need(prod?.proveSeconds, "sizes.*.proveSeconds") / need(prod?.constraints, "sizes.*.constraints");
+// Proving speed: the production instance's median proof in this repository's
+// last bench/production.ts run; without one, the earlier 1,424,646-constraint
+// production instance's snarkjs fullProve measured here (213 s, 2026-11-25).
+const prod = r.sizes?.production;
+const speed = prod?.proveSeconds && prod?.constraints
+  ? { secPerConstraint: prod.proveSeconds / prod.constraints, source: `the production instance's median proof (${prod.proveSeconds.toFixed(0)} s for ${prod.constraints.toLocaleString("en-US")} constraints)` }
+  : { secPerConstraint: 213 / 1_424_646, source: "the 1,424,646-constraint instance's fullProve measured here on 2026-11-25 (213 s; the current production instance has no proof in bench/results.json yet)" };
+const secPerConstraint = speed.secPerConstraint;
 const cores = 2;
 
 type Mode = "sha256" | "publicInputs";
@@ -73,7 +79,7 @@ const extraGasPerByte = GAS.publicInput / 31 - GAS.shaWord / 32;
 const savedCoreSecondsPerByte = shaPerByte * secPerConstraint * cores;
 const breakEvenGwei = ((savedCoreSecondsPerByte * PRICES.corePerHourUsd) / 3600 / (extraGasPerByte * PRICES.ethUsd)) * 1e9;
 
-const body = `Prices (stated, not measured): ETH = $${PRICES.ethUsd}; a core-hour = $${PRICES.corePerHourUsd}; ${PRICES.targets.map((t) => `${t.name}: ${t.gwei} gwei`).join("; ")}. Measured inputs (bench/results.json): constraints per receipt ${receiptC.toLocaleString("en-US")}, per bundle ${Math.round(bundleC).toLocaleString("en-US")}, per touched account ${accountSha.toLocaleString("en-US")} with SHA-256 and ${accountPi.toLocaleString("en-US")} without; SHA-256 ${shaPerByte.toFixed(0)} constraints per byte; proving ${(secPerConstraint * 1e6).toFixed(0)} µs per constraint on ${cores} cores (${prod === r.sizes?.production ? "production" : "test"} instance); ${base.toLocaleString("en-US")} gas per proof settled (submitBatch with an empty body, one proof verified). A batch larger than one proof of ${PROOF_CAPACITY.toLocaleString("en-US")} constraints is settled as several proofs, each paying that base. Accounts touched come from the reference workload (bench/workload.ts). ${runMeta().line}
+const body = `Prices (stated, not measured): ETH = $${PRICES.ethUsd}; a core-hour = $${PRICES.corePerHourUsd}; ${PRICES.targets.map((t) => `${t.name}: ${t.gwei} gwei`).join("; ")}. Measured inputs (bench/results.json): constraints per receipt ${receiptC.toLocaleString("en-US")}, per bundle ${Math.round(bundleC).toLocaleString("en-US")}, per touched account ${accountSha.toLocaleString("en-US")} with SHA-256 and ${accountPi.toLocaleString("en-US")} without; SHA-256 ${shaPerByte.toFixed(0)} constraints per byte; proving ${(secPerConstraint * 1e6).toFixed(0)} µs per constraint on ${cores} cores, from ${speed.source}; ${base.toLocaleString("en-US")} gas per proof settled (submitBatch with an empty body, one proof verified). A batch larger than one proof of ${PROOF_CAPACITY.toLocaleString("en-US")} constraints is settled as several proofs, each paying that base. Accounts touched come from the reference workload (bench/workload.ts). ${runMeta().line}
 
 | receipts per batch | accounts touched | proofs (2^21 each) | gas per receipt, SHA-256 / public inputs | core-s per receipt, SHA-256 / public inputs | ${PRICES.targets.map((t) => `$ per receipt on ${t.name}: SHA-256 / public inputs (cheaper)`).join(" | ")} |
 |---:|---:|---:|---|---|${PRICES.targets.map(() => "---").join("|")}|
@@ -82,4 +88,45 @@ ${rows.join("\n")}
 Per body byte, public inputs cost ${extraGasPerByte.toFixed(0)} gas more than SHA-256 and save ${shaPerByte.toFixed(0)} constraints (${savedCoreSecondsPerByte.toFixed(3)} core-seconds): the two cost the same at **${breakEvenGwei.toFixed(4)} gwei**. Above it, SHA-256 is cheaper.`;
 console.log(body);
 writeSection("Cost model (npm run bench)", body);
-writeResults({ costModel: { prices: PRICES, gas: GAS, proofCapacity: PROOF_CAPACITY, secondsPerConstraint: secPerConstraint, breakEvenGwei, perBatchSize: model, measured: runMeta() } });
+// The per-unit gas of issue 10's table: an existing account's data (its record
+// in calldata and in SHA-256), and that plus its share of one proof's
+// verification when a proof holds the production instance's slots.
+const accountDataGas = Math.round(rec.slot * GAS.calldataByte + (rec.slot / 32) * GAS.shaWord);
+const sizes = Object.keys(model).map(Number);
+const largest = String(Math.max(...sizes));
+const gasPerReceipt = (n: string) => Math.round((model[n] as { sha256: { gasPerReceipt: number } }).sha256.gasPerReceipt);
+writeResults({
+  budget: {
+    touchedAccountGas: accountDataGas,
+    touchedAccountGasWithVerificationShare: Math.round(accountDataGas + base / p.slots),
+    newAccountExtraGas: rec.newAccount * GAS.calldataByte,
+    receiptGasAmortized: gasPerReceipt(largest),
+    receiptGasAmortizedAt: Number(largest),
+    receiptGasAmortizedBySize: Object.fromEntries(sizes.map((n) => [n, gasPerReceipt(String(n))])),
+    gasMeasured: runMeta(),
+  },
+});
+writeResults({ costModel: { prices: PRICES, gas: GAS, proofCapacity: PROOF_CAPACITY, secondsPerConstraint: secPerConstraint, provingSpeedSource: speed.source, breakEvenGwei, perBatchSize: model, measured: runMeta() } });
+
+// The per-unit table of issue 10, from this run's bench/results.json.
+const after = JSON.parse(readFileSync(join(ROOT, "bench", "results.json"), "utf8"));
+const B = after.budget;
+const fmt = (x: unknown) => (typeof x === "number" ? Math.round(x).toLocaleString("en-US") : "—");
+const units: [string, string, unknown, string][] = [
+  ["constraints per touched account (leaf update + data-availability record + credit term)", "29,701", B.touchedAccountConstraints, "≤ 8,000"],
+  ["  the same with public-input data availability (rejected by the cost model above)", "", B.touchedAccountConstraintsWithoutSha, ""],
+  ["constraints per receipt, marginal, K = 8", "2,824", B.receiptConstraints, "≤ 2,000"],
+  ["constraints per queue op", "20,667", B.queueOpConstraints, "≤ 9,000"],
+  ["L1 gas per touched account: its record's calldata and hashing", "~590", B.touchedAccountGas, "report; ≤ 3,500"],
+  ["  with its share of one proof's verification (64 accounts per proof)", "", B.touchedAccountGasWithVerificationShare, ""],
+  [`L1 gas per receipt, amortized, reference workload (${fmt(B.receiptGasAmortizedAt)} receipts per settlement, proofs of 2^21)`, "~5,000 (the issue's estimate); ~14,300 by this model with the earlier layout's 29,701 constraints and 590 gas per account", B.receiptGasAmortized, "≤ 1,000"],
+  ["claim gas (to a new holder; to an existing holder: " + fmt(B.claimGasHolder) + ")", "59,327", B.claimGas, "≤ 50,000"],
+  ["forced exit gas (a proof; the same at any depth)", "~900k (estimate)", B.exitGas, "≤ 500,000"],
+];
+writeSection("Issue 10 targets, measured (npm run bench)", `${runMeta().line} Sources: the constraint budget, gas and cost model sections of this file.
+
+| unit | before | now | target |
+|---|---:|---:|---:|
+${units.map(([u, was, now, target]) => `| ${u} | ${was} | ${fmt(now)} | ${target} |`).join("\n")}
+
+Production instance: ${fmt(after.production?.constraints)} constraints, ${after.production?.proved ? `proved in ${after.production.proveSeconds.toFixed(0)} s (median) and verified on-chain` : "compiled; no proof of it in this run (production.proved = false)"}.`);

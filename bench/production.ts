@@ -86,8 +86,8 @@ async function runInstance(instance: string): Promise<{ runs: BatchRun[]; constr
     await (await (d.rollup.connect(s as never) as Contract).deposit(1000n * OPEN, pub.ax, pub.ay)).wait();
   }
 
-  // The reference workload with as many providers as have deposited.
-  const stream = workload({ ...REFERENCE, providers: providers.length });
+  // The reference workload with as many providers as have deposited and the instance's K.
+  const stream = workload({ ...REFERENCE, providers: providers.length, entries: p.entries });
   let carried: WorkloadReceipt | undefined;
   const next = (): WorkloadReceipt => {
     if (carried) return [carried, (carried = undefined)][0]!;
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
   }
   if (!sizes.production) writeResults({ production: { constraints: readManifest("production")?.constraints ?? null, proved: false, measured: runMeta() } });
   const builds = instances.map((i) => [i, readManifest(i)?.build] as const).filter(([, b]) => b);
-  const body = `${BATCHES} consecutive batches per instance, filled from the reference workload (bench/lib/workload.ts: Zipf s = ${REFERENCE.zipf} over ${REFERENCE.contributors.toLocaleString("en-US")} contributors and ${REFERENCE.owners} owners, K = ${REFERENCE.entries}, with one provider per queue op of the instance) until a bundle, slot or new-account record runs out; each proved in a process of its own and verified on-chain by submitBatch (Hardhat). Receipts per second count witness + proving time. ${runMeta().line}
+  const body = `${BATCHES} consecutive batches per instance, filled from the reference workload (bench/lib/workload.ts: Zipf s = ${REFERENCE.zipf} over ${REFERENCE.contributors.toLocaleString("en-US")} contributors and ${REFERENCE.owners} owners, K = the instance's (${REFERENCE.entries} in production), with one provider per queue op of the instance) until a bundle, slot or new-account record runs out; each proved in a process of its own and verified on-chain by submitBatch (Hardhat). Receipts per second count witness + proving time. ${runMeta().line}
 
 | instance | constraints | receipts / accounts per batch | witness s | prove s, median (runs) | receipts/s | prover peak MiB | submitBatch gas | gas per receipt |
 |---|---:|---|---:|---|---:|---:|---|---:|
