@@ -15,9 +15,9 @@ import { affineSize, Bn128, buildBn128Code, jacobianSize, N8, type Group } from 
 import { FixedBaseTable } from "../scripts/lib/dev-ptau/fixed-base.js";
 import { writeDevPtau } from "../scripts/lib/dev-ptau/generate.js";
 import { writeSection } from "./results.js";
+import { median } from "./lib/stats.js";
 
 const DIR = join(ROOT, "build", "bench-ptau");
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function perPoint(group: Group): Promise<{ fixed: number; variable: number }> {
   const c = await Bn128.create(buildBn128Code());

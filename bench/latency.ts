@@ -15,10 +15,10 @@ import { deployRollup } from "../scripts/lib/deploy.js";
 import { bundleToJson } from "../sequencer/schemas.js";
 import { startService } from "../sequencer/service.js";
 import { writeSection } from "./results.js";
+import { quantile } from "./lib/stats.js";
 
 const INSTANCE = "test";
 const params = loadInstance(INSTANCE).params;
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
 async function main(): Promise<void> {
   await initCrypto();

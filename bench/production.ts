@@ -24,11 +24,11 @@ import { deployRollup } from "../scripts/lib/deploy.js";
 import { readQueue, submitBatch } from "../sequencer/l1.js";
 import { REFERENCE, workload, type WorkloadReceipt } from "./lib/workload.js";
 import { runMeta, writeResults, writeSection } from "./results.js";
+import { median } from "./lib/stats.js";
 
 const OPEN = 10n ** 18n;
 const FEE = 10n ** 15n; // 0.001 OPEN per inference
 const BATCHES = Number(process.env.POA_BENCH_BATCHES ?? 3);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const contributorAddress = (rank: number) => 0xc0_0000_0000n + BigInt(rank);
 const ownerAddress = (rank: number) => 0xb0_0000_0000n + BigInt(rank);
 

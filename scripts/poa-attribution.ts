@@ -5,12 +5,17 @@ import { readFileSync } from "node:fs";
 import { fetchDatanet, labeledRecords } from "../attribution/datanet/source.js";
 import { classify, loadClassifier, saveClassifier, trainClassifier } from "../attribution/influence/classifier.js";
 import { receiptEntries } from "../attribution/receipts.js";
-import { attributeTokens } from "../attribution/tokens/attribute.js";
+import { attributeTokens, TOKEN_DEFAULTS } from "../attribution/tokens/attribute.js";
 import { buildIndex, SuffixIndex } from "../attribution/tokens/suffix-index.js";
 
 const int = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+};
+const nonNegative = (v: string) => {
+  const n = Number(v);
+  if (Number.isNaN(n) || n < 0) throw new InvalidArgumentError("expected a non-negative number");
   return n;
 };
 const apiOption = (c: Command) => c.option("--api <url>", "sequencer API", process.env.POA_API ?? "http://127.0.0.1:8080");
@@ -45,18 +50,15 @@ export function attributionCommands(): Command {
     .requiredOption("--index <dir>", "index directory (from `poa attribution index`)")
     .option("--text <output>", "the model output")
     .option("--file <path>", "read the model output from a file")
-    .option("--min-tokens <n>", "shortest span that counts", int, 4)
-    .option("--max-documents <n>", "skip spans found in more documents than this", int, 32)
-    .option("--min-bits <n>", "skip spans with less self-information (set phrases); lower it for tiny corpora", (v) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a non-negative number");
-      return n;
-    }, 60)
+    .option("--min-tokens <n>", "shortest run that counts", int, TOKEN_DEFAULTS.minTokens)
+    .option("--max-documents <n>", "skip runs found in more documents than this", int, TOKEN_DEFAULTS.maxDocuments)
+    .option("--min-bits <n>", "skip runs with less information per matching contribution (set phrases, boilerplate); lower it for tiny corpora", nonNegative, TOKEN_DEFAULTS.minBits)
+    .option("--context-prior <k>", "κ: how much other copies of a text discount it (larger: less; Infinity: unigram information)", nonNegative, TOKEN_DEFAULTS.contextPrior)
     .option("--entries <K>", "receipt entries to show", int, 8)
     .option("--json", "print JSON")
     .action((o) => {
       const index = new SuffixIndex(o.index);
-      const r = attributeTokens(index, textOf(o), { minTokens: o.minTokens, maxDocuments: o.maxDocuments, minBits: o.minBits });
+      const r = attributeTokens(index, textOf(o), { minTokens: o.minTokens, maxDocuments: o.maxDocuments, minBits: o.minBits, contextPrior: o.contextPrior });
       index.close();
       if (o.json) return console.log(JSON.stringify({ spans: r.spans, contributors: Object.fromEntries(r.contributors) }, null, 2));
       for (const s of r.spans) console.log(`span [${s.start}, ${s.end}) ${s.bits.toFixed(1)} bits, ${s.occurrences}× in ${s.documents.length} contribution(s): "${s.text}"`);

@@ -1,29 +1,47 @@
 // Token attribution of a model output against a suffix-array index, in the
-// manner of infini-gram / OLMoTrace:
-//   1. for every output position i, the longest run of output tokens starting
-//      at i that occurs verbatim in the corpus (SA range narrowed token by token);
-//   2. keep the maximal spans (not inside an earlier span) of at least
-//      `minTokens` tokens that occur in at most `maxDocuments` documents;
-//   3. weigh each span by its self-information, Σ -log2 p(token) under the
-//      corpus unigram distribution, so that spans of very common tokens
-//      ("of the", ",") count for little, and split that weight evenly among
-//      the documents that contain the span.
-// A document's score is the sum of its shares; contributors add up their
-// documents. Scores are non-negative; slashed contributions can be excluded.
+// manner of infini-gram / OLMoTrace, made robust to text that many
+// contributions share:
+//   1. From every output position i, the longest run of output tokens found
+//      verbatim in the corpus, narrowing the suffix-array range token by token.
+//      The nested ranges say, for each occurrence, how far it matches: so each
+//      document gets its own run [i, i + m_d), and a document that matches one
+//      token less than another still gets a run (one token of context does not
+//      move all the credit).
+//   2. Each token carries information: −log2 of its probability given the run
+//      so far, estimated from the corpus with one copy left out (the copy the
+//      output may have come from) and smoothed towards the token's unigram
+//      frequency with pseudo-count κ, capped at the unigram information:
+//          p = (c(prefix + t) − 1 + κ·p₁(t)) / (c(prefix) − 1 + κ)
+//      Text that only one contribution holds keeps its unigram information;
+//      text that many hold (signatures, headers, quotations) is predictable
+//      from the other copies and carries little. A repeated punctuation mark
+//      ("_____") carries nothing.
+//   3. A document's run is evidence when it has at least `minTokens` tokens,
+//      at most `maxDocuments` documents match that long, and its share of the
+//      information (the run's bits over the number of documents matching that
+//      long) reaches `minBits`: text that several contributions hold must carry
+//      that much more to credit each of them.
+//   4. Each output token's information is split evenly among the documents
+//      whose runs cover it. A document's score is the sum of its shares;
+//      contributors add up their documents.
+// Cost: O(output length × longest match × log corpus) page reads plus at most
+// `maxDocuments` × 8 suffix-array reads per start; nothing scales with the
+// number of documents.
 import type { SuffixIndex } from "./suffix-index.js";
 import { tokenize } from "./tokenize.js";
 
 export interface SpanMatch {
-  /** Token range [start, end) in the output, and its characters [charStart, charEnd). */
+  /** Token range [start, end) in the output (the longest accepted run from `start`), and its characters. */
   start: number;
   end: number;
   charStart: number;
   charEnd: number;
   text: string;
-  /** Occurrences in the corpus and the documents (ids) they fall in. */
+  /** Occurrences in the corpus of the whole span. */
   occurrences: number;
+  /** Documents (ids) with an accepted run starting here. */
   documents: string[];
-  /** Self-information of the span in bits. */
+  /** Information of the span in bits. */
   bits: number;
 }
 
@@ -37,61 +55,102 @@ export interface TokenAttribution {
 }
 
 export interface AttributeOptions {
-  /** Shortest span that counts (default 4 tokens). */
+  /** Shortest run that counts (default 4 tokens). */
   minTokens?: number;
-  /** Spans found in more documents than this identify no source and are skipped (default 32). */
+  /** Runs that more documents than this match identify no source and are skipped (default 32). */
   maxDocuments?: number;
-  /** Spans carrying less self-information than this (bits) are set phrases, not evidence: skipped (default 60, measured in bench/RESULTS.md). */
+  /** A run whose information per matching document is below this (bits) is not evidence (default 50; bench/RESULTS.md shows the curve). */
   minBits?: number;
+  /** κ: how strongly other copies of the text make it predictable (default 2; larger keeps more information in text a few contributions share; Infinity: unigram information). */
+  contextPrior?: number;
   /** Document ids that earn nothing (e.g. slashed contributions). */
   exclude?: Set<string>;
 }
 
+export const TOKEN_DEFAULTS = { minTokens: 4, maxDocuments: 32, minBits: 50, contextPrior: 2 } as const;
+/** Suffix-array entries read per start: this many per admissible document. */
+const OCCURRENCES_PER_DOCUMENT = 8;
+const PUNCTUATION = /^[^\p{L}\p{N}]$/u;
+
 export function attributeTokens(index: SuffixIndex, output: string, opts: AttributeOptions = {}): TokenAttribution {
-  const minTokens = opts.minTokens ?? 4;
-  const minBits = opts.minBits ?? 60;
-  const maxDocuments = opts.maxDocuments ?? 32;
+  const { minTokens, maxDocuments, minBits, contextPrior: kappa } = { ...TOKEN_DEFAULTS, ...opts };
+  const maxOccurrences = OCCURRENCES_PER_DOCUMENT * maxDocuments;
   const toks = tokenize(output);
   const ids = toks.map((t) => index.idOf.get(t.text) ?? -1);
-  const total = index.meta.tokens - index.meta.docs.length; // word tokens, without separators
-  const bitsOf = (id: number) => -Math.log2(index.meta.counts[id - 1] / total);
+  const unigram = (id: number) => index.meta.counts[id - 1] / index.wordTokens;
+  const repeatedMark = (j: number) => j > 0 && toks[j].text === toks[j - 1].text && PUNCTUATION.test(toks[j].text);
+  const excluded = (d: number) => opts.exclude?.has(index.docId(d)) ?? false;
 
+  const weight = new Float64Array(toks.length).fill(-1); // a token's information, from the first run that covers it
+  const cover: number[][] = toks.map(() => []); // documents whose runs cover the token
+  const coveredTo = new Map<number, number>(); // document → end of its latest run
   const spans: SpanMatch[] = [];
-  let coveredTo = 0;
+  const lo: number[] = [], hi: number[] = [], cum: number[] = [0];
+
   for (let i = 0; i < ids.length; i++) {
-    if (ids[i] <= 0) continue; // a token the corpus never saw starts no span
-    let [lo, hi] = index.rangeOf(ids[i]);
+    if (ids[i] <= 0) continue; // a token the corpus never saw starts no run
+    // 1. Narrow: [lo[k], hi[k]) holds the suffixes starting with the k tokens at i; cum[k] their information.
+    [lo[1], hi[1]] = index.rangeOf(ids[i]);
+    cum[1] = repeatedMark(i) ? 0 : -Math.log2(unigram(ids[i]));
     let len = 1;
     while (i + len < ids.length && ids[i + len] > 0) {
-      const [a, b] = index.narrow(lo, hi, len, ids[i + len]);
+      const t = ids[i + len];
+      const [a, b] = index.narrow(lo[len], hi[len], len, t);
       if (a === b) break;
-      [lo, hi, len] = [a, b, len + 1];
+      const p = kappa === Infinity ? unigram(t) : (b - a - 1 + kappa * unigram(t)) / (hi[len] - lo[len] - 1 + kappa);
+      const bits = repeatedMark(i + len) ? 0 : Math.min(-Math.log2(unigram(t)), -Math.log2(p));
+      len++;
+      [lo[len], hi[len], cum[len]] = [a, b, cum[len - 1] + bits];
     }
-    if (i + len <= coveredTo || len < minTokens) continue; // inside an earlier span, or too short
-    coveredTo = i + len;
-    const occurrences = hi - lo;
-    const docs = new Set<number>();
-    for (let k = lo; k < hi && docs.size <= maxDocuments; k++) docs.add(index.docAt(index.sa.get(k)));
-    if (docs.size > maxDocuments) continue;
-    let bits = 0;
-    for (let k = i; k < i + len; k++) bits += bitsOf(ids[k]);
-    if (bits < minBits) continue;
+    if (len < minTokens) continue;
+
+    // 2. How far each document matches: read the shortest admissible range once.
+    let k0 = minTokens;
+    while (k0 <= len && hi[k0] - lo[k0] > maxOccurrences) k0++;
+    if (k0 > len) continue; // too common at every length
+    const reach = new Map<number, number>();
+    for (let s = lo[k0]; s < hi[k0]; s++) {
+      let m = len;
+      while (s < lo[m] || s >= hi[m]) m--; // ranges are nested: the longest one holding s
+      const d = index.docAt(index.sa.get(s));
+      if (m > (reach.get(d) ?? 0)) reach.set(d, m);
+    }
+    // 3. Accept runs: at most maxDocuments documents match this long, enough information, not already covered.
+    const lengths = [...reach.values()].sort((x, y) => y - x);
+    const accepted: [number, number][] = [];
+    for (const [d, m] of reach) {
+      const matchingThisLong = lengths.filter((x) => x >= m).length;
+      if (matchingThisLong > maxDocuments || cum[m] / matchingThisLong < minBits || excluded(d) || i + m <= (coveredTo.get(d) ?? 0)) continue;
+      accepted.push([d, m]);
+    }
+    if (accepted.length === 0) continue;
+    accepted.sort((x, y) => y[1] - x[1] || x[0] - y[0]);
+    for (const [d, m] of accepted) {
+      coveredTo.set(d, i + m);
+      for (let j = i; j < i + m; j++) {
+        if (weight[j] < 0) weight[j] = cum[j - i + 1] - cum[j - i];
+        if (!cover[j].includes(d)) cover[j].push(d);
+      }
+    }
+    const end = i + accepted[0][1];
     spans.push({
-      start: i, end: i + len, charStart: toks[i].start, charEnd: toks[i + len - 1].end,
-      text: output.normalize("NFC").slice(toks[i].start, toks[i + len - 1].end),
-      occurrences, documents: [...docs].map((d) => index.meta.docs[d].id), bits,
+      start: i, end, charStart: toks[i].start, charEnd: toks[end - 1].end,
+      text: output.normalize("NFC").slice(toks[i].start, toks[end - 1].end),
+      occurrences: hi[end - i] - lo[end - i], documents: accepted.map(([d]) => index.docId(d)), bits: cum[end - i],
     });
   }
 
+  // 4. Split each covered token's information among the documents covering it.
+  const byDoc = new Map<number, number>();
+  cover.forEach((docs, j) => {
+    for (const d of docs) byDoc.set(d, (byDoc.get(d) ?? 0) + weight[j] / docs.length);
+  });
   const documents = new Map<string, number>();
   const contributors = new Map<string, number>();
-  for (const s of spans) {
-    const eligible = s.documents.filter((d) => !opts.exclude?.has(d));
-    for (const d of eligible) documents.set(d, (documents.get(d) ?? 0) + s.bits / eligible.length);
-  }
-  const contributorOf = new Map(index.meta.docs.map((d) => [d.id, d.contributor]));
-  for (const [d, score] of documents) {
-    const c = contributorOf.get(d)!;
+  for (const [d, score] of byDoc) {
+    if (score <= 0) continue;
+    documents.set(index.docId(d), score);
+    const c = index.contributorOf(d);
     contributors.set(c, (contributors.get(c) ?? 0) + score);
   }
   return { spans, documents, contributors, outputTokens: toks.length };
