@@ -3,7 +3,7 @@
 // text, labeled reviews as JSON records); the providers answer inference
 // requests — alice with an extractive answerer over the recipes, bob with a
 // sentiment model trained on the reviews — and attribute every answer, alice
-// with suffix-array token attribution, bob with TracIn influence; their signed
+// with suffix-array token attribution, bob with influence functions; their signed
 // receipts carry those scores, the batches are proved and verified on L1, and
 // a contributor withdraws exactly what the payout rule gives.
 import { localDir } from "./lib/local.js";
@@ -58,7 +58,7 @@ export async function runDemo(apiUrl: string): Promise<void> {
   index.close();
   const review = "the battery lasts all day and the screen is bright";
   const verdict = classify(classifier, review);
-  console.log(`demo: bob classifies "${review}" → ${verdict.label}; TracIn credits ${verdict.contributors.size} contributor(s)`);
+  console.log(`demo: bob classifies "${review}" → ${verdict.label}; the influence function credits ${verdict.contributors.size} contributor(s)`);
   const classified: Inference = { providerIdx: bi, owner: owner.wallet.address, fee: fee(1), nonce: 0n, input: review, output: verdict.label, scores: verdict.contributors };
 
   const a = await api(apiUrl, "POST", "/v1/bundles", bundleToJson(await signAttributed(bjjKey(alice.wallet), asked, params, domain)));

@@ -1,9 +1,9 @@
 // `poa attribution index|query|influence`: the attribution engines from the
 // command line, over datanets served by a sequencer's /v1/datanets.
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { fetchDatanet, labeledRecords } from "../attribution/datanet/source.js";
-import { classify, loadClassifier, saveClassifier, trainClassifier } from "../attribution/influence/classifier.js";
+import { CLASSIFIER_TRAINING, classify, loadClassifier, saveClassifier, trainClassifier } from "../attribution/influence/classifier.js";
 import { receiptEntries } from "../attribution/receipts.js";
 import { attributeTokens, TOKEN_DEFAULTS } from "../attribution/tokens/attribute.js";
 import { buildIndex, SuffixIndex } from "../attribution/tokens/suffix-index.js";
@@ -71,7 +71,8 @@ export function attributionCommands(): Command {
     .option("--out <dir>", "where to save the model, checkpoints and TracIn index (to train)")
     .option("--text-field <name>", "record field with the text", "text")
     .option("--label-field <name>", "record field with the label", "label")
-    .option("--epochs <n>", "SGD epochs (one checkpoint each)", int, 5)
+    .option("--epochs <n>", "SGD epochs (one checkpoint each)", int, CLASSIFIER_TRAINING.epochs)
+    .addOption(new Option("--method <m>", "influence estimator").choices(["influence-function", "tracin"]).default("influence-function"))
     .option("--model <dir>", "a saved model (to query)")
     .option("--text <input>", "the inference input to classify and attribute")
     .option("--file <path>", "read the inference input from a file")
@@ -91,9 +92,9 @@ export function attributionCommands(): Command {
       if (d.kind !== "json") throw new Error(`datanet ${o.datanet} holds text; the classifier trains on json records with "${o.textField}" and "${o.labelField}"`);
       const records = labeledRecords(d.documents, o.textField, o.labelField);
       const t0 = performance.now();
-      const c = trainClassifier(records, { epochs: o.epochs });
+      const c = trainClassifier(records, { epochs: o.epochs, method: o.method });
       saveClassifier(o.out, c);
-      console.log(`trained on ${records.length} records (${c.labels.join(", ")}), ${o.epochs} checkpoints, TracIn index in ${((performance.now() - t0) / 1000).toFixed(2)} s → ${o.out}`);
+      console.log(`trained on ${records.length} records (${c.labels.join(", ")}), ${o.epochs} epochs, ${o.method} index in ${((performance.now() - t0) / 1000).toFixed(2)} s → ${o.out}`);
     });
   return cmd;
 }

@@ -1,13 +1,14 @@
 // Gradient influence: a trained softmax model, TracIn-CP against the exact sum
 // of gradient dot products, and the signs of influence on a case known by hand.
 import { expect } from "chai";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { denseFeatures, textFeatures } from "../attribution/influence/features.js";
 import { loadCheckpoints, saveCheckpoints, SoftmaxModel, train, type Example } from "../attribution/influence/model.js";
 import { positiveShares, TracInIndex } from "../attribution/influence/tracin.js";
 import { classify, loadClassifier, saveClassifier, trainClassifier } from "../attribution/influence/classifier.js";
+import { InfluenceFunctionIndex } from "../attribution/influence/influence-function.js";
 
 /** Exact TracIn-CP: Σ_k lr_k ⟨(p-e_y) xᵀ, (p'-e_y') x'ᵀ⟩ with full gradients. */
 function exactTracIn(z: Example, q: Example, cps: { lr: number; weights: Float64Array }[], classes: number, width: number): number {
@@ -98,8 +99,18 @@ describe("TracIn-CP gradient influence", () => {
     expect(ex.contributors.has("0xa")).to.equal(false);
     const dir = mkdtempSync(join(tmpdir(), "poa-clf-"));
     saveClassifier(dir, c);
-    const again = classify(loadClassifier(dir), "great screen and great battery");
-    expect([...again.influence]).to.deep.equal([...r.influence]);
+    const loaded = loadClassifier(dir);
+    expect(loaded.method).to.equal("influence-function");
+    expect([...classify(loaded, "great screen and great battery").influence]).to.deep.equal([...r.influence]);
+    // TracIn-CP stays available, and a save that names no method is TracIn's (the format before).
+    const t = trainClassifier(records, { epochs: 4, lr: 0.5, projection: 64, method: "tracin" });
+    const tdir = mkdtempSync(join(tmpdir(), "poa-clf-tracin-"));
+    saveClassifier(tdir, t);
+    const meta = JSON.parse(readFileSync(join(tdir, "classifier.json"), "utf8"));
+    writeFileSync(join(tdir, "classifier.json"), JSON.stringify({ ...meta, method: undefined }));
+    const old = loadClassifier(tdir);
+    expect(old.method).to.equal("tracin");
+    expect([...classify(old, "great screen and great battery").influence]).to.deep.equal([...classify(t, "great screen and great battery").influence]);
     expect(() => trainClassifier(records.map((x) => ({ ...x, label: "pos" })))).to.throw("at least two labels");
   });
 
@@ -111,3 +122,97 @@ describe("TracIn-CP gradient influence", () => {
     expect(() => train([{ x: f, y: 2 }], { classes: 2, width: 1025 })).to.throw("label 2 is not a class in 0..1");
   });
 });
+
+describe("influence functions with Kronecker-factored curvature", () => {
+  const pt = (x: number, y: number, label: number): Example => ({ x: denseFeatures([x, y]), y: label });
+  const trainSet: Example[] = [
+    pt(-2, 0, 0), pt(-2.2, 0.3, 0), pt(-1.8, -0.2, 0), pt(-2.1, 0.1, 0), pt(-0.5, 0.4, 0),
+    pt(2, 0, 1), pt(2.1, -0.3, 1), pt(1.9, 0.2, 1), pt(2.2, 0.1, 1), pt(0.4, -0.5, 1),
+    pt(-2, 0.05, 1), // mislabeled: sits among class 0
+  ];
+  const ids = trainSet.map((_, i) => `z${i}`);
+  const width = 3, n = trainSet.length;
+  // Near the optimum, where influence functions are a first-order model of retraining.
+  const cfg = { classes: 2, width, epochs: 300, lr: 0.05, decay: 0, l2: 1e-2, seed: 3 };
+  const { model, checkpoints } = train(trainSet, cfg);
+  const query = pt(-0.8, 0.2, 0);
+
+  /** (1/n) (u_iᵀ Ā⁺ u') x_iᵀ (S + δI)⁻¹ x', densely: Ā = a [[1, −1], [−1, 1]] has Ā⁺ = v vᵀ / (2a + 0.01 a) on v = (1, −1)/√2. */
+  function denseKfac(damping: number): number[] {
+    const a = trainSet.reduce((s, e) => { const p = model.probabilities(e.x); return s + p[0] * p[1]; }, 0) / n;
+    const cls = (e: Example) => { const u = model.residual(e); return (u[0] - u[1]) / Math.SQRT2; };
+    const trace = trainSet.reduce((s, e) => s + e.x.val.reduce((t, v) => t + v * v, 0), 0) / n;
+    const delta = (damping * trace) / width;
+    const S = Array.from({ length: width }, (_, r) => Array.from({ length: width }, (_, c) => (r === c ? delta : 0) + trainSet.reduce((s, e) => s + (e.x.val[r] * e.x.val[c]) / n, 0)));
+    const A = S.map((row, r) => [...row, query.x.val[r]]);
+    for (let c = 0; c < width; c++) {
+      for (let r = 0; r < width; r++) {
+        if (r === c) continue;
+        const f = A[r][c] / A[c][c];
+        for (let k = c; k <= width; k++) A[r][k] -= f * A[c][k];
+      }
+    }
+    const sx = A.map((row, r) => row[width] / row[r]); // (S + δI)⁻¹ x'
+    return trainSet.map((e) => (cls(e) * cls(query) / (2.01 * a)) * e.x.val.reduce((s, v, k) => s + v * sx[k], 0) / n);
+  }
+
+  it("equals the dense Kronecker-factored influence when the rank covers every feature", () => {
+    const index = InfluenceFunctionIndex.build(ids, trainSet, model, { rank: 3, damping: 0.01 });
+    const exact = denseKfac(0.01);
+    const approx = [...index.influence(query)];
+    const scale = Math.max(...exact.map(Math.abs));
+    approx.forEach((v, i) => expect(v, ids[i]).to.be.closeTo(exact[i], 1e-6 * scale));
+  });
+
+  it("predicts leave-one-out retraining better than TracIn; the mislabeled point is the top opponent and self-influence", () => {
+    const index = InfluenceFunctionIndex.build(ids, trainSet, model, { rank: 3, damping: 0.01 });
+    const predicted = [...index.influence(query)];
+    const base = model.loss(query);
+    const actual = trainSet.map((_, i) => train(trainSet, { ...cfg, exampleWeights: trainSet.map((_, k) => (k === i ? 0 : 1)) }).model.loss(query) - base);
+    const tracin = [...TracInIndex.build(ids, trainSet, checkpoints, 2, width, 256, 11).influence(query)];
+    expect(pearson(predicted, actual)).to.be.greaterThan(0.9);
+    expect(pearson(tracin, actual)).to.be.lessThan(pearson(predicted, actual));
+    expect(actual.indexOf(Math.min(...actual))).to.equal(10);
+    expect(predicted.indexOf(Math.min(...predicted))).to.equal(10);
+    const self = index.selfInfluence();
+    expect(self.indexOf(Math.max(...self))).to.equal(10);
+  });
+
+  it("discounts text that many examples share: each of ten copies earns less than one unique example", () => {
+    const copy = "quarterly shipping manifest harbour cranes";
+    const texts = [...Array.from({ length: 10 }, () => copy), "orchard frost damage survey results", "tram fares doubled council vote", "zeppelin mooring mast inspection"];
+    const labels = [...Array.from({ length: 10 }, () => 0), 0, 1, 1];
+    const ex = texts.map((t, i) => ({ x: textFeatures(t, 256), y: labels[i] }));
+    const m = train(ex, { classes: 2, width: 257, epochs: 20, lr: 0.5, l2: 1e-2 }).model;
+    const q = { x: textFeatures("harbour cranes and orchard frost damage", 256), y: 0 };
+    const infl = InfluenceFunctionIndex.build(ex.map((_, i) => `t${i}`), ex, m).influence(q);
+    // Retraining without one copy raises the query's loss by 0.003, without the unique example by 0.149,
+    // without a label-1 example lowers it by 0.03: the estimates keep that order.
+    const actual = [0, 10, 11].map((i) => train(ex, { classes: 2, width: 257, epochs: 20, lr: 0.5, l2: 1e-2, exampleWeights: ex.map((_, k) => (k === i ? 0 : 1)) }).model.loss(q) - m.loss(q));
+    expect(actual[1]).to.be.greaterThan(actual[0]);
+    expect(actual[0]).to.be.greaterThan(0);
+    expect(actual[2]).to.be.lessThan(0);
+    expect(infl[10]).to.be.greaterThan(infl[0]);
+    expect(infl[0]).to.be.greaterThan(0);
+    expect(infl[11]).to.be.lessThan(0);
+  });
+
+  it("saves and reloads with identical scores, and leaves out zero-weight examples exactly", () => {
+    const index = InfluenceFunctionIndex.build(ids, trainSet, model, { rank: 2 });
+    const dir = mkdtempSync(join(tmpdir(), "poa-if-"));
+    index.save(dir);
+    const again = InfluenceFunctionIndex.load(dir);
+    expect([...again.influence(query)]).to.deep.equal([...index.influence(query)]);
+    expect([...again.selfInfluence()]).to.deep.equal([...index.selfInfluence()]);
+    const ones = train(trainSet, { ...cfg, epochs: 3, exampleWeights: trainSet.map(() => 1) }).model.weights;
+    expect([...ones]).to.deep.equal([...train(trainSet, { ...cfg, epochs: 3 }).model.weights]);
+    expect(() => train(trainSet, { ...cfg, exampleWeights: [1] })).to.throw("1 example weights for 11 examples");
+  });
+});
+
+function pearson(a: number[], b: number[]): number {
+  const ma = a.reduce((s, x) => s + x, 0) / a.length, mb = b.reduce((s, x) => s + x, 0) / b.length;
+  let num = 0, da = 0, db = 0;
+  a.forEach((x, i) => ((num += (x - ma) * (b[i] - mb)), (da += (x - ma) ** 2), (db += (b[i] - mb) ** 2)));
+  return num / Math.sqrt(da * db);
+}

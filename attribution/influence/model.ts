@@ -30,6 +30,8 @@ export interface TrainOptions {
   decay?: number;
   l2?: number;
   seed?: number;
+  /** Per-example weights (default 1): 0 leaves an example out without changing the visiting order of the others. */
+  exampleWeights?: ArrayLike<number>;
 }
 
 export class SoftmaxModel {
@@ -70,7 +72,8 @@ export function rng(seed: number): () => number {
 }
 
 export function train(examples: Example[], o: TrainOptions): { model: SoftmaxModel; checkpoints: Checkpoint[] } {
-  const { classes, width, epochs = 5, lr = 0.5, decay = 0.5, l2 = 1e-4, seed = 1 } = o;
+  const { classes, width, epochs = 5, lr = 0.5, decay = 0.5, l2 = 1e-4, seed = 1, exampleWeights } = o;
+  if (exampleWeights && exampleWeights.length !== examples.length) throw new Error(`${exampleWeights.length} example weights for ${examples.length} examples`);
   for (const e of examples) {
     if (!Number.isInteger(e.y) || e.y < 0 || e.y >= classes) throw new Error(`label ${e.y} is not a class in 0..${classes - 1}`);
   }
@@ -88,7 +91,10 @@ export function train(examples: Example[], o: TrainOptions): { model: SoftmaxMod
     }
     for (const i of order) {
       const e = examples[i];
+      const weight = exampleWeights ? exampleWeights[i] : 1;
+      if (weight === 0) continue;
       model.residual(e, u);
+      if (weight !== 1) for (let c = 0; c < classes; c++) u[c] *= weight;
       for (let c = 0; c < classes; c++) {
         const base = c * width;
         for (let k = 0; k < e.x.idx.length; k++) {

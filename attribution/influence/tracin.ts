@@ -29,7 +29,7 @@ export interface TracInMeta {
 }
 
 /** The projection matrix, column-major (width × d), from a seed: identical wherever it is rebuilt. */
-function projection(width: number, d: number, seed: number): Float32Array {
+export function projection(width: number, d: number, seed: number): Float32Array {
   const r = rng(seed);
   const B = new Float32Array(width * d);
   const scale = 1 / Math.sqrt(d);
@@ -40,6 +40,16 @@ function projection(width: number, d: number, seed: number): Float32Array {
     if (i + 1 < B.length) B[i + 1] = m * Math.sin(2 * Math.PI * v);
   }
   return B;
+}
+
+/** out = Bx for a sparse x. */
+export function project(B: Float32Array, d: number, x: SparseVector, out: Float32Array): Float32Array {
+  out.fill(0);
+  for (let k = 0; k < x.idx.length; k++) {
+    const col = x.idx[k] * d, v = x.val[k];
+    for (let r = 0; r < d; r++) out[r] += v * B[col + r];
+  }
+  return out;
 }
 
 export class TracInIndex {
@@ -76,12 +86,7 @@ export class TracInIndex {
   }
 
   private project(x: SparseVector, out: Float32Array): void {
-    const d = this.meta.d;
-    out.fill(0);
-    for (let k = 0; k < x.idx.length; k++) {
-      const col = x.idx[k] * d, v = x.val[k];
-      for (let r = 0; r < d; r++) out[r] += v * this.B[col + r];
-    }
+    project(this.B, this.meta.d, x, out);
   }
 
   /** TracIn-CP influence of every training example on the query example. */

@@ -5,6 +5,8 @@ export const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - 
 
 export const median = (xs: number[]) => quantile(xs, 0.5);
 
+export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
 /** Area under the ROC curve of `scores` for the `positive` examples (Mann–Whitney, ties by order). */
 export function auc(scores: number[], positive: boolean[]): number {
   const order = scores.map((s, i) => [s, i] as const).sort((a, b) => a[0] - b[0]);
