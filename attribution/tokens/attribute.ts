@@ -4,9 +4,10 @@
 //   1. From every output position i, the longest run of output tokens found
 //      verbatim in the corpus, narrowing the suffix-array range token by token.
 //      The nested ranges say, for each occurrence, how far it matches: so each
-//      document gets its own run [i, i + m_d), and a document that matches one
-//      token less than another still gets a run (one token of context does not
-//      move all the credit).
+//      document gets its own maximal run [i, i + m_d) (an occurrence that the
+//      output's previous token also precedes started earlier), and a document
+//      that matches one token less than another still gets a run (one token of
+//      context does not move all the credit).
 //   2. Each token carries information: −log2 of its probability given the run
 //      so far, estimated from the corpus with one copy left out (the copy the
 //      output may have come from) and smoothed towards the token's unigram
@@ -86,9 +87,13 @@ export function attributeTokens(index: SuffixIndex, output: string, opts: Attrib
   const coveredTo = new Map<number, number>(); // document → end of its latest run
   const spans: SpanMatch[] = [];
   const lo: number[] = [], hi: number[] = [], cum: number[] = [0];
+  const prevSize: number[] = []; // range sizes by length from the previous start (empty when it was not a start)
 
   for (let i = 0; i < ids.length; i++) {
-    if (ids[i] <= 0) continue; // a token the corpus never saw starts no run
+    if (ids[i] <= 0) {
+      prevSize.length = 0;
+      continue; // a token the corpus never saw starts no run
+    }
     // 1. Narrow: [lo[k], hi[k]) holds the suffixes starting with the k tokens at i; cum[k] their information.
     [lo[1], hi[1]] = index.rangeOf(ids[i]);
     cum[1] = repeatedMark(i) ? 0 : -Math.log2(unigram(ids[i]));
@@ -102,21 +107,36 @@ export function attributeTokens(index: SuffixIndex, output: string, opts: Attrib
       len++;
       [lo[len], hi[len], cum[len]] = [a, b, cum[len - 1] + bits];
     }
-    if (len < minTokens) continue;
+    if (len < minTokens) {
+      for (let k = 1; k <= len; k++) prevSize[k] = hi[k] - lo[k];
+      prevSize.length = len + 1;
+      continue;
+    }
 
-    // 2. How far each document matches: read the shortest admissible range once.
+    // 2. How far each document matches: read the shortest admissible range once. Only maximal runs
+    // are candidates: an occurrence that the previous output token also precedes belongs to a run
+    // that starts earlier (and was judged there). When every occurrence is such a continuation,
+    // nothing new can start here.
     let k0 = minTokens;
     while (k0 <= len && hi[k0] - lo[k0] > maxOccurrences) k0++;
-    if (k0 > len) continue; // too common at every length
-    const reach = new Map<number, number>();
+    const continuing = k0 + 1 < prevSize.length ? prevSize[k0 + 1] : 0;
+    for (let k = 1; k <= len; k++) prevSize[k] = hi[k] - lo[k];
+    prevSize.length = len + 1;
+    if (k0 > len || continuing === hi[k0] - lo[k0]) continue; // too common at every length, or nothing new
+    const matching = new Map<number, number>(); // document → longest match, any occurrence
+    const reach = new Map<number, number>(); // document → longest maximal run starting here
+    const before = i > 0 ? ids[i - 1] : -1;
     for (let s = lo[k0]; s < hi[k0]; s++) {
       let m = len;
       while (s < lo[m] || s >= hi[m]) m--; // ranges are nested: the longest one holding s
-      const d = index.docAt(index.sa.get(s));
-      if (m > (reach.get(d) ?? 0)) reach.set(d, m);
+      const pos = index.sa.get(s);
+      const d = index.docAt(pos);
+      if (m > (matching.get(d) ?? 0)) matching.set(d, m);
+      const extendsLeft = before > 0 && pos > 0 && index.tokens.get(pos - 1) === before;
+      if (!extendsLeft && m > (reach.get(d) ?? 0)) reach.set(d, m);
     }
-    // 3. Accept runs: at most maxDocuments documents match this long, enough information, not already covered.
-    const lengths = [...reach.values()].sort((x, y) => y - x);
+    // 3. Accept runs: at most maxDocuments documents match this long, enough information per document, not already covered.
+    const lengths = [...matching.values()].sort((x, y) => y - x);
     const accepted: [number, number][] = [];
     for (const [d, m] of reach) {
       const matchingThisLong = lengths.filter((x) => x >= m).length;
