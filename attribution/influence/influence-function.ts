@@ -22,8 +22,8 @@
 // near-duplicates) are discounted by their large eigenvalues; what is specific to
 // an example counts in full. Self-influence g_iᵀ H⁻¹ g_i ranks the examples the
 // model bends to fit (mislabeled ones first).
-// A query costs one pass over the training features (exact sparse dot products)
-// plus O(n · rank): nothing is approximated per example.
+// Training features are stored by feature, so a query touches only the examples
+// that share one of its features (exact sparse dot products), plus O(n · rank).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SparseVector } from "./features.js";
@@ -62,6 +62,7 @@ export interface InfluenceFunctionMeta {
 export class InfluenceFunctionIndex {
   private readonly model: SoftmaxModel;
   private readonly coef: Float64Array;
+  /** Scratch: x_i·x' for every training example. */
   private readonly dense: Float64Array;
 
   private constructor(
@@ -70,10 +71,12 @@ export class InfluenceFunctionIndex {
     private readonly V: Float64Array,
     /** Ā⁺ (C × C). */
     private readonly classInverse: Float64Array,
-    /** The training features, CSR. */
+    /** The training features by feature (CSC): feature j's examples are rows[offsets[j] .. offsets[j + 1]]. */
     private readonly offsets: Uint32Array,
-    private readonly idx: Int32Array,
+    private readonly rows: Int32Array,
     private readonly val: Float32Array,
+    /** |x_i|². */
+    private readonly norms: Float64Array,
     /** P_i = Vᵀx_i (n × rank) and u_i (n × C). */
     private readonly P: Float64Array,
     private readonly U: Float64Array,
@@ -82,7 +85,7 @@ export class InfluenceFunctionIndex {
     this.model = new SoftmaxModel(meta.classes, meta.width, weights);
     const inv = 1 / (meta.tail + meta.delta);
     this.coef = Float64Array.from(meta.eigenvalues, (l) => 1 / (l + meta.delta) - inv);
-    this.dense = new Float64Array(meta.width);
+    this.dense = new Float64Array(meta.n);
   }
 
   static build(ids: string[], examples: Example[], model: SoftmaxModel, o: InfluenceFunctionOptions = {}): InfluenceFunctionIndex {
@@ -98,21 +101,27 @@ export class InfluenceFunctionIndex {
     const delta = (options.damping * trace) / Math.max(1, active);
     const classInverse = classCurvatureInverse(sample, model);
 
-    let nnz = 0;
-    for (const e of examples) nnz += e.x.idx.length;
-    const offsets = new Uint32Array(n + 1), idx = new Int32Array(nnz), val = new Float32Array(nnz);
+    // A query touches only the examples that share its features: store them by feature.
+    const offsets = new Uint32Array(w + 1);
+    for (const e of examples) for (const j of e.x.idx) offsets[j + 1]++;
+    for (let j = 0; j < w; j++) offsets[j + 1] += offsets[j];
+    const rows = new Int32Array(offsets[w]), val = new Float32Array(offsets[w]), fill = offsets.slice(0, w);
+    const norms = new Float64Array(n);
     const P = new Float64Array(n * rank), U = new Float64Array(n * C);
     const u = new Float64Array(C);
     examples.forEach((e, i) => {
-      offsets[i + 1] = offsets[i] + e.x.idx.length;
-      idx.set(e.x.idx, offsets[i]);
-      val.set(e.x.val, offsets[i]);
+      for (let l = 0; l < e.x.idx.length; l++) {
+        const at = fill[e.x.idx[l]]++;
+        rows[at] = i;
+        val[at] = e.x.val[l];
+        norms[i] += e.x.val[l] * e.x.val[l];
+      }
       project(V, rank, w, e.x, P.subarray(i * rank, (i + 1) * rank));
       model.residual(e, u);
       U.set(u, i * C);
     });
     const meta: InfluenceFunctionMeta = { kind: "kfac-influence", n, classes: C, width: w, options, delta, tail, eigenvalues: [...eigenvalues], ids };
-    return new InfluenceFunctionIndex(meta, V, classInverse, offsets, idx, val, P, U, model.weights);
+    return new InfluenceFunctionIndex(meta, V, classInverse, offsets, rows, val, norms, P, U, model.weights);
   }
 
   /** Influence of every training example on the loss of the query example (its label is the one explained). */
@@ -125,20 +134,20 @@ export class InfluenceFunctionIndex {
     const pq = project(this.V, rank, this.meta.width, query.x, new Float64Array(rank));
     for (let r = 0; r < rank; r++) pq[r] *= this.coef[r];
     const inv = 1 / (this.meta.tail + this.meta.delta);
-    const dense = this.dense;
-    for (let l = 0; l < query.x.idx.length; l++) dense[query.x.idx[l]] = query.x.val[l];
+    const xx = this.dense.length >= n ? this.dense.subarray(0, n).fill(0) : new Float64Array(n); // x_i·x' for every i
+    for (let l = 0; l < query.x.idx.length; l++) {
+      const j = query.x.idx[l], q = query.x.val[l];
+      for (let at = this.offsets[j], end = this.offsets[j + 1]; at < end; at++) xx[this.rows[at]] += q * this.val[at];
+    }
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let cu = 0;
       for (let a = 0, o = i * C; a < C; a++) cu += this.U[o + a] * au[a];
       if (cu === 0) continue;
-      let xx = 0;
-      for (let l = this.offsets[i], end = this.offsets[i + 1]; l < end; l++) xx += this.val[l] * dense[this.idx[l]];
       let low = 0;
       for (let r = 0, o = i * rank; r < rank; r++) low += this.P[o + r] * pq[r];
-      out[i] = (cu * (xx * inv + low)) / n;
+      out[i] = (cu * (xx[i] * inv + low)) / n;
     }
-    for (let l = 0; l < query.x.idx.length; l++) dense[query.x.idx[l]] = 0;
     return out;
   }
 
@@ -151,11 +160,9 @@ export class InfluenceFunctionIndex {
     for (let i = 0; i < n; i++) {
       let cu = 0;
       for (let a = 0; a < C; a++) for (let b = 0; b < C; b++) cu += this.U[i * C + a] * this.classInverse[a * C + b] * this.U[i * C + b];
-      let xx = 0;
-      for (let l = this.offsets[i]; l < this.offsets[i + 1]; l++) xx += this.val[l] * this.val[l];
       let low = 0;
       for (let r = 0; r < rank; r++) low += this.coef[r] * this.P[i * rank + r] ** 2;
-      out[i] = cu * (xx * inv + low);
+      out[i] = cu * (this.norms[i] * inv + low);
     }
     return out;
   }
@@ -179,8 +186,8 @@ export class InfluenceFunctionIndex {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "influence.json"), JSON.stringify(this.meta));
     const parts: [string, ArrayBufferView][] = [
-      ["V.f64", this.V], ["class.f64", this.classInverse], ["offsets.u32", this.offsets], ["idx.i32", this.idx],
-      ["val.f32", this.val], ["P.f64", this.P], ["U.f64", this.U], ["weights.f64", this.model.weights],
+      ["V.f64", this.V], ["class.f64", this.classInverse], ["offsets.u32", this.offsets], ["rows.i32", this.rows],
+      ["val.f32", this.val], ["norms.f64", this.norms], ["P.f64", this.P], ["U.f64", this.U], ["weights.f64", this.model.weights],
     ];
     for (const [name, a] of parts) writeFileSync(join(dir, name), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   }
@@ -195,15 +202,16 @@ export class InfluenceFunctionIndex {
       if (len !== undefined && b.length !== len * bytesPer) throw new Error(`${dir}/${name}: ${b.length} bytes, expected ${len * bytesPer}`);
       return b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
     };
-    const offsets = new Uint32Array(read("offsets.u32", 4, n + 1));
-    const nnz = offsets[n];
+    const offsets = new Uint32Array(read("offsets.u32", 4, width + 1));
+    const nnz = offsets[width];
     return new InfluenceFunctionIndex(
       meta,
       new Float64Array(read("V.f64", 8, rank * width)),
       new Float64Array(read("class.f64", 8, C * C)),
       offsets,
-      new Int32Array(read("idx.i32", 4, nnz)),
+      new Int32Array(read("rows.i32", 4, nnz)),
       new Float32Array(read("val.f32", 4, nnz)),
+      new Float64Array(read("norms.f64", 8, n)),
       new Float64Array(read("P.f64", 8, n * rank)),
       new Float64Array(read("U.f64", 8, n * C)),
       new Float64Array(read("weights.f64", 8, C * width)),
