@@ -114,6 +114,15 @@ export function basePreset(name: string): BasePreset {
   return preset;
 }
 
+/** The preset's info when its weights are at hand (committed or cached), without training; null otherwise. */
+export function availableBase(presetName: string, buildDir?: string): BaseModelInfo | null {
+  const preset = basePreset(presetName);
+  const committed = join(COMMITTED_DIR, `${preset.name}.json`);
+  if (preset.committed && existsSync(committed)) return JSON.parse(readFileSync(committed, "utf8"));
+  const info = join(baseModelDir(preset, buildDir).dir, "info.json");
+  return existsSync(info) ? JSON.parse(readFileSync(info, "utf8")) : null;
+}
+
 /** The preset's base model: committed weights, else the build cache, else trained now and cached. */
 export function ensureBaseModel(presetName = "small", o: { buildDir?: string; onStep?: (r: StepReport, total: number) => void } = {}): BaseModel {
   const preset = basePreset(presetName);

@@ -5,7 +5,8 @@
 // sentiment model trained on the reviews — and attribute every answer, alice
 // with suffix-array token attribution, bob with influence functions; their signed
 // receipts carry those scores, the batches are proved and verified on L1, and
-// a contributor withdraws exactly what the payout rule gives.
+// a contributor withdraws exactly what the payout rule gives. Then ModelFactory
+// fine-tunes a LoRA adapter on the recipes and registers it on L1.
 import { localDir } from "./lib/local.js";
 import { Contract, formatUnits } from "ethers";
 import { join } from "node:path";
@@ -40,7 +41,7 @@ export async function runDemo(apiUrl: string): Promise<void> {
   const [ai, bi] = [await idx(alice), await idx(bob)];
   console.log(`demo: providers have accounts ${ai} and ${bi}`);
 
-  const { recipes, reviews } = await fillDatanets(apiUrl, owner, [c1, c2]);
+  const { recipes, reviews, recipesId } = await fillDatanets(apiUrl, owner, [c1, c2]);
   const work = join(localDir(), "attribution");
   buildIndex(join(work, "recipes"), recipes.documents.map((d) => ({ id: d.id, contributor: d.contributor, text: d.content })));
   const index = new SuffixIndex(join(work, "recipes"));
@@ -81,7 +82,27 @@ export async function runDemo(apiUrl: string): Promise<void> {
   await (await (c1.rollup as Contract).claim(c1.wallet.address)).wait();
   const received = BigInt(await c1.token.balanceOf(c1.wallet.address)) - before;
   console.log(`demo: contributor 1 withdrew ${formatUnits(received, 18)} OPEN on L1; the payout rule gives ${formatUnits(expected, 18)} — ${received === expected ? "exact" : "MISMATCH"}`);
-  console.log(`demo: try  npx tsx scripts/poa.ts verify-batch 1   and   curl ${apiUrl}/v1/batches/1\n`);
+  await fineTune(apiUrl, recipesId, owner);
+  console.log(`demo: try  npx tsx scripts/poa.ts verify-batch 1   and   curl ${apiUrl}/v1/batches/1`);
+  console.log(`demo: ModelFactory: ${apiUrl}/app/ fine-tunes your own adapter on the datanets\n`);
+}
+
+/** ModelFactory: a LoRA adapter on the small base, trained on the recipes, evaluated, and registered on L1 by the model owner. */
+async function fineTune(apiUrl: string, datanet: number, owner: Connection): Promise<void> {
+  const job = await api(apiUrl, "POST", "/v1/jobs", { method: "lora", name: "demo-recipes-adapter", owner: owner.wallet.address, datanets: [datanet], base: "small", epochs: 4 });
+  console.log(`demo: ModelFactory job ${job.id}: a rank-8 LoRA adapter on the small base, ${job.trainingSet.train.length} recipe passages (${job.trainingSet.heldOut.length} held out)`);
+  const done = await until(`job ${job.id}`, async () => {
+    const j = await api(apiUrl, "GET", `/v1/jobs/${job.id}`);
+    return ["done", "failed", "cancelled"].includes(j.state) ? j : undefined;
+  }, async () => {
+    const j = await api(apiUrl, "GET", `/v1/jobs/${job.id}`);
+    return `${j.state}, step ${j.step}/${j.steps ?? "?"}`;
+  });
+  if (done.state !== "done") throw new Error(`demo fine-tune job ${job.id} ended ${done.state}: ${done.error}`);
+  const m = done.outcome.metrics;
+  console.log(`demo: held-out loss ${m.loss.toFixed(3)} nats/char against the base's ${m.baseLoss.toFixed(3)} (perplexity ${m.perplexity.toFixed(2)} vs ${m.basePerplexity.toFixed(2)})`);
+  const pub = await api(apiUrl, "POST", `/v1/jobs/${job.id}/publish`, { pricePer1kTokens: (10n ** 15n).toString() });
+  console.log(`demo: adapter registered on L1 as model ${pub.model.id} (base model ${pub.model.parent}, training-set root ${pub.model.trainingSetRoot.slice(0, 18)}…): ${apiUrl}/app/#/models/${pub.model.id}`);
 }
 
 /** Creates the two demo datanets (curated by the model owner) and uploads the contributions, each signed by its contributor. */
@@ -99,7 +120,7 @@ async function fillDatanets(apiUrl: string, curator: Connection, contributors: C
   for (const [c, text] of RECIPES) await upload(recipesId, contributors[c], canonicalText(text), { text });
   for (const [c, text, label] of REVIEWS) await upload(reviewsId, contributors[c], canonicalRecord({ text, label }), { record: { text, label } });
   console.log(`demo: datanets ${recipesId} (recipes, ${RECIPES.length} passages) and ${reviewsId} (reviews, ${REVIEWS.length} records) registered on L1 with their contributors`);
-  return { recipes: await fetchDatanet(apiUrl, recipesId), reviews: await fetchDatanet(apiUrl, reviewsId) };
+  return { recipes: await fetchDatanet(apiUrl, recipesId), reviews: await fetchDatanet(apiUrl, reviewsId), recipesId };
 }
 
 /** alice's "model": answers with the passage sentence that shares the most words with the question. */

@@ -19,6 +19,7 @@ import { assertSetupFitsChain, deployRollup } from "./lib/deploy.js";
 import { openLocalDeployment } from "./lib/local.js";
 import { attributionCommands } from "./poa-attribution.js";
 import { datanetCommands } from "./poa-datanet.js";
+import { modelCommands } from "./poa-model.js";
 
 const env = process.env;
 /** POA_API, else the port `poa start` listens on (POA_PORT, 8080) on this machine. */
@@ -43,6 +44,7 @@ program
   .addOption(new Option("--registry <address>", "DatanetRegistry address: serves /v1/datanets (with --rpc)").env("POA_REGISTRY"))
   .addOption(new Option("--registry-from-block <n>", "the registry's deployment block (with --registry)").env("POA_REGISTRY_FROM_BLOCK").default("0"))
   .addOption(new Option("--relayer-key <hex>", "private key paying for relayed datanet registrations (with --registry)").env("POA_RELAYER_KEY"))
+  .addOption(new Option("--model-registry <address>", "ModelRegistry address: serves /v1/jobs and /v1/models (with --registry)").env("POA_MODEL_REGISTRY"))
   .addOption(new Option("--port <n>", "HTTP port").env("POA_PORT").default("8080"))
   .addOption(new Option("--chain-port <n>", "port of the local Hardhat node").env("POA_CHAIN_PORT").default("8545"))
   .addOption(new Option("--db <file>", "database file (default: build/local/sequencer.db on the local chain, build/sequencer.db with --rpc)").env("POA_DB"))
@@ -61,6 +63,7 @@ program
     let stopChain = async () => {};
     let rpcUrl: string = o.rpc, rollup: string = o.rollup, key: string = o.sequencerKey;
     let registry: string | undefined = o.registry, relayerKey: string | undefined = o.relayerKey, registryFromBlock = Number(o.registryFromBlock);
+    let modelRegistry: string | undefined = o.modelRegistry;
     let db: string = o.db;
     let resumed = false;
     if (!o.rpc) {
@@ -69,7 +72,7 @@ program
       stopChain = chain.stop;
       resumed = local.resumed;
       [rpcUrl, rollup, key] = [info.rpcUrl, info.rollup, info.sequencerKey!];
-      [registry, relayerKey, registryFromBlock] = [info.registry, info.relayerKey, info.registryBlock ?? 0];
+      [registry, relayerKey, registryFromBlock, modelRegistry] = [info.registry, info.relayerKey, info.registryBlock ?? 0, info.modelRegistry];
       db ??= local.dbFile;
       console.log(
         `local chain   ${rpcUrl} (Hardhat node, chain 31337, pid ${chain.pid}; ${resumed ? "resumed with the last run's contracts and database" : "new"})\nrollup        ${rollup}`,
@@ -84,9 +87,10 @@ program
     const svc = await startService({
       rpcUrl, rollupAddress: rollup, sequencerKey: key, instance: o.instance, dbFile: db ?? join(ROOT, "build", "sequencer.db"),
       port: Number(o.port), maxWaitMs: Number(o.maxWaitMs), pollMs: 200, proverThreads: Number(o.proverThreads), crashAt: o.crashAt,
-      registryAddress: registry, relayerKey, registryFromBlock,
+      registryAddress: registry, relayerKey, registryFromBlock, modelRegistryAddress: modelRegistry, devSigners: !o.rpc,
     });
     console.log(`sequencer API ${svc.url}/v1  (OpenAPI: ${svc.url}/v1/openapi.json, metrics: ${svc.url}/metrics)`);
+    if (modelRegistry) console.log(`ModelFactory  ${svc.url}/app/`);
     let stopping = false;
     const shutdown = async () => {
       if (stopping) return; // a second signal (tsx relays the first one) must not cut the shutdown short
@@ -139,7 +143,7 @@ program
     });
     console.log(JSON.stringify({
       rollup: await d.rollup.getAddress(), token: await d.token.getAddress(), verifier: await d.verifier.getAddress(),
-      registry: await d.registry.getAddress(), registryBlock: d.registryBlock,
+      registry: await d.registry.getAddress(), registryBlock: d.registryBlock, modelRegistry: await d.modelRegistry.getAddress(),
     }, null, 2));
     provider.destroy();
   });
@@ -229,6 +233,7 @@ l1Options(program.command("withdraw").description("withdraw a contributor's whol
 
 program.addCommand(datanetCommands(l1Options));
 program.addCommand(attributionCommands());
+program.addCommand(modelCommands());
 
 program.parseAsync().catch((e) => {
   console.error(`poa: ${shortError(e)}`);

@@ -6,7 +6,9 @@ import { keyProblem } from "../core/crypto.js";
 import type { Metrics } from "./metrics.js";
 import { MAX_CONTENT_BYTES } from "../attribution/datanet/content.js";
 import { datanetParsers, registerDatanetRoutes, type DatanetDeps } from "./datanets.js";
+import { registerModelRoutes, type ModelDeps } from "./models.js";
 import { openapi } from "./openapi.js";
+import { serveWebApp } from "../web/serve.js";
 import { bundleSchema, describeIssues, receiptSchema, toSignedBundle } from "./schemas.js";
 import { ApiError, type Sequencer } from "./sequencer.js";
 
@@ -14,7 +16,7 @@ export const BODY_LIMIT = "64kb";
 
 const hex = (x: bigint, bytes = 32) => `0x${x.toString(16).padStart(bytes * 2, "0")}`;
 
-export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDeps): express.Express {
+export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDeps, models?: ModelDeps): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.use("/v1/datanets", ...datanetParsers());
@@ -117,6 +119,8 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
   });
   app.get("/v1/openapi.json", (_req, res) => void res.json(openapi(seq.params)));
   registerDatanetRoutes(app, datanets, refuse);
+  registerModelRoutes(app, models, refuse);
+  serveWebApp(app);
 
   app.use((_req: Request, res: Response) => void res.status(404).json({ error: { code: "not_found", message: "no such route; see GET /v1/openapi.json" } }));
   app.use((err: Error & { type?: string; status?: number }, req: Request, res: Response, _next: NextFunction) => {

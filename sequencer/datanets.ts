@@ -28,6 +28,18 @@ export interface DatanetDeps {
   fromBlock: number;
   /** Limits on the writes this service relays and pays for (default: DEFAULT_RELAY_LIMITS). */
   relayLimits?: RelayLimits;
+  /** Runs the relayer's transactions one at a time (shared with /v1/jobs, which registers base models with the same wallet). */
+  serialize?: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+/** One wallet's transactions, one at a time: ethers picks nonces per send, so concurrent sends collide. */
+export function serializer(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let queue: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => {});
+    return next;
+  };
 }
 
 /** The longest a signed creation request may stay valid: it bounds how long the service must remember it. */
@@ -91,12 +103,7 @@ export function registerDatanetRoutes(app: Express, deps: DatanetDeps | undefine
     return false;
   };
   // One relayer wallet: send its transactions one at a time so nonces never collide.
-  let queue: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = queue.then(fn, fn);
-    queue = next.catch(() => {});
-    return next;
-  };
+  const serialized = deps?.serialize ?? serializer();
 
   const handler = (fn: (d: DatanetDeps, req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
     if (!deps) return refuse(res, 503, "datanets_unavailable", "this service runs without a DatanetRegistry (start it with --registry)");

@@ -5,7 +5,12 @@ import { Contract, JsonRpcProvider, Wallet } from "ethers";
 import { initCrypto } from "../core/crypto.js";
 import { loadInstance } from "../core/params.js";
 import { ProverPool, type Prover } from "../prover/pool.js";
-import { artifact } from "../scripts/lib/deploy.js";
+import { artifact, LOCAL_CHAIN_ID } from "../scripts/lib/deploy.js";
+import { devWallet } from "../scripts/lib/chain.js";
+import { JobManager } from "../models/factory/jobs.js";
+import { modelRegistryAt } from "../models/registry.js";
+import type { ModelDeps } from "./models.js";
+import { serializer } from "./datanets.js";
 import { registryAt } from "../attribution/datanet/registry.js";
 import { ContentStore } from "../attribution/datanet/store.js";
 import { createApp } from "./api.js";
@@ -38,6 +43,12 @@ export interface ServiceConfig {
   contentDir?: string;
   /** Limits on relayed datanet writes (default: 20 per address and 600 in all per hour). */
   relayLimits?: RelayLimits;
+  /** ModelRegistry address: enables /v1/jobs and /v1/models (needs the DatanetRegistry). */
+  modelRegistryAddress?: string;
+  /** Fine-tuning job directories (default: <dbFile>.models/). */
+  jobsDir?: string;
+  /** Local chain (31337) only: sign publications for the Hardhat dev accounts, since the page has no wallet. */
+  devSigners?: boolean;
 }
 
 export interface Service {
@@ -61,13 +72,23 @@ export async function startService(cfg: ServiceConfig, prover: Prover = new Prov
     const registry = registryAt(cfg.registryAddress, new Wallet(cfg.relayerKey, provider));
     const code = await provider.getCode(cfg.registryAddress);
     if (code === "0x") throw new Error(`no contract at the DatanetRegistry address ${cfg.registryAddress}`);
-    datanets = { registry, store: new ContentStore(cfg.contentDir ?? `${cfg.dbFile}.content`), fromBlock: cfg.registryFromBlock ?? 0, relayLimits: cfg.relayLimits };
+    datanets = { registry, store: new ContentStore(cfg.contentDir ?? `${cfg.dbFile}.content`), fromBlock: cfg.registryFromBlock ?? 0, relayLimits: cfg.relayLimits, serialize: serializer() };
   }
-  const app = createApp(sequencer, metrics, datanets);
+  let models: ModelDeps | undefined;
+  if (cfg.modelRegistryAddress) {
+    if (!datanets) throw new Error("a ModelRegistry needs the DatanetRegistry (--registry) whose contributions models train on");
+    if ((await provider.getCode(cfg.modelRegistryAddress)) === "0x") throw new Error(`no contract at the ModelRegistry address ${cfg.modelRegistryAddress}`);
+    const jobs = new JobManager(store.db, { dir: cfg.jobsDir ?? `${cfg.dbFile}.models`, contentDir: datanets.store.dir });
+    const local = (await provider.getNetwork()).chainId === LOCAL_CHAIN_ID;
+    const devSigners = cfg.devSigners && local ? new Map(Array.from({ length: 20 }, (_, i) => Object.assign(devWallet(i, provider), { devIndex: i })).map((w) => [w.address.toLowerCase(), w])) : undefined;
+    models = { jobs, registry: modelRegistryAt(cfg.modelRegistryAddress, datanets.registry.runner), datanets, devSigners };
+  }
+  const app = createApp(sequencer, metrics, datanets, models);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(cfg.port, cfg.host ?? "127.0.0.1", () => resolve(s));
   });
   sequencer.start();
+  models?.jobs.start();
   const { address, port } = server.address() as AddressInfo;
   return {
     url: `http://${address}:${port}`,
@@ -78,6 +99,7 @@ export async function startService(cfg: ServiceConfig, prover: Prover = new Prov
       server.closeAllConnections(); // keep-alive clients would hold close() open
       await closed;
       await sequencer.stop();
+      await models?.jobs.close();
       await prover.close();
       store.close();
       provider.destroy();

@@ -13,7 +13,8 @@ import { BASE_PRESETS, COMMITTED_DIR, ensureBaseModel, paramsHash, pretrain, pre
 import { JobManager, type Job } from "../models/factory/jobs.js";
 import { ATTRIBUTION_DIM, runLoraJob, type JobOutcome } from "../models/factory/lora-job.js";
 import { runClassifierJob } from "../models/factory/classifier-job.js";
-import { jobSpecSchema, describeIssues, type LoraJobSpec, type ClassifierJobSpec } from "../models/factory/spec.js";
+import { describeIssues } from "../sequencer/schemas.js";
+import { jobSpecSchema, type LoraJobSpec, type ClassifierJobSpec } from "../models/factory/spec.js";
 import { splitHeldOut, type SnapshotEntry, type TrainingSnapshot } from "../models/factory/training-set.js";
 import { trainingSetRoot } from "../models/registry.js";
 import { DecodeState, decodeStep, generate } from "../models/lm/decode.js";
@@ -22,6 +23,7 @@ import { freshOptimizer, trainStep, type TrainSettings } from "../models/lm/trai
 import { Adapter, Transformer, baseLayout, forwardBackward, initBase, initLora, loraLayout, mergeAdapter, PROJECTIONS, type LMConfig, type LoraConfig } from "../models/lm/transformer.js";
 import { decodeWeights, encodeWeights, sha256Hex } from "../models/lm/weights.js";
 import { REVIEWS } from "../scripts/demo-data.js";
+import { LOGBOOK } from "./lib/factory-world.js";
 
 const cfg: LMConfig = { vocab: VOCAB_SIZE, context: 16, dim: 16, layers: 2, heads: 2, hidden: 24 };
 const allTargets: LoraConfig = { rank: 3, alpha: 6, targets: [...PROJECTIONS] };
@@ -149,11 +151,6 @@ describe("base model", () => {
   });
 });
 
-/** A small text datanet in one distinctive register: a fine-tune should learn it, the base does not know it. */
-const LOGBOOK = ["north", "south", "east", "west", "north-east", "south-west", "north-west", "south-east", "north", "east", "west", "south"].map(
-  (wind, i) => `Day ${i + 1}. Wind from the ${wind}, ${3 + (i % 5)} knots. We sighted ${i + 2} whales at dawn and lowered two boats; the sea was calm and the men were in good spirits.`,
-);
-
 /** A content store holding the demo's recipes (text) and reviews (json), and snapshots over them. */
 function fixtures() {
   const store = new ContentStore(mkdtempSync(join(tmpdir(), "poa-content-")));
@@ -267,7 +264,7 @@ describe("fine-tuning jobs", function () {
   it("refuses bad job settings by field", () => {
     const bad = (over: Record<string, unknown>) => {
       const r = jobSpecSchema.safeParse({ method: "lora", name: "x", owner: "0x00000000000000000000000000000000000000a1", datanets: [1], ...over });
-      return r.success ? "accepted" : describeIssues(r.error);
+      return r.success ? "accepted" : describeIssues(r.error).map((i) => `${i.field}: ${i.reason}`).join("; ");
     };
     expect(bad({})).to.equal("accepted");
     expect(bad({ learningRate: 0 })).to.equal("learningRate: the learning rate must be positive");

@@ -10,16 +10,16 @@ export const JOB_METHODS = ["lora", "classifier"] as const;
 export type JobMethod = (typeof JOB_METHODS)[number];
 
 /** Hard limits: a job must finish on this 2-core machine. */
-export const MAX_STEPS = 20_000;
+export const MAX_STEPS = 5_000;
 export const MAX_DATANETS = 16;
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an address is 0x and 40 hex digits");
+const address = z.string({ error: "an address is 0x and 40 hex digits" }).regex(/^0x[0-9a-fA-F]{40}$/, "an address is 0x and 40 hex digits");
 const datanets = z
   .array(z.number().int("a datanet id is an integer").positive("datanet ids start at 1"), { error: "datanets must be a list of datanet ids" })
   .min(1, "pick at least one datanet")
   .max(MAX_DATANETS, `at most ${MAX_DATANETS} datanets`)
   .refine((d) => new Set(d).size === d.length, "a datanet is listed twice");
-const name = z.string().trim().min(1, "a job needs a name").max(64, "a name is at most 64 characters");
+const name = z.string({ error: "a job needs a name" }).trim().min(1, "a job needs a name").max(64, "a name is at most 64 characters");
 
 export const loraJobSchema = z.strictObject({
   method: z.literal("lora"),
@@ -63,8 +63,3 @@ export const jobSpecSchema = z.discriminatedUnion("method", [loraJobSchema, clas
 export type LoraJobSpec = z.infer<typeof loraJobSchema>;
 export type ClassifierJobSpec = z.infer<typeof classifierJobSchema>;
 export type JobSpec = z.infer<typeof jobSpecSchema>;
-
-/** "field: reason; field: reason" from a zod error. */
-export function describeIssues(e: z.ZodError): string {
-  return e.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
-}

@@ -1,4 +1,4 @@
-// Deploys OPEN, the Poseidon hashers, the batch and exit verifiers, AttributionRollup and DatanetRegistry
+// Deploys OPEN, the Poseidon hashers, the batch and exit verifiers, AttributionRollup, DatanetRegistry and ModelRegistry
 // with any ethers signer, from the compiled artifacts under build/hardhat.
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -27,6 +27,8 @@ export interface Deployment {
   /** DatanetRegistry, staking OPEN. */
   registry: Contract;
   registryBlock: number;
+  /** ModelRegistry over the DatanetRegistry. */
+  modelRegistry: Contract;
   verifier: Contract;
   exitVerifier: Contract;
   hashers: Contract[];
@@ -110,5 +112,7 @@ export async function deployRollup(anySigner: AnySigner, o: DeployOptions): Prom
   const reg = artifact("DatanetRegistry");
   const registry = await deploy(signer, reg.abi, reg.bytecode, [await token.getAddress(), o.stakeLock ?? 7 * 24 * 3600]);
   const registryBlock = (await registry.deploymentTransaction()!.wait())!.blockNumber;
-  return { token, rollup, registry, registryBlock, verifier, exitVerifier, hashers, genesis };
+  const mr = artifact("ModelRegistry");
+  const modelRegistry = await deploy(signer, mr.abi, mr.bytecode, [await registry.getAddress()]);
+  return { token, rollup, registry, registryBlock, modelRegistry, verifier, exitVerifier, hashers, genesis };
 }

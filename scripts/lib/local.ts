@@ -27,6 +27,7 @@ export interface DeploymentInfo {
   token: string;
   registry?: string;
   registryBlock?: number;
+  modelRegistry?: string;
   sequencerKey?: string; // local development only: a well-known Hardhat key
   relayerKey?: string; // local development only: pays for relayed datanet registrations
 }
@@ -103,6 +104,7 @@ async function deployLocal(chain: LocalChain, instance: string): Promise<Deploym
     token: await d.token.getAddress(),
     registry: await d.registry.getAddress(),
     registryBlock: d.registryBlock,
+    modelRegistry: await d.modelRegistry.getAddress(),
     sequencerKey: sequencer.privateKey,
     relayerKey: devWallet(LOCAL_RELAYER).privateKey,
   };

@@ -1,0 +1,45 @@
+// The web app's shell: a header, hash routes, and the pages. ModelFactory's
+// pages live here; the explorer's pages are added to ROUTES.
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { html } from "./html.js";
+import { NewJob } from "./pages/new-job.js";
+import { JobList, JobPage } from "./pages/job.js";
+import { ModelList, ModelPage } from "./pages/models.js";
+
+const ROUTES = [
+  [/^#\/?$/, () => html`<${NewJob} />`, "factory"],
+  [/^#\/jobs$/, () => html`<${JobList} />`, "jobs"],
+  [/^#\/jobs\/(\d+)$/, (m) => html`<${JobPage} id=${Number(m[1])} />`, "jobs"],
+  [/^#\/models$/, () => html`<${ModelList} />`, "models"],
+  [/^#\/models\/(\d+)$/, (m) => html`<${ModelPage} id=${Number(m[1])} />`, "models"],
+];
+
+function route(hash) {
+  for (const [re, page, section] of ROUTES) {
+    const m = re.exec(hash || "#/");
+    if (m) return { page: page(m), section };
+  }
+  return { page: html`<p class="error">No page at ${hash}. <a href="#/">Back to ModelFactory</a></p>`, section: "" };
+}
+
+function App() {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const on = () => setHash(location.hash);
+    addEventListener("hashchange", on);
+    return () => removeEventListener("hashchange", on);
+  }, []);
+  const { page, section } = route(hash);
+  const link = (href, name, id) => html`<a href=${href} class=${section === id ? "active" : ""}>${name}</a>`;
+  return html`
+    <header>
+      <span class="brand">poa-rollup</span>
+      <nav>${link("#/", "ModelFactory", "factory")}${link("#/jobs", "Jobs", "jobs")}${link("#/models", "Models", "models")}</nav>
+    </header>
+    <main>${page}</main>`;
+}
+
+const root = document.getElementById("app");
+root.textContent = ""; // the static "Loading…" placeholder
+render(html`<${App} />`, root);

@@ -1,0 +1,38 @@
+// The live loss curve: uPlot over (step, loss), redrawn as points arrive.
+import { html } from "../html.js";
+import { useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+
+export function LossChart({ points, steps }) {
+  const box = useRef(null);
+  const plot = useRef(null);
+  const total = useRef(steps);
+  total.current = steps;
+  useEffect(() => {
+    const width = Math.max(280, box.current.clientWidth);
+    plot.current = new uPlot(
+      {
+        width,
+        height: 260,
+        scales: { x: { time: false, range: (_u, _min, max) => [0, Math.max(total.current ?? max, max, 1)] } },
+        axes: [{ label: "step" }, { label: "loss (nats/token)" }],
+        series: [
+          { label: "step" },
+          { label: "training loss", stroke: "#9cc3ea", width: 1, points: { show: false } },
+          { label: "smoothed", stroke: "#0b6bcb", width: 2, points: { show: false } },
+        ],
+      },
+      [[], [], []],
+      box.current,
+    );
+    return () => plot.current.destroy();
+  }, []);
+  useEffect(() => {
+    const finite = points.filter((p) => p.loss !== null && Number.isFinite(p.loss));
+    // Exponential moving average, debiased at the start: the trend through per-batch noise.
+    let avg = 0;
+    const smoothed = finite.map((p, i) => ((avg = 0.9 * avg + 0.1 * p.loss), avg / (1 - 0.9 ** (i + 1))));
+    plot.current?.setData([finite.map((p) => p.step), finite.map((p) => p.loss), smoothed]);
+  }, [points]);
+  return html`<div class="chart" ref=${box} data-points=${points.length}></div>`;
+}
