@@ -130,12 +130,23 @@ async function main(): Promise<void> {
   await hre.network.provider.send("evm_increaseTime", [8 * 24 * 3600]);
   await tx("DatanetRegistry.withdrawStake", reg(c1).withdrawStake(2));
 
+  // ModelRegistry: a base, then adapters whose training sets are read from the DatanetRegistry (contribution 1 is slashed).
+  for (let i = 4; i < 4 + 16; i++) await (await reg(c1).contribute(1, h(i), 0, await commit(c1, h(i), c1.address))).wait();
+  const models = d.modelRegistry.connect(owner as never) as Contract;
+  const zero = h(0);
+  await tx("ModelRegistry.register: base (no training set)", models.register(0, 0, h(0xb1), h(0xc1), zero, 0, []));
+  await tx("ModelRegistry.register: adapter, 2 contributions", models.register(1, 1, h(0xb2), h(0xc2), h(0xe2), 10n ** 15n, [2, 3]));
+  await tx("ModelRegistry.register: adapter, 16 contributions", models.register(1, 1, h(0xb3), h(0xc3), h(0xe3), 10n ** 15n, Array.from({ length: 16 }, (_, k) => 4 + k)));
+  await tx("ModelRegistry.setPrice", models.setPrice(2, 2n * 10n ** 15n));
+  await tx("ModelRegistry.setStatus (retire)", models.setStatus(2, 1));
+
   const rows = gas.map(([k, v]) => `| ${k} | ${v.toLocaleString("en-US")} |`);
   const p = op.state.params;
   const table = [`| flow (test instance: ${p.depth} levels, ${Number(await d.rollup.bodyLength())}-byte body) | gas |`, "|---|---:|", ...rows].join("\n");
   const find = (prefix: string) => Number(gas.find(([k]) => k.startsWith(prefix))![1]);
   writeResults({
     budget: { claimGas: find("claim (to an address that holds no"), claimGasHolder: find("claim (to an address that already"), exitGas: Number(exitTest), exitGasProductionDepthZeroBalance: exitProdZero === undefined ? null : Number(exitProdZero) },
+    modelRegistry: { registerBase: find("ModelRegistry.register: base"), registerAdapter2: find("ModelRegistry.register: adapter, 2"), registerAdapter16: find("ModelRegistry.register: adapter, 16"), perContribution: Math.round((find("ModelRegistry.register: adapter, 16") - find("ModelRegistry.register: adapter, 2")) / 14) },
     gas: { submitBatchEmpty: find("submitBatch: empty"), verifyProof: find("verifyProof alone"), deposit: find("deposit (again)"), requestWithdrawal: find("requestWithdrawal"), measured: runMeta() },
   });
   console.log(table);

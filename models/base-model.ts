@@ -50,8 +50,12 @@ export const BASE_PRESETS: Record<string, BasePreset> = {
   },
 };
 
-/** Moby Dick, then the addresses in order, folded to the vocabulary; the last 2% is held out. */
+const texts = new Map<number, { train: Int32Array; heldOut: Int32Array; hash: string }>();
+
+/** Moby Dick, then the addresses in order, folded to the vocabulary; the last 2% is held out. Memoized: the corpus is read once per process. */
 export function pretrainingText(chars: number): { train: Int32Array; heldOut: Int32Array; hash: string } {
+  const known = texts.get(chars);
+  if (known) return known;
   const docs = [mobyDick(), ...speeches().map((s) => s.text)];
   const ids: number[] = [];
   for (const d of docs) {
@@ -60,8 +64,9 @@ export function pretrainingText(chars: number): { train: Int32Array; heldOut: In
   }
   const all = Int32Array.from(ids.slice(0, chars));
   const cut = Math.floor(all.length * 0.98);
-  const hash = sha256Hex(new Uint8Array(all.buffer));
-  return { train: all.subarray(0, cut), heldOut: all.subarray(cut), hash };
+  const text = { train: all.subarray(0, cut), heldOut: all.subarray(cut), hash: sha256Hex(new Uint8Array(all.buffer)) };
+  texts.set(chars, text);
+  return text;
 }
 
 function sourceHash(): string {

@@ -3,30 +3,11 @@
 // loss curve grow, evaluate, try the adapter, publish on-chain, and open the
 // registered model. Screenshots go to test-output/screenshots/.
 import { expect } from "chai";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { launchChromium, SCREENSHOTS } from "./lib/browser.js";
 import { startFactoryWorld, type FactoryWorld } from "./lib/factory-world.js";
-
-export const CHROMIUM = process.env.POA_CHROMIUM ?? "/usr/bin/chromium";
-export const SCREENSHOTS = join(process.cwd(), "test-output", "screenshots");
-
-/** Launches Debian's chromium headless with a fresh profile, or returns null after saying loudly that it is missing. */
-export async function launchChromium(viewport = { width: 1200, height: 900 }): Promise<BrowserContext | null> {
-  if (!existsSync(CHROMIUM)) {
-    const line = "!".repeat(78);
-    console.error(`\n${line}\n!! BROWSER TESTS DID NOT RUN: no chromium at ${CHROMIUM}.\n!! Install it (apt-get install -y chromium; .ci/run does) or set POA_CHROMIUM.\n${line}\n`);
-    return null;
-  }
-  // A fresh profile each time (playwright passes it as --user-data-dir).
-  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "poa-chromium-")), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-}
 
 describe("ModelFactory in a real browser", function () {
   let w: FactoryWorld;

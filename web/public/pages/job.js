@@ -47,8 +47,7 @@ export function JobPage({ id }) {
     <h1>Job #${job.id} · ${job.name} <span class=${`badge ${job.state}`} id="job-state">${job.state}</span></h1>
     <section class="card">
       <div class="row" style="justify-content:space-between">
-        <span>${job.method === "lora" ? `LoRA rank ${job.spec.lora.rank} on the ${job.spec.base} base` : "classifier, full fine-tune"} ·
-          ${job.trainingSet.train.length} training contributions, ${job.trainingSet.heldOut.length} held out · datanets ${job.trainingSet.datanets.join(", ")}</span>
+        <span>${`${job.method === "lora" ? `LoRA rank ${job.spec.lora.rank} on the ${job.spec.base} base` : "classifier, full fine-tune"} · ${job.trainingSet.train.length} training contributions, ${job.trainingSet.heldOut.length} held out · datanets ${job.trainingSet.datanets.join(", ")}`}</span>
         <span class="row">
           ${(job.state === "queued" || running) && html`<button class="secondary" id="cancel" onClick=${() => act("cancel")}>Cancel</button>`}
           ${(job.state === "interrupted" || job.state === "failed") && html`<button id="resume" onClick=${() => act("resume")}>Resume from step ${job.checkpointStep}</button>`}
@@ -85,7 +84,7 @@ function Evaluation({ job }) {
             <tr><td>loss</td><td class="num"></td><td class="num">${fmt(m.loss)}</td></tr>`}
     </tbody></table>
     ${(m.samples ?? []).map((s) => html`<p class="muted" style="margin-bottom:.2rem">Continuing "${s.prompt}"</p>
-      <div class="grid"><div><b>base</b><div class="sample">${s.base}</div></div><div><b>fine-tuned</b><div class="sample">${s.tuned}</div></div></div>`)}
+      <div class="pair"><div><b>base</b><div class="sample">${s.base}</div></div><div><b>fine-tuned</b><div class="sample">${s.tuned}</div></div></div>`)}
   </section>`;
 }
 
@@ -99,7 +98,7 @@ function TryPanel({ job }) {
     <div class="row" style="margin:.5rem 0"><button id="generate" onClick=${run}>${job.method === "lora" ? "Generate" : "Classify"}</button></div>
     ${error && html`<p class="error">${error}</p>`}
     ${out && (job.method === "lora"
-      ? html`<div class="grid"><div><b>fine-tuned</b><div class="sample" id="completion">${prompt}${out.text}</div></div><div><b>base</b><div class="sample">${prompt}${out.base?.text}</div></div></div>`
+      ? html`<div class="pair"><div><b>fine-tuned</b><div class="sample" id="completion">${prompt}${out.text}</div></div><div><b>base</b><div class="sample">${prompt}${out.base?.text}</div></div></div>`
       : html`<p id="completion">Label <b>${out.label}</b> · ${Object.entries(out.probabilities).map(([l, p]) => `${l} ${fmt(p, 2)}`).join(" · ")}</p>`)}
   </section>`;
 }
