@@ -3,6 +3,7 @@
 // file, fsync, rename); every read is checked against its hash, so a file
 // changed on disk is reported, never served.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { contributionHash } from "./content.js";
 
@@ -47,7 +48,20 @@ export class ContentStore {
   get(hash: string): Buffer {
     const path = this.path(hash);
     if (!existsSync(path)) throw new ContentMissingError(`no content ${hash} in ${this.dir}`);
-    const bytes = readFileSync(path);
+    return this.checked(hash, readFileSync(path));
+  }
+
+  /** As get, without blocking the event loop on the read (serving loads adapters this way). */
+  async read(hash: string): Promise<Buffer> {
+    const path = this.path(hash);
+    const bytes = await readFile(path).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") throw new ContentMissingError(`no content ${hash} in ${this.dir}`);
+      throw e;
+    });
+    return this.checked(hash, bytes);
+  }
+
+  private checked(hash: string, bytes: Buffer): Buffer {
     const actual = contributionHash(bytes);
     if (actual !== hash) throw new ContentCorruptedError(`content ${hash} is corrupted on disk: its bytes hash to ${actual}`);
     return bytes;

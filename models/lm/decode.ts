@@ -1,11 +1,12 @@
-// Inference: one token at a time with a key/value cache, on the same kernels
-// and the same linearForward (adapter path included) that training uses.
+// Inference: one token at a time per sequence with a key/value cache, many
+// sequences (each with its own adapter, or none) in one batched step, on the
+// same kernels and the same low-rank update (X·A·s)·B that training uses.
 // Positions are learned up to the context length; a longer sequence keeps its
 // last half-context and is re-read from position 0.
 import { rng } from "../../attribution/influence/model.js";
 import { gelu, matmul, rmsNorm, softmaxRow } from "./kernels.js";
 import { encode, decode, EOT } from "./tokenizer.js";
-import { Transformer, Adapter, linear, linearForward } from "./transformer.js";
+import { Transformer, Adapter, linear, projectionShape, type Projection } from "./transformer.js";
 
 export class DecodeState {
   readonly keys: Float32Array[];
@@ -19,64 +20,117 @@ export class DecodeState {
   }
 }
 
-/** Feeds one token; returns the next-token logits. */
-export function decodeStep(s: DecodeState, token: number): Float32Array {
-  const m = s.model;
-  const { dim, heads, hidden, layers, context, vocab } = m.config;
-  if (!(token >= 0 && token < vocab)) throw new Error(`token ${token} is outside the vocabulary of ${vocab}`);
-  if (s.length === context) {
-    const keep = s.tokens.slice(-Math.floor(context / 2));
-    s.length = 0;
-    s.tokens.length = 0;
-    for (const t of keep) decodeStep(s, t);
+/**
+ * Y = X·W for all N rows at once (the shared base), then each adapter's
+ * low-rank update on its own rows only, grouped by adapter (the SGMV pattern of
+ * Punica and S-LoRA): rows of different adapters share one base matmul, and no
+ * weights are merged per request.
+ */
+function batchedLinear(m: Transformer, adapters: (Adapter | null)[], l: number, p: Projection, X: Float32Array, N: number, Y: Float32Array): void {
+  const [inDim, outDim] = projectionShape(m.config, p);
+  matmul(X, m.w[`l${l}.${p}`], Y, N, inDim, outDim);
+  const groups = new Map<Adapter, number[]>();
+  adapters.forEach((a, row) => {
+    if (a && a.lora.targets.includes(p)) groups.set(a, [...(groups.get(a) ?? []), row]);
+  });
+  for (const [a, rows] of groups) {
+    const f = linear(m, a, null, l, p);
+    const Xg = new Float32Array(rows.length * inDim);
+    rows.forEach((row, i) => Xg.set(X.subarray(row * inDim, (row + 1) * inDim), i * inDim));
+    const H = new Float32Array(rows.length * f.rank);
+    matmul(Xg, f.A!, H, rows.length, inDim, f.rank);
+    for (let i = 0; i < H.length; i++) H[i] *= f.scale;
+    const Yg = new Float32Array(rows.length * outDim);
+    matmul(H, f.B!, Yg, rows.length, f.rank, outDim);
+    rows.forEach((row, i) => {
+      for (let j = 0; j < outDim; j++) Y[row * outDim + j] += Yg[i * outDim + j];
+    });
   }
-  const p = s.length;
+}
+
+/** A sequence at the context's end keeps its last half-context, re-read from position 0. */
+function slideWindow(s: DecodeState): void {
+  const keep = s.tokens.slice(-Math.floor(s.model.config.context / 2));
+  s.length = 0;
+  s.tokens.length = 0;
+  for (const t of keep) decodeBatch([s], [t]);
+}
+
+/**
+ * Feeds one token to each of N sequences (each with its own cache and adapter,
+ * all on the same base) in one batched step; returns each row's next-token logits.
+ */
+export function decodeBatch(states: DecodeState[], tokens: number[]): Float32Array[] {
+  const N = states.length;
+  if (N === 0) return [];
+  const m = states[0].model;
+  if (states.some((s) => s.model !== m)) throw new Error("a batch decodes sequences of one base model");
+  const { dim, heads, hidden, layers, context, vocab } = m.config;
+  tokens.forEach((t) => {
+    if (!(t >= 0 && t < vocab)) throw new Error(`token ${t} is outside the vocabulary of ${vocab}`);
+  });
+  for (const s of states) if (s.length === context) slideWindow(s);
+  const adapters = states.map((s) => s.adapter);
   const dh = dim / heads;
   const sc = 1 / Math.sqrt(dh);
-  let x = new Float32Array(dim);
-  for (let e = 0; e < dim; e++) x[e] = m.w.tok[token * dim + e] + m.w.pos[p * dim + e];
-  const inv = new Float32Array(1);
-  const n = new Float32Array(dim);
-  const q = new Float32Array(dim);
-  const att = new Float32Array(dim);
-  const o = new Float32Array(dim);
-  const pre = new Float32Array(hidden);
-  const act = new Float32Array(hidden);
-  const scores = new Float32Array(p + 1);
+  let x = new Float32Array(N * dim);
+  states.forEach((s, r) => {
+    for (let e = 0; e < dim; e++) x[r * dim + e] = m.w.tok[tokens[r] * dim + e] + m.w.pos[s.length * dim + e];
+  });
+  const inv = new Float32Array(N);
+  const n = new Float32Array(N * dim);
+  const q = new Float32Array(N * dim);
+  const k = new Float32Array(N * dim);
+  const v = new Float32Array(N * dim);
+  const att = new Float32Array(N * dim);
+  const o = new Float32Array(N * dim);
+  const pre = new Float32Array(N * hidden);
+  const act = new Float32Array(N * hidden);
+  const scores = new Float32Array(context);
   for (let l = 0; l < layers; l++) {
-    rmsNorm(x, m.w[`l${l}.norm1`], 0, n, inv, 1, dim);
-    linearForward(linear(m, s.adapter, null, l, "q"), n, 1, q);
-    const kRow = s.keys[l].subarray(p * dim, (p + 1) * dim);
-    const vRow = s.values[l].subarray(p * dim, (p + 1) * dim);
-    linearForward(linear(m, s.adapter, null, l, "k"), n, 1, kRow);
-    linearForward(linear(m, s.adapter, null, l, "v"), n, 1, vRow);
+    rmsNorm(x, m.w[`l${l}.norm1`], 0, n, inv, N, dim);
+    batchedLinear(m, adapters, l, "q", n, N, q);
+    batchedLinear(m, adapters, l, "k", n, N, k);
+    batchedLinear(m, adapters, l, "v", n, N, v);
     att.fill(0);
-    for (let h = 0; h < heads; h++) {
-      const ho = h * dh;
-      for (let j = 0; j <= p; j++) {
-        let d = 0;
-        for (let e = 0; e < dh; e++) d += q[ho + e] * s.keys[l][j * dim + ho + e];
-        scores[j] = d * sc;
+    states.forEach((s, r) => {
+      const p = s.length;
+      s.keys[l].set(k.subarray(r * dim, (r + 1) * dim), p * dim);
+      s.values[l].set(v.subarray(r * dim, (r + 1) * dim), p * dim);
+      for (let h = 0; h < heads; h++) {
+        const ho = h * dh;
+        for (let j = 0; j <= p; j++) {
+          let d = 0;
+          for (let e = 0; e < dh; e++) d += q[r * dim + ho + e] * s.keys[l][j * dim + ho + e];
+          scores[j] = d * sc;
+        }
+        softmaxRow(scores, 0, p + 1);
+        for (let j = 0; j <= p; j++) for (let e = 0; e < dh; e++) att[r * dim + ho + e] += scores[j] * s.values[l][j * dim + ho + e];
       }
-      softmaxRow(scores, 0, p + 1);
-      for (let j = 0; j <= p; j++) for (let e = 0; e < dh; e++) att[ho + e] += scores[j] * s.values[l][j * dim + ho + e];
-    }
-    linearForward(linear(m, s.adapter, null, l, "o"), att, 1, o);
-    const mid = new Float32Array(dim);
-    for (let e = 0; e < dim; e++) mid[e] = x[e] + o[e];
-    rmsNorm(mid, m.w[`l${l}.norm2`], 0, n, inv, 1, dim);
-    linearForward(linear(m, s.adapter, null, l, "up"), n, 1, pre);
+    });
+    batchedLinear(m, adapters, l, "o", att, N, o);
+    const mid = new Float32Array(N * dim);
+    for (let i = 0; i < mid.length; i++) mid[i] = x[i] + o[i];
+    rmsNorm(mid, m.w[`l${l}.norm2`], 0, n, inv, N, dim);
+    batchedLinear(m, adapters, l, "up", n, N, pre);
     gelu(pre, act);
-    linearForward(linear(m, s.adapter, null, l, "down"), act, 1, o);
-    x = new Float32Array(dim);
-    for (let e = 0; e < dim; e++) x[e] = mid[e] + o[e];
+    batchedLinear(m, adapters, l, "down", act, N, o);
+    x = new Float32Array(N * dim);
+    for (let i = 0; i < x.length; i++) x[i] = mid[i] + o[i];
   }
-  rmsNorm(x, m.w.normF, 0, n, inv, 1, dim);
-  const logits = new Float32Array(vocab);
-  matmul(n, m.w.head, logits, 1, dim, vocab);
-  s.length++;
-  s.tokens.push(token);
-  return logits;
+  rmsNorm(x, m.w.normF, 0, n, inv, N, dim);
+  const logits = new Float32Array(N * vocab);
+  matmul(n, m.w.head, logits, N, dim, vocab);
+  states.forEach((s, r) => {
+    s.length++;
+    s.tokens.push(tokens[r]);
+  });
+  return states.map((_, r) => logits.subarray(r * vocab, (r + 1) * vocab));
+}
+
+/** Feeds one token to one sequence; returns the next-token logits (a batch of one). */
+export function decodeStep(s: DecodeState, token: number): Float32Array {
+  return decodeBatch([s], [token])[0];
 }
 
 export interface SampleOptions {
@@ -117,27 +171,72 @@ export function sampleToken(logits: Float32Array, o: Pick<SampleOptions, "temper
 
 export interface Generation {
   text: string;
+  /** Prompt tokens read (after folding) and tokens generated. */
+  promptTokens: number;
   tokens: number;
   finishReason: "stop" | "length";
 }
 
-/** Continues `prompt`; stops at the end-of-text token, a stop string or maxTokens. */
-export function generate(model: Transformer, adapter: Adapter | null, prompt: string, o: SampleOptions): Generation {
-  const s = new DecodeState(model, adapter);
-  const ids = encode(prompt);
-  if (ids.length === 0) ids.push(EOT); // an empty prompt starts a new document
-  let logits: Float32Array = new Float32Array(0);
-  for (const id of ids) logits = decodeStep(s, id);
-  const rand = rng(o.seed);
-  const out: number[] = [];
-  for (let i = 0; i < o.maxTokens; i++) {
-    const next = sampleToken(logits, o, rand);
-    if (next === EOT) return { text: decode(out), tokens: out.length, finishReason: "stop" };
-    out.push(next);
-    const text = decode(out);
-    const hit = o.stop?.map((st) => (st ? text.indexOf(st) : -1)).filter((k) => k >= 0);
-    if (hit && hit.length > 0) return { text: text.slice(0, Math.min(...hit)), tokens: out.length, finishReason: "stop" };
-    logits = decodeStep(s, next);
+/**
+ * One sequence being generated: its cache, its sampler and its stop rules.
+ * `pick()` samples the next token from the current logits (or says the sequence
+ * is finished); the caller feeds the token, alone (`generate`) or in a batch with
+ * other sequences (serving), and stores the new logits. Both ways give the same text.
+ */
+export class Sequence {
+  readonly state: DecodeState;
+  logits: Float32Array;
+  readonly out: number[] = [];
+  readonly promptTokens: number;
+  text = "";
+  finishReason: "stop" | "length" | null = null;
+  private readonly rand: () => number;
+
+  constructor(model: Transformer, adapter: Adapter | null, prompt: string, readonly o: SampleOptions) {
+    this.state = new DecodeState(model, adapter);
+    const ids = encode(prompt);
+    if (ids.length === 0) ids.push(EOT); // an empty prompt starts a new document
+    this.promptTokens = ids.length;
+    let logits: Float32Array = new Float32Array(0);
+    for (const id of ids) logits = decodeStep(this.state, id);
+    this.logits = logits;
+    this.rand = rng(o.seed);
   }
-  return { text: decode(out), tokens: out.length, finishReason: "length" };
+
+  /** The next token to feed, or null once the sequence has finished (end token, stop string or maxTokens). */
+  pick(): number | null {
+    if (this.finishReason) return null;
+    if (this.out.length >= this.o.maxTokens) return this.finish("length", this.text);
+    const next = sampleToken(this.logits, this.o, this.rand);
+    if (next === EOT) return this.finish("stop", this.text);
+    this.out.push(next);
+    this.text = decode(this.out);
+    const hit = (this.o.stop ?? []).map((st) => (st ? this.text.indexOf(st) : -1)).filter((k) => k >= 0);
+    if (hit.length > 0) return this.finish("stop", this.text.slice(0, Math.min(...hit)));
+    return next;
+  }
+
+  /** Text that no later stop string can take back (streaming sends only this much before the end). */
+  settledText(): string {
+    if (this.finishReason) return this.text;
+    const hold = Math.max(0, ...(this.o.stop ?? []).map((st) => st.length - 1));
+    return this.text.slice(0, Math.max(0, this.text.length - hold));
+  }
+
+  result(): Generation {
+    return { text: this.text, promptTokens: this.promptTokens, tokens: this.out.length, finishReason: this.finishReason ?? "length" };
+  }
+
+  private finish(reason: "stop" | "length", text: string): null {
+    this.finishReason = reason;
+    this.text = text;
+    return null;
+  }
+}
+
+/** Continues `prompt` alone; stops at the end-of-text token, a stop string or maxTokens. */
+export function generate(model: Transformer, adapter: Adapter | null, prompt: string, o: SampleOptions): Generation {
+  const s = new Sequence(model, adapter, prompt, o);
+  for (let t = s.pick(); t !== null; t = s.pick()) s.logits = decodeStep(s.state, t);
+  return s.result();
 }

@@ -28,11 +28,19 @@ export function matmul(A: Float32Array, B: Float32Array, C: Float32Array, M: num
       }
     }
   }
+  // A last odd row sums in the same order as a paired row, so a row's result does not depend on
+  // its neighbours: a sequence decoded in a batch gets exactly the logits it gets alone.
   for (; i < M; i++) {
-    const ci = i * N, ai = i * K;
-    for (let k = 0; k < K; k++) {
-      const a = A[ai + k], bk = k * N;
-      for (let j = 0; j < N; j++) C[ci + j] += a * B[bk + j];
+    const c0 = i * N, a0 = i * K;
+    let k = 0;
+    for (; k + 3 < K; k += 4) {
+      const x0 = A[a0 + k], x1 = A[a0 + k + 1], x2 = A[a0 + k + 2], x3 = A[a0 + k + 3];
+      const b0 = k * N, b1 = b0 + N, b2 = b1 + N, b3 = b2 + N;
+      for (let j = 0; j < N; j++) C[c0 + j] += x0 * B[b0 + j] + x1 * B[b1 + j] + x2 * B[b2 + j] + x3 * B[b3 + j];
+    }
+    for (; k < K; k++) {
+      const x = A[a0 + k], bk = k * N;
+      for (let j = 0; j < N; j++) C[c0 + j] += x * B[bk + j];
     }
   }
 }
