@@ -17,8 +17,8 @@ export class ServeError extends Error {
 export interface AdapterSource {
   /** The registry entry of a model id (undefined when there is none). */
   entry(id: number): Promise<RegisteredModel | undefined>;
-  /** The weights file by artifact hash, checked against it (the disk tier). */
-  bytes(artifactHash: string): Promise<Uint8Array>;
+  /** The model's weights file, checked against its artifact hash (the disk tier, or a fetch into it). */
+  bytes(entry: RegisteredModel): Promise<Uint8Array>;
 }
 
 export interface CacheLimits {
@@ -26,6 +26,8 @@ export interface CacheLimits {
   maxAdapters: number;
   /** Most bytes of adapter weights resident at once. */
   maxBytes: number;
+  /** How long a resident adapter's registry entry is trusted before it is read again (a retirement takes effect within this; default 5 s). */
+  entryTtlMs?: number;
 }
 
 export interface CacheStats {
@@ -39,6 +41,7 @@ export interface CacheStats {
 interface Resident {
   adapter: Adapter;
   entry: RegisteredModel;
+  checkedAt: number;
   bytes: number;
   /** Requests using it now: a pinned adapter is never evicted. */
   pins: number;
@@ -50,9 +53,11 @@ export class AdapterCache {
   readonly stats: CacheStats = { hits: 0, misses: 0, evictions: 0, loadMs: [] };
 
   constructor(
-    readonly base: { model: Transformer; artifactHash: string; modelId: number },
+    readonly base: { model: Transformer; artifactHash: string },
     private readonly source: AdapterSource,
     readonly limits: CacheLimits,
+    /** Told of every hit, miss, eviction and cold load (metrics). */
+    private readonly observe: (event: "hit" | "miss" | "eviction" | "loaded", ms?: number) => void = () => {},
   ) {}
 
   /** Resident bytes (adapter weights as float32). */
@@ -72,15 +77,27 @@ export class AdapterCache {
 
   /** The adapter of model `id`, pinned until `release(id)`; loads it when cold. */
   async acquire(id: number): Promise<{ adapter: Adapter; entry: RegisteredModel }> {
-    const hit = this.resident.get(id);
+    let hit = this.resident.get(id);
+    if (hit && Date.now() - hit.checkedAt > (this.limits.entryTtlMs ?? 5_000)) {
+      const entry = await this.source.entry(id);
+      if (entry?.status !== "active" || entry.artifactHash !== hit.entry.artifactHash) {
+        if (hit.pins === 0) this.resident.delete(id);
+        hit = undefined; // reload: the load refuses a retired model by name
+      } else {
+        hit.checkedAt = Date.now();
+        hit.entry = entry;
+      }
+    }
     if (hit) {
       this.stats.hits++;
+      this.observe("hit");
       this.resident.delete(id); // move to the most recently used end
       this.resident.set(id, hit);
       hit.pins++;
       return hit;
     }
     this.stats.misses++;
+    this.observe("miss");
     let pending = this.loading.get(id);
     if (!pending) {
       pending = this.load(id).finally(() => this.loading.delete(id));
@@ -109,21 +126,23 @@ export class AdapterCache {
     const entry = await this.source.entry(id);
     if (!entry) throw new ServeError(404, "model_not_found", `no model ${id} in the ModelRegistry`);
     if (entry.status !== "active") throw new ServeError(410, "model_retired", `model ${id} is retired by its owner`);
-    if (entry.kind !== "adapter") throw new ServeError(400, "not_an_adapter", `model ${id} is a ${entry.kind}; this server serves adapters on base model ${this.base.modelId}`);
-    if (entry.parent !== this.base.modelId) throw new ServeError(400, "wrong_base", `model ${id} is an adapter on base model ${entry.parent}; this server runs base model ${this.base.modelId}`);
+    if (entry.kind !== "adapter") throw new ServeError(400, "not_an_adapter", `model ${id} is a ${entry.kind}; this server serves adapters`);
+    const parent = await this.source.entry(entry.parent);
+    if (parent?.artifactHash !== this.base.artifactHash) throw new ServeError(400, "wrong_base", `model ${id} is an adapter on base model ${entry.parent}, not on the base this server runs (${this.base.artifactHash.slice(0, 10)}…)`);
     let bytes: Uint8Array;
     try {
-      bytes = await this.source.bytes(entry.artifactHash);
+      bytes = await this.source.bytes(entry);
     } catch (e) {
       const corrupted = /corrupted/.test((e as Error).message);
       throw new ServeError(corrupted ? 502 : 503, corrupted ? "artifact_corrupted" : "artifact_unavailable", `model ${id}'s weights ${entry.artifactHash}: ${(e as Error).message}`);
     }
     const adapter = loadAdapter(bytes, this.base.model, this.base.artifactHash);
-    const r: Resident = { adapter, entry, bytes: adapter.params.byteLength, pins: 0 };
+    const r: Resident = { adapter, entry, checkedAt: Date.now(), bytes: adapter.params.byteLength, pins: 0 };
     if (r.bytes > this.limits.maxBytes) throw new ServeError(503, "adapter_too_large", `model ${id}'s adapter takes ${r.bytes} bytes; the adapter memory budget is ${this.limits.maxBytes}`);
     this.makeRoom(r.bytes);
     this.resident.set(id, r);
     this.stats.loadMs.push(performance.now() - t0);
+    this.observe("loaded", performance.now() - t0);
     return r;
   }
 
@@ -134,6 +153,7 @@ export class AdapterCache {
       if (r.pins > 0) continue;
       this.resident.delete(id);
       this.stats.evictions++;
+      this.observe("eviction");
     }
     // Every resident adapter is in use: go over budget rather than fail a request; the next load evicts.
   }

@@ -22,6 +22,9 @@ const BASE_ID = 1;
 function world(n: number, lora: LoraConfig = { rank: 4, alpha: 8, targets: [...PROJECTIONS] }) {
   const store = new ContentStore(mkdtempSync(join(tmpdir(), "poa-serving-")));
   const entries = new Map<number, RegisteredModel>();
+  const baseEntry = { id: BASE_ID, owner: "0x" + "22".repeat(20), kind: "base", status: "active", registeredAt: 1, contributionCount: 0, parent: 0, artifactHash: base.info.artifactHash, configHash: base.info.artifactHash, trainingSetRoot: "0x" + "00".repeat(32), metricsHash: "0x" + "00".repeat(32), pricePer1kTokens: 0n, datanets: [] } as RegisteredModel;
+  entries.set(BASE_ID, baseEntry);
+  entries.set(7, { ...baseEntry, id: 7, artifactHash: "0x" + "77".repeat(32) }); // another base
   const adapters = new Map<number, Adapter>();
   for (let i = 0; i < n; i++) {
     const params = initLora(base.model.config, lora, 100 + i);
@@ -34,17 +37,16 @@ function world(n: number, lora: LoraConfig = { rank: 4, alpha: 8, targets: [...P
   const slow = new Map<number, Promise<void>>();
   const source: AdapterSource = {
     entry: async (id) => entries.get(id),
-    bytes: async (hash) => {
-      const id = [...entries.values()].find((e) => e.artifactHash === hash)!.id;
-      await slow.get(id);
-      return store.read(hash);
+    bytes: async (entry) => {
+      await slow.get(entry.id);
+      return store.read(entry.artifactHash);
     },
   };
   return { store, entries, adapters, source, slow };
 }
 
 const cacheOf = (w: ReturnType<typeof world>, maxAdapters = 64, maxBytes = 1 << 30) =>
-  new AdapterCache({ model: base.model, artifactHash: base.info.artifactHash, modelId: BASE_ID }, w.source, { maxAdapters, maxBytes });
+  new AdapterCache({ model: base.model, artifactHash: base.info.artifactHash }, w.source, { maxAdapters, maxBytes });
 
 describe("OpenLoRA engine", () => {
   it("heterogeneous batching: each request gets the tokens it gets alone (and, greedily, those of its merged weights)", async () => {

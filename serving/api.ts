@@ -1,0 +1,145 @@
+// The serving node's HTTP API, OpenAI-compatible:
+//   POST /v1/completions        { model, prompt, max_tokens, temperature, top_p, stop, seed, stream }
+//   POST /v1/chat/completions   { model, messages, ... }   (a plain "Role: text" template)
+//   GET  /v1/models             what can be served: the active adapters on this node's base
+//   GET  /metrics               Prometheus
+// `model` is the adapter's ModelRegistry id. With stream: true the answer is
+// server-sent events of OpenAI chunks, ending with `data: [DONE]`.
+import express, { type NextFunction, type Request, type Response } from "express";
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { describeIssues } from "../sequencer/schemas.js";
+import { ServeError } from "./adapter-cache.js";
+import type { Completion, CompletionRequest, ServingEngine } from "./engine.js";
+import type { ServingMetrics } from "./metrics.js";
+import type { RegisteredModel } from "../models/registry.js";
+
+export const MAX_PROMPT_CHARS = 8000;
+export const MAX_COMPLETION_TOKENS = 512;
+export const SERVING_BODY_LIMIT = "64kb";
+
+const modelId = z.union([z.string().regex(/^[1-9][0-9]{0,9}$/, "model is an adapter's ModelRegistry id, e.g. \"2\""), z.number().int().positive()], { error: "model is an adapter's ModelRegistry id, e.g. \"2\"" }).transform(Number);
+const sampling = {
+  model: modelId,
+  max_tokens: z.number({ error: "max_tokens must be an integer" }).int("max_tokens must be an integer").min(1, "max_tokens is at least 1").max(MAX_COMPLETION_TOKENS, `max_tokens is at most ${MAX_COMPLETION_TOKENS}`).default(16),
+  temperature: z.number({ error: "temperature must be a number" }).min(0, "temperature is at least 0").max(2, "temperature is at most 2").default(1),
+  top_p: z.number({ error: "top_p must be a number" }).gt(0, "top_p must be above 0").max(1, "top_p is at most 1").default(1),
+  stop: z.union([z.string().min(1), z.array(z.string().min(1)).max(4, "at most 4 stop strings")]).optional(),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  stream: z.boolean().default(false),
+  n: z.literal(1, { error: "n: this server returns one choice per request" }).optional(),
+  user: z.string().max(256).optional(),
+};
+const prompt = z.string({ error: "prompt must be a string" }).max(MAX_PROMPT_CHARS, `prompt is at most ${MAX_PROMPT_CHARS} characters`);
+export const completionSchema = z.strictObject({ ...sampling, prompt: z.union([prompt, z.array(prompt).length(1, "one prompt per request")]).transform((p) => (Array.isArray(p) ? p[0] : p)) });
+export const chatSchema = z.strictObject({
+  ...sampling,
+  messages: z
+    .array(z.strictObject({ role: z.enum(["system", "user", "assistant"], { error: "role is system, user or assistant" }), content: z.string().max(MAX_PROMPT_CHARS), name: z.string().optional() }))
+    .min(1, "messages needs at least one message"),
+});
+
+const ROLE = { system: "System", user: "User", assistant: "Assistant" } as const;
+
+/** The chat template: one "Role: text" line per message, then "Assistant:"; the next "\nUser:" ends the answer. */
+export function chatPrompt(messages: { role: keyof typeof ROLE; content: string }[]): { prompt: string; stop: string[] } {
+  const prompt = messages.map((m) => `${ROLE[m.role]}: ${m.content.trim()}\n`).join("") + "Assistant:";
+  return { prompt, stop: ["\nUser:", "\nSystem:"] };
+}
+
+export interface ServingDeps {
+  engine: ServingEngine;
+  metrics: ServingMetrics;
+  /** The adapters this node can serve now (active, on its base). */
+  servable(): Promise<RegisteredModel[]>;
+  /** Base model registry id, for /v1/models. */
+  baseModelId: number;
+}
+
+export function createServingApp(d: ServingDeps): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(express.json({ limit: SERVING_BODY_LIMIT }));
+
+  const refuse = (res: Response, status: number, code: string, message: string, extra: object = {}) => {
+    d.metrics.refused.inc({ code });
+    res.status(status).json({ error: { code, message, type: status === 429 ? "rate_limit_error" : "invalid_request_error", ...extra } });
+  };
+
+  const serve = (kind: "text" | "chat") => async (req: Request, res: Response) => {
+    const parsed = (kind === "text" ? completionSchema : chatSchema).safeParse(req.body);
+    if (!parsed.success) {
+      const issues = describeIssues(parsed.error);
+      return refuse(res, 400, "invalid_body", issues.map((i) => `${i.field}: ${i.reason}`).join("; "), { issues });
+    }
+    const b = parsed.data;
+    const chat = kind === "chat" ? chatPrompt((b as z.infer<typeof chatSchema>).messages) : undefined;
+    const stop = [...(typeof b.stop === "string" ? [b.stop] : (b.stop ?? [])), ...(chat?.stop ?? [])];
+    const id = `${kind === "text" ? "cmpl" : "chatcmpl"}-${randomUUID()}`;
+    const created = Math.floor(Date.now() / 1000);
+    const request: CompletionRequest = {
+      model: b.model,
+      prompt: chat ? chat.prompt : (b as z.infer<typeof completionSchema>).prompt,
+      maxTokens: b.max_tokens,
+      temperature: b.temperature,
+      topP: b.top_p,
+      seed: b.seed ?? Math.floor(Math.random() * 2 ** 31),
+      stop,
+    };
+    const chunk = (delta: string, finish: string | null) =>
+      kind === "text"
+        ? { id, object: "text_completion", created, model: String(b.model), choices: [{ index: 0, text: delta, finish_reason: finish, logprobs: null }] }
+        : { id, object: "chat.completion.chunk", created, model: String(b.model), choices: [{ index: 0, delta: finish ? {} : { content: delta }, finish_reason: finish }] };
+    let streaming = false;
+    if (b.stream) {
+      request.onText = (delta) => {
+        if (!streaming) {
+          streaming = true;
+          res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+          if (kind === "chat") res.write(`data: ${JSON.stringify({ ...chunk("", null), choices: [{ index: 0, delta: { role: "assistant" }, finish_reason: null }] })}\n\n`);
+        }
+        res.write(`data: ${JSON.stringify(chunk(delta, null))}\n\n`);
+      };
+    }
+    let c: Completion;
+    try {
+      c = await d.engine.complete(request);
+    } catch (e) {
+      if (!(e instanceof ServeError)) throw e;
+      if (e.status === 429) res.set("Retry-After", "1");
+      return refuse(res, e.status, e.code, e.message);
+    }
+    d.metrics.completions.inc({ finish_reason: c.finishReason });
+    d.metrics.tokens.inc(c.tokens);
+    const usage = { prompt_tokens: c.promptTokens, completion_tokens: c.tokens, total_tokens: c.promptTokens + c.tokens };
+    if (b.stream) {
+      if (!streaming) res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+      res.write(`data: ${JSON.stringify({ ...chunk("", c.finishReason), usage })}\n\n`);
+      res.end("data: [DONE]\n\n");
+      return;
+    }
+    const choice = kind === "text" ? { index: 0, text: c.text, finish_reason: c.finishReason, logprobs: null } : { index: 0, message: { role: "assistant", content: c.text.trim() }, finish_reason: c.finishReason };
+    res.json({ id, object: kind === "text" ? "text_completion" : "chat.completion", created, model: String(b.model), choices: [choice], usage, timing: { time_to_first_token_ms: Math.round(c.timeToFirstTokenMs), total_ms: Math.round(c.totalMs), adapter_load_ms: Math.round(c.loadMs) } });
+  };
+
+  app.post("/v1/completions", serve("text"));
+  app.post("/v1/chat/completions", serve("chat"));
+  app.get("/v1/models", async (_req, res) => {
+    const list = await d.servable();
+    res.json({ object: "list", data: list.map((m) => ({ id: String(m.id), object: "model", created: m.registeredAt, owned_by: m.owner, parent: String(d.baseModelId), price_per_1k_tokens: m.pricePer1kTokens.toString(), datanets: m.datanets })) });
+  });
+  app.get("/metrics", async (_req, res) => {
+    const depth = d.engine.depth;
+    for (const [stage, n] of Object.entries(depth)) d.metrics.queueDepth.set({ stage }, n);
+    res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
+  });
+  app.use((_req: Request, res: Response) => void res.status(404).json({ error: { code: "not_found", message: "no such route: POST /v1/completions, POST /v1/chat/completions, GET /v1/models, GET /metrics" } }));
+  app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+    if (err.type === "entity.too.large") return refuse(res, 413, "body_too_large", `request bodies are limited to ${SERVING_BODY_LIMIT}`);
+    if (err.type === "entity.parse.failed") return refuse(res, 400, "malformed_json", `the body is not valid JSON: ${err.message}`);
+    if (err.status && err.status < 500) return refuse(res, err.status, "bad_request", err.message);
+    console.error(err);
+    res.status(500).json({ error: { code: "internal", message: "internal error" } });
+  });
+  return app;
+}

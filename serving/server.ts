@@ -1,0 +1,114 @@
+// An OpenLoRA serving node: one base model in memory, adapters resolved by
+// their ModelRegistry id, weights fetched by hash from a sequencer's
+// /v1/models/{id}/artifact into a local content store (the disk tier) and
+// checked against the registered hash, batched decoding behind an
+// OpenAI-compatible API.
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { JsonRpcProvider } from "ethers";
+import type { Registry } from "prom-client";
+import { ContentStore } from "../attribution/datanet/store.js";
+import { contributionHash } from "../attribution/datanet/content.js";
+import { ensureBaseModel } from "../models/base-model.js";
+import { listModels, modelRegistryAt, readModel, type RegisteredModel } from "../models/registry.js";
+import { AdapterCache, ServeError, type AdapterSource } from "./adapter-cache.js";
+import { createServingApp } from "./api.js";
+import { ServingEngine } from "./engine.js";
+import { ServingMetrics } from "./metrics.js";
+
+export interface ServingConfig {
+  rpcUrl: string;
+  modelRegistryAddress: string;
+  /** A sequencer API that serves /v1/models/{id}/artifact. */
+  artifactsApi: string;
+  /** Base model preset (models/base-model.ts). */
+  base: string;
+  /** The disk tier: a content store of adapter weights. */
+  cacheDir: string;
+  port: number;
+  host?: string;
+  maxBatch: number;
+  maxQueue: number;
+  maxAdapters: number;
+  /** Bytes of resident adapter weights. */
+  adapterMemory: number;
+  /** Adapter ids loaded at start. */
+  preload?: number[];
+  /** Share a Prometheus registry (the sequencer's, in one process). */
+  registry?: Registry;
+}
+
+export interface ServingNode {
+  url: string;
+  engine: ServingEngine;
+  cache: AdapterCache;
+  close(): Promise<void>;
+}
+
+export async function startServingNode(cfg: ServingConfig): Promise<ServingNode> {
+  const provider = new JsonRpcProvider(cfg.rpcUrl, undefined, { pollingInterval: 1000, cacheTimeout: -1 });
+  const registry = modelRegistryAt(cfg.modelRegistryAddress, provider);
+  const base = ensureBaseModel(cfg.base);
+  const disk = new ContentStore(cfg.cacheDir);
+  const metrics = new ServingMetrics(cfg.registry);
+  const source: AdapterSource = {
+    async entry(id) {
+      if (id > Number(await registry.modelCount())) return undefined;
+      return readModel(registry, id);
+    },
+    async bytes(entry: RegisteredModel) {
+      if (disk.has(entry.artifactHash)) return disk.read(entry.artifactHash);
+      const res = await fetch(`${cfg.artifactsApi}/v1/models/${entry.id}/artifact`);
+      if (!res.ok) throw new Error(`${cfg.artifactsApi} has no weights for model ${entry.id} (HTTP ${res.status})`);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const hash = contributionHash(bytes);
+      if (hash !== entry.artifactHash) throw new Error(`the fetched weights are corrupted: they hash to ${hash}, the registry says ${entry.artifactHash}`);
+      disk.put(bytes);
+      return bytes;
+    },
+  };
+  const cache = new AdapterCache({ model: base.model, artifactHash: base.info.artifactHash }, source, { maxAdapters: cfg.maxAdapters, maxBytes: cfg.adapterMemory }, (event, ms) => {
+    if (event === "loaded") metrics.coldLoadSeconds.observe((ms ?? 0) / 1000);
+    else metrics.cacheEvents.inc({ event });
+    metrics.residentAdapters.set(cache.residentIds().length);
+  });
+  const engine = new ServingEngine(cache, { maxBatch: cfg.maxBatch, maxQueue: cfg.maxQueue }, {
+    step: (rows, ms) => {
+      metrics.batchRows.observe(rows);
+      metrics.stepSeconds.observe(ms / 1000);
+    },
+    firstToken: (ms) => metrics.timeToFirstToken.observe(ms / 1000),
+  });
+  if (cfg.preload?.length) {
+    await cache.preload(cfg.preload).catch((e) => {
+      throw new Error(`--preload: ${e instanceof ServeError ? e.message : String(e)}`);
+    });
+  }
+  let listed: { at: number; models: RegisteredModel[] } | undefined;
+  const servable = async () => {
+    if (!listed || Date.now() - listed.at > 5_000) {
+      const all = await listModels(registry);
+      const bases = new Set(all.filter((m) => m.kind === "base" && m.artifactHash === base.info.artifactHash).map((m) => m.id));
+      listed = { at: Date.now(), models: all.filter((m) => m.kind === "adapter" && m.status === "active" && bases.has(m.parent)) };
+    }
+    return listed.models;
+  };
+  const baseModelId = Number(await registry.modelIdOf(base.info.artifactHash));
+  const app = createServingApp({ engine, metrics, servable, baseModelId });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(cfg.port, cfg.host ?? "127.0.0.1", () => resolve(s));
+  });
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    url: `http://${address}:${port}`,
+    engine,
+    cache,
+    async close() {
+      engine.close();
+      const closed = new Promise((r) => server.close(r));
+      server.closeAllConnections();
+      await closed;
+      provider.destroy();
+    },
+  };
+}
