@@ -25,7 +25,7 @@ import { bundleToJson } from "../sequencer/schemas.js";
 import { RECIPES, REVIEWS } from "./demo-data.js";
 import { api, bjjKey, connect, pipelineStatus, until, type Connection } from "./lib/client.js";
 
-export async function runDemo(apiUrl: string): Promise<void> {
+export async function runDemo(apiUrl: string, servingUrl?: string): Promise<void> {
   const status = () => pipelineStatus(apiUrl);
   await initCrypto();
   const [alice, bob, c1, c2, owner] = await Promise.all([2, 3, 4, 5, 6].map((i) => connect({ account: String(i), api: apiUrl })));
@@ -82,13 +82,14 @@ export async function runDemo(apiUrl: string): Promise<void> {
   await (await (c1.rollup as Contract).claim(c1.wallet.address)).wait();
   const received = BigInt(await c1.token.balanceOf(c1.wallet.address)) - before;
   console.log(`demo: contributor 1 withdrew ${formatUnits(received, 18)} OPEN on L1; the payout rule gives ${formatUnits(expected, 18)} — ${received === expected ? "exact" : "MISMATCH"}`);
-  await fineTune(apiUrl, recipesId, owner);
+  const adapter = await fineTune(apiUrl, recipesId, owner);
+  if (servingUrl) await ask(servingUrl, adapter);
   console.log(`demo: try  npx tsx scripts/poa.ts verify-batch 1   and   curl ${apiUrl}/v1/batches/1`);
   console.log(`demo: ModelFactory: ${apiUrl}/app/ fine-tunes your own adapter on the datanets\n`);
 }
 
 /** ModelFactory: a LoRA adapter on the small base, trained on the recipes, evaluated, and registered on L1 by the model owner. */
-async function fineTune(apiUrl: string, datanet: number, owner: Connection): Promise<void> {
+async function fineTune(apiUrl: string, datanet: number, owner: Connection): Promise<number> {
   const job = await api(apiUrl, "POST", "/v1/jobs", { method: "lora", name: "demo-recipes-adapter", owner: owner.wallet.address, datanets: [datanet], base: "small", epochs: 4 });
   console.log(`demo: ModelFactory job ${job.id}: a rank-8 LoRA adapter on the small base, ${job.trainingSet.train.length} recipe passages (${job.trainingSet.heldOut.length} held out)`);
   const done = await until(`job ${job.id}`, async () => {
@@ -103,6 +104,15 @@ async function fineTune(apiUrl: string, datanet: number, owner: Connection): Pro
   console.log(`demo: held-out loss ${m.loss.toFixed(3)} nats/char against the base's ${m.baseLoss.toFixed(3)} (perplexity ${m.perplexity.toFixed(2)} vs ${m.basePerplexity.toFixed(2)})`);
   const pub = await api(apiUrl, "POST", `/v1/jobs/${job.id}/publish`, { pricePer1kTokens: (10n ** 15n).toString() });
   console.log(`demo: adapter registered on L1 as model ${pub.model.id} (base model ${pub.model.parent}, training-set root ${pub.model.trainingSetRoot.slice(0, 18)}…): ${apiUrl}/app/#/models/${pub.model.id}`);
+  return pub.model.id;
+}
+
+/** OpenLoRA: the adapter answers through the OpenAI-compatible API of the serving node. */
+async function ask(servingUrl: string, model: number): Promise<void> {
+  const body = { model: String(model), messages: [{ role: "user", content: "How do I make a quick soup?" }], max_tokens: 60, temperature: 0.7, seed: 1 };
+  const r = await api(servingUrl, "POST", "/v1/chat/completions", body);
+  console.log(`demo: OpenLoRA, model ${model}: "How do I make a quick soup?" → ${JSON.stringify(r.choices[0].message.content)} (${r.usage.completion_tokens} tokens, first after ${r.timing.time_to_first_token_ms} ms)`);
+  console.log(`demo: curl ${servingUrl}/v1/chat/completions -H 'content-type: application/json' -d '${JSON.stringify({ ...body, seed: undefined })}'`);
 }
 
 /** Creates the two demo datanets (curated by the model owner) and uploads the contributions, each signed by its contributor. */

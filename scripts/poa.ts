@@ -16,7 +16,8 @@ import { readManifest, ROOT } from "./lib/artifacts.js";
 import { api, bjjKey, connect, pipelineStatus, until } from "./lib/client.js";
 import { localProvider } from "./lib/chain.js";
 import { assertSetupFitsChain, deployRollup } from "./lib/deploy.js";
-import { openLocalDeployment } from "./lib/local.js";
+import { openLocalDeployment, readDeployment } from "./lib/local.js";
+import { SERVING_DEFAULTS, startServingNode } from "../serving/server.js";
 import { attributionCommands } from "./poa-attribution.js";
 import { datanetCommands } from "./poa-datanet.js";
 import { modelCommands } from "./poa-model.js";
@@ -52,6 +53,7 @@ program
   .addOption(new Option("--instance <name>", "circuit instance (circuits/circuits.json)").env("POA_INSTANCE").default("test"))
   .addOption(new Option("--max-wait-ms <n>", "seal a non-full batch after this wait").env("POA_MAX_WAIT_MS").default("2000"))
   .addOption(new Option("--prover-threads <n>", "prover worker threads").env("POA_PROVER_THREADS").default("1"))
+  .addOption(new Option("--serve-port <n>", "port of the OpenLoRA serving node started beside the sequencer (with a ModelRegistry); 0: none").env("POA_SERVE_PORT").default("8081"))
   .addOption(new Option("--crash-at <point>", "crash tests only: kill -9 after an acknowledgement, a proof or a sent transaction").choices(["accepted", "proved", "sent"]).env("POA_CRASH_AT"))
   .option("--insecure-dev-setup", "with --rpc: accept artifacts from an INSECURE development powers-of-tau")
   .option("--demo", "run the demo once the service is up (npm start)")
@@ -91,11 +93,16 @@ program
     });
     console.log(`sequencer API ${svc.url}/v1  (OpenAPI: ${svc.url}/v1/openapi.json, metrics: ${svc.url}/metrics)`);
     if (modelRegistry) console.log(`ModelFactory  ${svc.url}/app/`);
+    const node = modelRegistry && Number(o.servePort) > 0
+      ? await startServingNode({ ...SERVING_DEFAULTS, rpcUrl, modelRegistryAddress: modelRegistry, artifactsApi: svc.url, cacheDir: `${db ?? join(ROOT, "build", "sequencer.db")}.serving`, port: Number(o.servePort) })
+      : undefined;
+    if (node) console.log(`OpenLoRA      ${node.url}/v1/chat/completions  (OpenAI-compatible; models: ${node.url}/v1/models)`);
     let stopping = false;
     const shutdown = async () => {
       if (stopping) return; // a second signal (tsx relays the first one) must not cut the shutdown short
       stopping = true;
       console.log("shutting down…");
+      await node?.close();
       await svc.close();
       await stopChain();
       await terminateCurve();
@@ -104,7 +111,7 @@ program
     process.on("SIGINT", shutdown);
     process.on("SIGTERM", shutdown);
     if (o.demo && resumed) console.log("demo skipped: it ran on this chain before (npm start -- --fresh starts over)");
-    else if (o.demo) await demo(svc.url);
+    else if (o.demo) await demo(svc.url, node?.url);
     console.log("serving; Ctrl-C to stop");
   });
 
@@ -148,10 +155,42 @@ program
     provider.destroy();
   });
 
-async function demo(apiUrl: string): Promise<void> {
+async function demo(apiUrl: string, servingUrl?: string): Promise<void> {
   const { runDemo } = await import("./demo.js");
-  await runDemo(apiUrl);
+  await runDemo(apiUrl, servingUrl);
 }
+
+program
+  .command("serve")
+  .description("run an OpenLoRA serving node: adapters from the ModelRegistry on one base model, OpenAI-compatible API")
+  .addOption(new Option("--rpc <url>", "EVM JSON-RPC URL (default: the local deployment of npm start)").env("POA_RPC_URL"))
+  .addOption(new Option("--model-registry <address>", "ModelRegistry address (default: the local deployment)").env("POA_MODEL_REGISTRY"))
+  .addOption(new Option("--artifacts-api <url>", "a sequencer API serving /v1/models/{id}/artifact").env("POA_API").default(DEFAULT_API))
+  .option("--base <preset>", "base model preset", SERVING_DEFAULTS.base)
+  .addOption(new Option("--port <n>", "HTTP port").env("POA_SERVE_PORT").default("8081"))
+  .option("--max-batch <n>", "sequences decoded together per step", String(SERVING_DEFAULTS.maxBatch))
+  .option("--max-queue <n>", "requests waiting beyond the batch before 429", String(SERVING_DEFAULTS.maxQueue))
+  .option("--max-adapters <n>", "adapters resident in memory", String(SERVING_DEFAULTS.maxAdapters))
+  .option("--adapter-memory <MiB>", "memory for resident adapter weights", String(SERVING_DEFAULTS.adapterMemory / 2 ** 20))
+  .option("--preload <ids>", "adapter ids to load at start, comma-separated")
+  .option("--cache-dir <dir>", "the disk tier of adapter weights", join(ROOT, "build", "serving"))
+  .action(async (o) => {
+    const local = o.rpc && o.modelRegistry ? undefined : readDeployment();
+    const modelRegistryAddress = o.modelRegistry ?? local?.modelRegistry;
+    if (!modelRegistryAddress) throw new Error("no ModelRegistry: pass --model-registry (or run npm start for a local deployment)");
+    const node = await startServingNode({
+      rpcUrl: o.rpc ?? local!.rpcUrl, modelRegistryAddress, artifactsApi: o.artifactsApi, base: o.base, cacheDir: o.cacheDir, port: Number(o.port),
+      maxBatch: Number(o.maxBatch), maxQueue: Number(o.maxQueue), maxAdapters: Number(o.maxAdapters), adapterMemory: Number(o.adapterMemory) * 2 ** 20,
+      preload: o.preload ? String(o.preload).split(",").map(Number) : [],
+    });
+    console.log(`OpenLoRA ${node.url}/v1/chat/completions (resident: ${node.cache.residentIds().join(", ") || "none"})`);
+    const stop = async () => {
+      await node.close();
+      process.exit(0);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
 
 l1Options(program.command("deposit").description("fund a provider's layer-2 account and register its Baby Jubjub key"))
   .requiredOption("--amount <OPEN>", "OPEN to deposit, e.g. 100 or 0.5")

@@ -52,8 +52,6 @@ export interface ServingDeps {
   metrics: ServingMetrics;
   /** The adapters this node can serve now (active, on its base). */
   servable(): Promise<RegisteredModel[]>;
-  /** Base model registry id, for /v1/models. */
-  baseModelId: number;
 }
 
 export function createServingApp(d: ServingDeps): express.Express {
@@ -126,7 +124,7 @@ export function createServingApp(d: ServingDeps): express.Express {
   app.post("/v1/chat/completions", serve("chat"));
   app.get("/v1/models", async (_req, res) => {
     const list = await d.servable();
-    res.json({ object: "list", data: list.map((m) => ({ id: String(m.id), object: "model", created: m.registeredAt, owned_by: m.owner, parent: String(d.baseModelId), price_per_1k_tokens: m.pricePer1kTokens.toString(), datanets: m.datanets })) });
+    res.json({ object: "list", data: list.map((m) => ({ id: String(m.id), object: "model", created: m.registeredAt, owned_by: m.owner, parent: String(m.parent), price_per_1k_tokens: m.pricePer1kTokens.toString(), datanets: m.datanets })) });
   });
   app.get("/metrics", async (_req, res) => {
     const depth = d.engine.depth;

@@ -38,6 +38,9 @@ export interface ServingConfig {
   registry?: Registry;
 }
 
+/** Defaults of `poa serve` and of the node `poa start` runs beside the sequencer. */
+export const SERVING_DEFAULTS = { base: "small", maxBatch: 16, maxQueue: 64, maxAdapters: 64, adapterMemory: 256 * 2 ** 20 } as const;
+
 export interface ServingNode {
   url: string;
   engine: ServingEngine;
@@ -93,8 +96,7 @@ export async function startServingNode(cfg: ServingConfig): Promise<ServingNode>
     }
     return listed.models;
   };
-  const baseModelId = Number(await registry.modelIdOf(base.info.artifactHash));
-  const app = createServingApp({ engine, metrics, servable, baseModelId });
+  const app = createServingApp({ engine, metrics, servable });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(cfg.port, cfg.host ?? "127.0.0.1", () => resolve(s));
   });
