@@ -17,7 +17,7 @@ import { describeIssues } from "../sequencer/schemas.js";
 import { jobSpecSchema, type LoraJobSpec, type ClassifierJobSpec } from "../models/factory/spec.js";
 import { splitHeldOut, type SnapshotEntry, type TrainingSnapshot } from "../models/factory/training-set.js";
 import { trainingSetRoot } from "../models/registry.js";
-import { DecodeState, decodeBatch, decodeStep, generate } from "../models/lm/decode.js";
+import { DecodeState, decodeBatch, decodeStep, generate, prefill } from "../models/lm/decode.js";
 import { encode, decode, VOCAB_SIZE, EOT } from "../models/lm/tokenizer.js";
 import { freshOptimizer, trainStep, type TrainSettings } from "../models/lm/train.js";
 import { Adapter, Transformer, baseLayout, forwardBackward, initBase, initLora, loraLayout, mergeAdapter, PROJECTIONS, type LMConfig, type LoraConfig } from "../models/lm/transformer.js";
@@ -113,6 +113,17 @@ describe("language model engine", () => {
     }
     expect(batched).to.deep.equal(alone);
     expect(new Set(batched.map((b) => b.join())).size).to.equal(4); // the adapters do make the rows differ
+  });
+
+  it("reading a prompt in one batched pass gives exactly the logits of feeding it token by token, past the context too", () => {
+    const m = new Transformer(cfg, initBase(cfg, 7));
+    const a = randomAdapter(cfg, allTargets, 31);
+    const ids = Array.from(tokens(cfg.context + 7, 9)); // longer than the context: the window slides
+    const one = new DecodeState(m, a);
+    let byToken: Float32Array = new Float32Array(0);
+    for (const t of ids) byToken = decodeStep(one, t);
+    const batched = prefill(new DecodeState(m, a), ids);
+    expect([...batched]).to.deep.equal([...byToken]);
   });
 
   it("the KV-cache decoder gives the training forward's loss", () => {

@@ -53,29 +53,33 @@ function slideWindow(s: DecodeState): void {
   const keep = s.tokens.slice(-Math.floor(s.model.config.context / 2));
   s.length = 0;
   s.tokens.length = 0;
-  for (const t of keep) decodeBatch([s], [t]);
+  prefill(s, keep);
+}
+
+/** One token of one sequence at one position, in a batched forward pass. */
+interface Row {
+  state: DecodeState;
+  pos: number;
+  token: number;
 }
 
 /**
- * Feeds one token to each of N sequences (each with its own cache and adapter,
- * all on the same base) in one batched step; returns each row's next-token logits.
+ * The forward pass of N rows: each row's key and value go into its sequence's
+ * cache at its position, and each row attends to its sequence's positions up to
+ * its own. Rows may be different sequences (decoding) or consecutive positions
+ * of one sequence (reading a prompt); either way a row's arithmetic is the same.
+ * Returns the logits, N × vocab.
  */
-export function decodeBatch(states: DecodeState[], tokens: number[]): Float32Array[] {
-  const N = states.length;
-  if (N === 0) return [];
-  const m = states[0].model;
-  if (states.some((s) => s.model !== m)) throw new Error("a batch decodes sequences of one base model");
+function forwardRows(m: Transformer, rows: Row[]): Float32Array {
+  const N = rows.length;
   const { dim, heads, hidden, layers, context, vocab } = m.config;
-  tokens.forEach((t) => {
-    if (!(t >= 0 && t < vocab)) throw new Error(`token ${t} is outside the vocabulary of ${vocab}`);
-  });
-  for (const s of states) if (s.length === context) slideWindow(s);
-  const adapters = states.map((s) => s.adapter);
+  for (const r of rows) if (!(r.token >= 0 && r.token < vocab)) throw new Error(`token ${r.token} is outside the vocabulary of ${vocab}`);
+  const adapters = rows.map((r) => r.state.adapter);
   const dh = dim / heads;
   const sc = 1 / Math.sqrt(dh);
   let x = new Float32Array(N * dim);
-  states.forEach((s, r) => {
-    for (let e = 0; e < dim; e++) x[r * dim + e] = m.w.tok[tokens[r] * dim + e] + m.w.pos[s.length * dim + e];
+  rows.forEach((row, r) => {
+    for (let e = 0; e < dim; e++) x[r * dim + e] = m.w.tok[row.token * dim + e] + m.w.pos[row.pos * dim + e];
   });
   const inv = new Float32Array(N);
   const n = new Float32Array(N * dim);
@@ -92,11 +96,12 @@ export function decodeBatch(states: DecodeState[], tokens: number[]): Float32Arr
     batchedLinear(m, adapters, l, "q", n, N, q);
     batchedLinear(m, adapters, l, "k", n, N, k);
     batchedLinear(m, adapters, l, "v", n, N, v);
+    rows.forEach((row, r) => {
+      row.state.keys[l].set(k.subarray(r * dim, (r + 1) * dim), row.pos * dim);
+      row.state.values[l].set(v.subarray(r * dim, (r + 1) * dim), row.pos * dim);
+    });
     att.fill(0);
-    states.forEach((s, r) => {
-      const p = s.length;
-      s.keys[l].set(k.subarray(r * dim, (r + 1) * dim), p * dim);
-      s.values[l].set(v.subarray(r * dim, (r + 1) * dim), p * dim);
+    rows.forEach(({ state: s, pos: p }, r) => {
       for (let h = 0; h < heads; h++) {
         const ho = h * dh;
         for (let j = 0; j <= p; j++) {
@@ -121,11 +126,47 @@ export function decodeBatch(states: DecodeState[], tokens: number[]): Float32Arr
   rmsNorm(x, m.w.normF, 0, n, inv, N, dim);
   const logits = new Float32Array(N * vocab);
   matmul(n, m.w.head, logits, N, dim, vocab);
+  return logits;
+}
+
+/**
+ * Feeds one token to each of N sequences (each with its own cache and adapter,
+ * all on the same base) in one batched step; returns each row's next-token logits.
+ */
+export function decodeBatch(states: DecodeState[], tokens: number[]): Float32Array[] {
+  if (states.length === 0) return [];
+  const m = states[0].model;
+  if (states.some((s) => s.model !== m)) throw new Error("a batch decodes sequences of one base model");
+  if (new Set(states).size !== states.length) throw new Error("a sequence appears twice in one decode step");
+  for (const s of states) if (s.length === m.config.context) slideWindow(s);
+  const logits = forwardRows(m, states.map((s, r) => ({ state: s, pos: s.length, token: tokens[r] })));
   states.forEach((s, r) => {
     s.length++;
     s.tokens.push(tokens[r]);
   });
-  return states.map((_, r) => logits.subarray(r * vocab, (r + 1) * vocab));
+  const V = m.config.vocab;
+  return states.map((_, r) => logits.subarray(r * V, (r + 1) * V));
+}
+
+/**
+ * Reads a run of tokens into one sequence in batched passes (a prompt), up to the
+ * context at a time; returns the logits after the last one. Gives exactly what
+ * feeding the tokens one by one gives.
+ */
+export function prefill(s: DecodeState, ids: number[]): Float32Array {
+  const { context, vocab } = s.model.config;
+  if (ids.length === 0) throw new Error("nothing to read");
+  let last: Float32Array = new Float32Array(0);
+  for (let i = 0; i < ids.length; ) {
+    if (s.length === context) slideWindow(s);
+    const n = Math.min(ids.length - i, context - s.length);
+    const logits = forwardRows(s.model, ids.slice(i, i + n).map((token, j) => ({ state: s, pos: s.length + j, token })));
+    s.length += n;
+    s.tokens.push(...ids.slice(i, i + n));
+    last = logits.subarray((n - 1) * vocab, n * vocab);
+    i += n;
+  }
+  return last;
 }
 
 /** Feeds one token to one sequence; returns the next-token logits (a batch of one). */
@@ -194,12 +235,12 @@ export class Sequence {
 
   constructor(model: Transformer, adapter: Adapter | null, prompt: string, readonly o: SampleOptions) {
     this.state = new DecodeState(model, adapter);
-    const ids = encode(prompt);
+    let ids = encode(prompt);
     if (ids.length === 0) ids.push(EOT); // an empty prompt starts a new document
+    // The model sees at most its context: a longer prompt keeps its end (reading the rest would only slide it out).
+    if (ids.length > model.config.context) ids = ids.slice(-model.config.context);
     this.promptTokens = ids.length;
-    let logits: Float32Array = new Float32Array(0);
-    for (const id of ids) logits = decodeStep(this.state, id);
-    this.logits = logits;
+    this.logits = prefill(this.state, ids);
     this.rand = rng(o.seed);
   }
 
