@@ -114,5 +114,9 @@ ${rows.join("\n")}
 
 Cold load (registry entry, read from the disk tier, SHA-256 check, decode): p50 ${coldLoad.p50} ms, p99 ${coldLoad.p99} ms. A resident adapter takes
 ${(bytesPerAdapter / 1024).toFixed(1)} KiB (weights ${(weightsBytes / 1024).toFixed(1)} KiB): **${adaptersPerGiB.toLocaleString()} adapters per GiB**.
-Time to first token includes waiting for a batch slot and reading the prompt; attribution and receipts are not in these figures yet.`,
+Time to first token includes waiting for a batch slot and reading the prompt; attribution and receipts are not in these figures yet.
+
+${tokensPerSecond[64] / mergedTokensPerSecond[64] < 1.2
+    ? `Reading: on this 2-core CPU the batched server is not yet faster than merging per request (${(tokensPerSecond[64] / mergedTokensPerSecond[64]).toFixed(2)}× at 64 adapters). With a ${base.info.parameters.toLocaleString()}-parameter base the weights stay in cache either way, so batching saves no memory traffic; each row costs the same arithmetic, and merging a rank-8 adapter costs ~1 ms against ~10 ms of decoding. What batching buys here is memory (one base; an adapter takes ${(weightsBytes / 1024).toFixed(0)} KiB against ${(base.bytes.length / 1024).toFixed(0)} KiB for a merged copy) and the next step: spreading a batch's rows over both cores, which one request at a time cannot use.`
+    : `Batching over one shared base serves ${(tokensPerSecond[64] / mergedTokensPerSecond[64]).toFixed(2)}× the tokens of per-request merging at 64 adapters.`}`,
 );

@@ -6,7 +6,7 @@
 import { rng } from "../../attribution/influence/model.js";
 import { gelu, matmul, rmsNorm, softmaxRow } from "./kernels.js";
 import { encode, decode, EOT } from "./tokenizer.js";
-import { Transformer, Adapter, linear, projectionShape, type Projection } from "./transformer.js";
+import { Transformer, Adapter, projectionShape, type Projection } from "./transformer.js";
 
 export class DecodeState {
   readonly keys: Float32Array[];
@@ -21,30 +21,33 @@ export class DecodeState {
 }
 
 /**
- * Y = X·W for all N rows at once (the shared base), then each adapter's
- * low-rank update on its own rows only, grouped by adapter (the SGMV pattern of
- * Punica and S-LoRA): rows of different adapters share one base matmul, and no
- * weights are merged per request.
+ * Y = X·W for all N rows at once (the shared base), then each row's own
+ * adapter update Y_r += ((X_r·A)·(α/r))·B in place (the SGMV pattern of Punica
+ * and S-LoRA: rows of different adapters share one base matmul, and no weights
+ * are merged per request). A row's arithmetic never depends on the other rows.
  */
 function batchedLinear(m: Transformer, adapters: (Adapter | null)[], l: number, p: Projection, X: Float32Array, N: number, Y: Float32Array): void {
   const [inDim, outDim] = projectionShape(m.config, p);
   matmul(X, m.w[`l${l}.${p}`], Y, N, inDim, outDim);
-  const groups = new Map<Adapter, number[]>();
-  adapters.forEach((a, row) => {
-    if (a && a.lora.targets.includes(p)) groups.set(a, [...(groups.get(a) ?? []), row]);
-  });
-  for (const [a, rows] of groups) {
-    const f = linear(m, a, null, l, p);
-    const Xg = new Float32Array(rows.length * inDim);
-    rows.forEach((row, i) => Xg.set(X.subarray(row * inDim, (row + 1) * inDim), i * inDim));
-    const H = new Float32Array(rows.length * f.rank);
-    matmul(Xg, f.A!, H, rows.length, inDim, f.rank);
-    for (let i = 0; i < H.length; i++) H[i] *= f.scale;
-    const Yg = new Float32Array(rows.length * outDim);
-    matmul(H, f.B!, Yg, rows.length, f.rank, outDim);
-    rows.forEach((row, i) => {
-      for (let j = 0; j < outDim; j++) Y[row * outDim + j] += Yg[i * outDim + j];
-    });
+  let h = new Float32Array(0);
+  for (let row = 0; row < N; row++) {
+    const a = adapters[row];
+    if (!a || !a.lora.targets.includes(p)) continue;
+    const A = a.views[`l${l}.${p}.A`], B = a.views[`l${l}.${p}.B`];
+    const rank = a.lora.rank;
+    if (h.length < rank) h = new Float32Array(rank);
+    h.fill(0, 0, rank);
+    const xo = row * inDim, yo = row * outDim;
+    for (let i = 0; i < inDim; i++) {
+      const xi = X[xo + i];
+      const ai = i * rank;
+      for (let c = 0; c < rank; c++) h[c] += xi * A[ai + c];
+    }
+    for (let c = 0; c < rank; c++) {
+      const hc = h[c] * a.scale;
+      const bc = c * outDim;
+      for (let j = 0; j < outDim; j++) Y[yo + j] += hc * B[bc + j];
+    }
   }
 }
 
