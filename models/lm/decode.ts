@@ -105,15 +105,20 @@ function forwardRows(m: Transformer, rows: Row[]): Float32Array {
     });
     att.fill(0);
     rows.forEach(({ state: s, pos: p }, r) => {
+      const K = s.keys[l], V = s.values[l]; // hoisted: the inner loops touch only typed arrays
       for (let h = 0; h < heads; h++) {
-        const ho = h * dh;
+        const qo = r * dim + h * dh;
         for (let j = 0; j <= p; j++) {
+          const ko = j * dim + h * dh;
           let d = 0;
-          for (let e = 0; e < dh; e++) d += q[r * dim + ho + e] * s.keys[l][j * dim + ho + e];
+          for (let e = 0; e < dh; e++) d += q[qo + e] * K[ko + e];
           scores[j] = d * sc;
         }
         softmaxRow(scores, 0, p + 1);
-        for (let j = 0; j <= p; j++) for (let e = 0; e < dh; e++) att[r * dim + ho + e] += scores[j] * s.values[l][j * dim + ho + e];
+        for (let j = 0; j <= p; j++) {
+          const w = scores[j], vo = j * dim + h * dh;
+          for (let e = 0; e < dh; e++) att[qo + e] += w * V[vo + e];
+        }
       }
     });
     batchedLinear(m, adapters, l, "o", att, N, o);
