@@ -287,7 +287,12 @@ describe("fine-tuning jobs", function () {
       manager.on("update", (j: Job) => ["cancelled", "done", "failed"].includes(j.state) && resolve(j));
     });
     expect(final.state).to.equal("cancelled");
-    expect(final.step).to.be.within(3, 5);
+    // The worker sees the flag at its next step boundary; how many steps it ran meanwhile depends on
+    // when the main thread handled step 3's message, so the test bounds it by the run, not by a clock.
+    expect(final.step).to.be.at.least(3);
+    expect(final.step).to.be.below(final.steps!);
+    expect(final.outcome).to.equal(null);
+    expect(manager.progress(job.id).at(-1)!.step).to.equal(final.step);
     expect(() => manager.cancel(job.id)).to.throw(`job ${job.id} is cancelled; only a queued, running or interrupted job can be cancelled`);
     expect(() => manager.resume(job.id)).to.throw("only an interrupted or failed job can be resumed");
     expect(() => manager.cancel(99)).to.throw("job 99 does not exist");
