@@ -77,6 +77,16 @@ export function bundleMessage(receipts: Receipt[], p: BatchParams, domain: bigin
   return poseidon([domain, bundleHash(receipts, p)]);
 }
 
+/** Addresses a bundle may credit: the treasury, owners, and contributors with a positive score (each takes a slot of its batch). */
+export function creditedAddresses(b: Pick<SignedBundle, "receipts">, treasury: bigint): Set<bigint> {
+  const out = new Set<bigint>([treasury]);
+  for (const r of b.receipts) {
+    out.add(r.owner);
+    for (const e of r.entries) if (e.score > 0n) out.add(e.contributor);
+  }
+  return out;
+}
+
 /** Checks the shape of a bundle: one provider, consecutive nonces, size. */
 export function checkBundleShape(receipts: Receipt[], p: BatchParams): void {
   if (receipts.length === 0) throw new Error("a bundle needs at least one receipt");

@@ -14,7 +14,7 @@ import { startService } from "../sequencer/service.js";
 import { replayL1, verifyBatch } from "../sequencer/validator.js";
 import { readManifest, ROOT } from "./lib/artifacts.js";
 import { api, bjjKey, connect, pipelineStatus, until } from "./lib/client.js";
-import { localProvider } from "./lib/chain.js";
+import { devWallet, localProvider, SERVING_PROVIDER_ACCOUNT } from "./lib/chain.js";
 import { assertSetupFitsChain, deployRollup } from "./lib/deploy.js";
 import { openLocalDeployment, readDeployment } from "./lib/local.js";
 import { SERVING_DEFAULTS, startServingNode } from "../serving/server.js";
@@ -54,6 +54,8 @@ program
   .addOption(new Option("--max-wait-ms <n>", "seal a non-full batch after this wait").env("POA_MAX_WAIT_MS").default("2000"))
   .addOption(new Option("--prover-threads <n>", "prover worker threads").env("POA_PROVER_THREADS").default("1"))
   .addOption(new Option("--serve-port <n>", "port of the OpenLoRA serving node started beside the sequencer (with a ModelRegistry); 0: none").env("POA_SERVE_PORT").default("8081"))
+  .addOption(new Option("--serve-provider-key <hex>", `L1 key of the provider account the serving node pays fees from (default on the local chain: dev account ${SERVING_PROVIDER_ACCOUNT})`).env("POA_PROVIDER_KEY"))
+  .option("--serve-bjj-key <hex>", "Baby Jubjub key its deposit registered (default: derived from the provider key)")
   .addOption(new Option("--crash-at <point>", "crash tests only: kill -9 after an acknowledgement, a proof or a sent transaction").choices(["accepted", "proved", "sent"]).env("POA_CRASH_AT"))
   .option("--insecure-dev-setup", "with --rpc: accept artifacts from an INSECURE development powers-of-tau")
   .option("--demo", "run the demo once the service is up (npm start)")
@@ -93,8 +95,13 @@ program
     });
     console.log(`sequencer API ${svc.url}/v1  (OpenAPI: ${svc.url}/v1/openapi.json, metrics: ${svc.url}/metrics)`);
     if (modelRegistry) console.log(`ModelFactory  ${svc.url}/app/`);
+    if (o.rpc && Number(o.servePort) > 0 && modelRegistry && !o.serveProviderKey) throw new Error("on a chain of your own, the serving node needs --serve-provider-key (or --serve-port 0)");
+    const servingProvider = new Wallet(o.serveProviderKey ?? devWallet(SERVING_PROVIDER_ACCOUNT).privateKey);
     const node = modelRegistry && Number(o.servePort) > 0
-      ? await startServingNode({ ...SERVING_DEFAULTS, rpcUrl, modelRegistryAddress: modelRegistry, artifactsApi: svc.url, cacheDir: `${db ?? join(ROOT, "build", "sequencer.db")}.serving`, port: Number(o.servePort) })
+      ? await startServingNode({
+          ...SERVING_DEFAULTS, rpcUrl, modelRegistryAddress: modelRegistry, artifactsApi: svc.url, cacheDir: `${db ?? join(ROOT, "build", "sequencer.db")}.serving`, port: Number(o.servePort),
+          payments: { sequencerApi: svc.url, rollupAddress: rollup, instance: o.instance, providerAddress: servingProvider.address, signingKey: bjjKey(servingProvider, o.serveBjjKey) },
+        })
       : undefined;
     if (node) console.log(`OpenLoRA      ${node.url}/v1/chat/completions  (OpenAI-compatible; models: ${node.url}/v1/models)`);
     let stopping = false;
@@ -165,7 +172,11 @@ program
   .description("run an OpenLoRA serving node: adapters from the ModelRegistry on one base model, OpenAI-compatible API")
   .addOption(new Option("--rpc <url>", "EVM JSON-RPC URL (default: the local deployment of npm start)").env("POA_RPC_URL"))
   .addOption(new Option("--model-registry <address>", "ModelRegistry address (default: the local deployment)").env("POA_MODEL_REGISTRY"))
-  .addOption(new Option("--artifacts-api <url>", "a sequencer API serving /v1/models/{id}/artifact").env("POA_API").default(DEFAULT_API))
+  .addOption(new Option("--api <url>", "the sequencer API: adapter weights, datanet contents for attribution, and the receipts this node posts").env("POA_API").default(DEFAULT_API))
+  .addOption(new Option("--rollup <address>", "AttributionRollup address (default: the local deployment)").env("POA_ROLLUP"))
+  .addOption(new Option("--instance <name>", "circuit instance of the rollup (default: the local deployment's)").env("POA_INSTANCE"))
+  .addOption(new Option("--provider-key <hex>", `L1 key of the provider account that pays inference fees (default on the local chain: dev account ${SERVING_PROVIDER_ACCOUNT})`).env("POA_PROVIDER_KEY"))
+  .option("--bjj-key <hex>", "32-byte Baby Jubjub key its deposit registered (default: derived from the provider key)")
   .option("--base <preset>", "base model preset", SERVING_DEFAULTS.base)
   .addOption(new Option("--port <n>", "HTTP port").env("POA_SERVE_PORT").default("8081"))
   .option("--max-batch <n>", "sequences decoded together per step", String(SERVING_DEFAULTS.maxBatch))
@@ -173,16 +184,22 @@ program
   .option("--max-adapters <n>", "adapters resident in memory", String(SERVING_DEFAULTS.maxAdapters))
   .option("--adapter-memory <MiB>", "memory for resident adapter weights", String(SERVING_DEFAULTS.adapterMemory / 2 ** 20))
   .option("--preload <ids>", "adapter ids to load at start, comma-separated")
-  .option("--cache-dir <dir>", "the disk tier of adapter weights", join(ROOT, "build", "serving"))
+  .option("--cache-dir <dir>", "the disk tier of adapter weights, attribution indexes and the receipt outbox", join(ROOT, "build", "serving"))
+  .addOption(new Option("--crash-at <point>", "crash tests only: kill -9 after answering (nothing posted) or after the sequencer accepted a bundle (not recorded)").choices(["answered", "posted"]).env("POA_SERVE_CRASH_AT"))
   .action(async (o) => {
-    const local = o.rpc && o.modelRegistry ? undefined : readDeployment();
+    await initCrypto();
+    const local = o.rpc && o.modelRegistry && o.rollup && o.instance && o.providerKey ? undefined : readDeployment();
     const modelRegistryAddress = o.modelRegistry ?? local?.modelRegistry;
     if (!modelRegistryAddress) throw new Error("no ModelRegistry: pass --model-registry (or run npm start for a local deployment)");
+    const rpcUrl = o.rpc ?? local!.rpcUrl;
+    const providerWallet = new Wallet(o.providerKey ?? devWallet(SERVING_PROVIDER_ACCOUNT).privateKey);
     const node = await startServingNode({
-      rpcUrl: o.rpc ?? local!.rpcUrl, modelRegistryAddress, artifactsApi: o.artifactsApi, base: o.base, cacheDir: o.cacheDir, port: Number(o.port),
+      rpcUrl, modelRegistryAddress, artifactsApi: o.api, base: o.base, cacheDir: o.cacheDir, port: Number(o.port),
       maxBatch: Number(o.maxBatch), maxQueue: Number(o.maxQueue), maxAdapters: Number(o.maxAdapters), adapterMemory: Number(o.adapterMemory) * 2 ** 20,
       preload: o.preload ? String(o.preload).split(",").map(Number) : [],
+      payments: { sequencerApi: o.api, rollupAddress: o.rollup ?? local!.rollup, instance: o.instance ?? local!.instance, providerAddress: providerWallet.address, signingKey: bjjKey(providerWallet, o.bjjKey), crashAt: o.crashAt },
     });
+    console.log(`provider      ${providerWallet.address} pays each answer's fee from its rollup balance`);
     console.log(`OpenLoRA ${node.url}/v1/chat/completions (resident: ${node.cache.residentIds().join(", ") || "none"})`);
     const stop = async () => {
       await node.close();

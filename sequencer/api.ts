@@ -80,6 +80,8 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
       balance: balance.toString(),
       nonce: nonce.toString(),
       nextNonce: seq.nextNonce(index).toString(),
+      // What bundles accepted now may still spend in fees (the check /v1/bundles makes).
+      available: seq.available(index).toString(),
       // A key that cannot sign (small order, off the curve, outside the subgroup) is shown with its problem:
       // the deposit that set it was applied, but the sequencer refuses every bundle under it.
       publicKey: ax === 0n && ay === 0n ? null : { ax: ax.toString(), ay: ay.toString(), problem: (await keyProblem(a)) ?? null },

@@ -8,7 +8,7 @@
 import type { Contract } from "ethers";
 import { leafCapacity, loadInstance, type BatchParams } from "../core/params.js";
 import { keyProblem, type PublicKey } from "../core/crypto.js";
-import { bundleHash, checkBundleShape, receiptHash, verifyBundle, type SignedBundle } from "../core/receipt.js";
+import { bundleHash, checkBundleShape, creditedAddresses, receiptHash, verifyBundle, type SignedBundle } from "../core/receipt.js";
 import { buildBatch, BundleError, RollupState, type BatchResult } from "../core/rollup.js";
 import { proofCalldata, WITNESS_FAILED } from "../prover/groth16.js";
 import { sha256Hex } from "../scripts/lib/artifacts.js";
@@ -187,6 +187,11 @@ export class Sequencer {
       this.metrics?.accepted.inc(bundle.receipts.length);
       return { created: true, bundle: stored };
     });
+  }
+
+  /** What a provider's next bundle may spend in fees: its sealed balance less the fees of bundles accepted and not yet sealed. */
+  available(providerIdx: number): bigint {
+    return this.state.account(providerIdx).balance - (this.pending.get(providerIdx)?.fees ?? 0n);
   }
 
   /** The nonce a provider's next bundle must start at: sealed state plus accepted bundles. */
@@ -431,12 +436,3 @@ export class Sequencer {
 
 const keyId = (k: PublicKey) => `${k.ax}:${k.ay}`;
 
-/** Addresses a bundle may credit: the treasury, owners, and contributors with a positive score. */
-function creditedAddresses(b: SignedBundle, treasury: bigint): Set<bigint> {
-  const out = new Set<bigint>([treasury]);
-  for (const r of b.receipts) {
-    out.add(r.owner);
-    for (const e of r.entries) if (e.score > 0n) out.add(e.contributor);
-  }
-  return out;
-}

@@ -2,9 +2,12 @@
 //   POST /v1/completions        { model, prompt, max_tokens, temperature, top_p, stop, seed, stream }
 //   POST /v1/chat/completions   { model, messages, ... }   (a plain "Role: text" template)
 //   GET  /v1/models             what can be served: the active adapters on this node's base
-//   GET  /metrics               Prometheus
+//   GET  /v1/receipts/{id}      the receipt an answer produced, followed to finalization
+//   GET  /healthz, /metrics     alerts and receipt counts; Prometheus
 // `model` is the adapter's ModelRegistry id. With stream: true the answer is
-// server-sent events of OpenAI chunks, ending with `data: [DONE]`.
+// server-sent events of OpenAI chunks, ending with `data: [DONE]`. Each answer
+// carries `receipt` (in the last chunk when streamed): the signed receipt that
+// pays for it, written to the node's outbox before the answer was sent.
 import express, { type NextFunction, type Request, type Response } from "express";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
@@ -13,6 +16,7 @@ import { ServeError } from "./adapter-cache.js";
 import type { Completion, CompletionRequest, ServingEngine } from "./engine.js";
 import type { ServingMetrics } from "./metrics.js";
 import type { RegisteredModel } from "../models/registry.js";
+import type { IssuedReceipt, ReceiptIssuer } from "./receipts.js";
 
 export const MAX_PROMPT_CHARS = 8000;
 export const MAX_COMPLETION_TOKENS = 512;
@@ -52,6 +56,8 @@ export interface ServingDeps {
   metrics: ServingMetrics;
   /** The adapters this node can serve now (active, on its base). */
   servable(): Promise<RegisteredModel[]>;
+  /** Receipts: every answer is paid (absent only in engine tests: answers are then free and unreceipted). */
+  payments?: ReceiptIssuer;
 }
 
 export function createServingApp(d: ServingDeps): express.Express {
@@ -99,25 +105,47 @@ export function createServingApp(d: ServingDeps): express.Express {
         res.write(`data: ${JSON.stringify(chunk(delta, null))}\n\n`);
       };
     }
+    // The deposit check: the largest fee this answer can cost is reserved before any token is generated.
+    let reservation: bigint | undefined;
+    if (d.payments) request.admit = (entry, promptTokens) => void (reservation = d.payments!.reserve(entry, promptTokens + b.max_tokens));
     let c: Completion;
     try {
       c = await d.engine.complete(request);
     } catch (e) {
+      if (reservation !== undefined) d.payments!.release(reservation);
       if (!(e instanceof ServeError)) throw e;
       if (e.status === 429) res.set("Retry-After", "1");
+      if (streaming) return void res.end(`data: ${JSON.stringify({ error: { code: e.code, message: e.message } })}\n\n`);
       return refuse(res, e.status, e.code, e.message);
     }
     d.metrics.completions.inc({ finish_reason: c.finishReason });
     d.metrics.tokens.inc(c.tokens);
     const usage = { prompt_tokens: c.promptTokens, completion_tokens: c.tokens, total_tokens: c.promptTokens + c.tokens };
+    const timing = { time_to_first_token_ms: Math.round(c.timeToFirstTokenMs), total_ms: Math.round(c.totalMs), adapter_load_ms: Math.round(c.loadMs) };
+    // The receipt is written before the answer leaves: an answer sent is an answer paid.
+    let receipt: (IssuedReceipt & { url: string }) | undefined;
+    if (d.payments) {
+      const t0 = performance.now();
+      try {
+        const r = await d.payments.issue(reservation!, c.model, request.prompt, c.text, usage.total_tokens, timing);
+        receipt = { ...r, url: `/v1/receipts/${r.id}` };
+      } catch (e) {
+        const message = `the answer could not be attributed and paid, so it is withheld: ${(e as Error).message}`;
+        if (streaming) return void res.end(`data: ${JSON.stringify({ error: { code: "attribution_failed", message } })}\n\n`);
+        return refuse(res, 503, "attribution_failed", message);
+      }
+      d.metrics.receipts.inc();
+      d.metrics.attributionSeconds.observe((performance.now() - t0) / 1000);
+      if (d.payments.cfg.crashAt === "answered") res.on("finish", () => process.kill(process.pid, "SIGKILL"));
+    }
     if (b.stream) {
       if (!streaming) res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-      res.write(`data: ${JSON.stringify({ ...chunk("", c.finishReason), usage })}\n\n`);
+      res.write(`data: ${JSON.stringify({ ...chunk("", c.finishReason), usage, receipt })}\n\n`);
       res.end("data: [DONE]\n\n");
       return;
     }
     const choice = kind === "text" ? { index: 0, text: c.text, finish_reason: c.finishReason, logprobs: null } : { index: 0, message: { role: "assistant", content: c.text.trim() }, finish_reason: c.finishReason };
-    res.json({ id, object: kind === "text" ? "text_completion" : "chat.completion", created, model: String(b.model), choices: [choice], usage, timing: { time_to_first_token_ms: Math.round(c.timeToFirstTokenMs), total_ms: Math.round(c.totalMs), adapter_load_ms: Math.round(c.loadMs) } });
+    res.json({ id, object: kind === "text" ? "text_completion" : "chat.completion", created, model: String(b.model), choices: [choice], usage, timing, receipt });
   };
 
   app.post("/v1/completions", serve("text"));
@@ -126,12 +154,24 @@ export function createServingApp(d: ServingDeps): express.Express {
     const list = await d.servable();
     res.json({ object: "list", data: list.map((m) => ({ id: String(m.id), object: "model", created: m.registeredAt, owned_by: m.owner, parent: String(m.parent), price_per_1k_tokens: m.pricePer1kTokens.toString(), datanets: m.datanets })) });
   });
+  app.get("/v1/receipts/:id", async (req, res) => {
+    const id = String(req.params.id);
+    if (!/^0x[0-9a-fA-F]{64}$/.test(id)) return refuse(res, 400, "invalid_id", "a receipt id is 0x and 64 hex digits (its Poseidon hash)");
+    const view = d.payments && (await d.payments.view(id));
+    if (!view) return refuse(res, 404, "not_found", `no receipt ${id} on this node`);
+    res.json(view);
+  });
+  app.get("/healthz", (_req, res) => {
+    const p = d.payments;
+    const alerts = p ? [...p.alerts].map(([problem, at]) => ({ problem, lastSeen: new Date(at).toISOString() })) : [];
+    res.json({ ok: alerts.length === 0, alerts, payments: p ? { provider: p.cfg.providerAddress, available: p.available()?.toString() ?? null, receipts: p.outbox.counts() } : null, queue: d.engine.depth });
+  });
   app.get("/metrics", async (_req, res) => {
     const depth = d.engine.depth;
     for (const [stage, n] of Object.entries(depth)) d.metrics.queueDepth.set({ stage }, n);
     res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
   });
-  app.use((_req: Request, res: Response) => void res.status(404).json({ error: { code: "not_found", message: "no such route: POST /v1/completions, POST /v1/chat/completions, GET /v1/models, GET /metrics" } }));
+  app.use((_req: Request, res: Response) => void res.status(404).json({ error: { code: "not_found", message: "no such route: POST /v1/completions, POST /v1/chat/completions, GET /v1/models, GET /v1/receipts/{id}, GET /healthz, GET /metrics" } }));
   app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     if (err.type === "entity.too.large") return refuse(res, 413, "body_too_large", `request bodies are limited to ${SERVING_BODY_LIMIT}`);
     if (err.type === "entity.parse.failed") return refuse(res, 400, "malformed_json", `the body is not valid JSON: ${err.message}`);

@@ -1,22 +1,49 @@
-// Attribution of served completions (WORK IN PROGRESS, branch openlora-receipts).
+// Attribution of served completions: which training contributions shaped an answer.
 //
-// For an adapter, the training set is on L1: the ModelRegistry's TrainingSet
-// event lists its contribution ids, and the DatanetRegistry gives each one's
-// datanet, content hash and current contributor. The contents come by hash
-// from a sequencer's datanet API and are checked against those hashes; a
-// suffix index over them is built once per model and kept in the node's cache
-// directory. A completion is then attributed by token runs (attribution/tokens).
-import { existsSync } from "node:fs";
+// Everything here is derived from L1 and from content checked against hashes
+// registered on L1, so any node (or validator) that serves the same adapter
+// computes the same scores:
+//   - the adapter's training set is the ModelRegistry's TrainingSet event; the
+//     DatanetRegistry gives each contribution's datanet, content hash and
+//     contributor; the contents come by hash from a sequencer's datanet API;
+//   - the adapter's weights are the registered artifact (checked by the cache).
+// Two engines score a completion, and their normalized scores are mixed half
+// and half (attribution/receipts.ts combineScores):
+//   1. token runs (attribution/tokens): the answer's word runs found verbatim
+//      in a suffix index of the training texts, weighted by their information;
+//   2. gradient influence in LoRA space: the loss gradient of the answer over
+//      the adapter's parameters only, projected to 64 dimensions, against each
+//      training text's projected gradient at the same weights (TracIn with one
+//      checkpoint, the served one). The adapter's few thousand parameters make
+//      this cheap: one forward and backward pass per answer. ModelFactory's
+//      intermediate checkpoints stay with the job: a third party could not
+//      check them against anything on L1.
+// Token runs are precise but rare for a character-level model's free text;
+// gradients always say something. The index (suffix array + gradients) is
+// built once per model and kept under the node's cache directory.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Contract } from "ethers";
 import { contributionHash } from "../attribution/datanet/content.js";
 import { registryAt } from "../attribution/datanet/registry.js";
-import { attributeTokens, type AttributeOptions } from "../attribution/tokens/attribute.js";
-import { buildIndex, SuffixIndex, type IndexedDocument } from "../attribution/tokens/suffix-index.js";
+import { positiveShares } from "../attribution/influence/tracin.js";
+import { combineScores, type ContributorScores } from "../attribution/receipts.js";
+import { attributeTokens } from "../attribution/tokens/attribute.js";
+import { buildIndex, SuffixIndex } from "../attribution/tokens/suffix-index.js";
+import { ATTRIBUTION_DIM, projectedGradients } from "../models/factory/lora-job.js";
+import { encode } from "../models/lm/tokenizer.js";
+import type { Adapter, Transformer } from "../models/lm/transformer.js";
 
-export interface TrainingDocument extends IndexedDocument {
+/** Window (characters) over which a training text's gradient is taken, and the projection's seed. */
+export const GRADIENT_WINDOW = 64;
+export const PROJECTION_SEED = 1;
+
+export interface TrainingDocument {
   contributionId: number;
   datanetId: number;
+  contentHash: string;
+  contributor: string;
+  text: string;
 }
 
 /** The training documents of model `id`, from L1 and the datanet API, each checked against its registered hash. */
@@ -32,33 +59,75 @@ export async function trainingDocuments(modelRegistry: Contract, id: number, dat
     if (!res.ok) throw new Error(`contribution ${contributionId}: the datanet API answered ${res.status}`);
     const bytes = new Uint8Array(await res.arrayBuffer());
     if (contributionHash(bytes) !== c.contentHash) throw new Error(`contribution ${contributionId}: the served bytes do not match its registered hash`);
-    docs.push({ id: c.contentHash, contributor: c.contributor, text: new TextDecoder().decode(bytes), contributionId, datanetId: Number(c.datanetId) });
+    docs.push({ contributionId, datanetId: Number(c.datanetId), contentHash: c.contentHash, contributor: c.contributor, text: new TextDecoder().decode(bytes) });
   }
   return docs;
 }
 
-/** Suffix indexes of served models' training sets, built on first use under `dir/<model id>/`. */
-export class TrainingIndexes {
-  private readonly open = new Map<number, Promise<SuffixIndex>>();
+/** Scores of one completion: per contributor (what a receipt carries) and per contribution (what explains it). */
+export interface CompletionAttribution {
+  contributors: ContributorScores;
+  contributions: { contributionId: number; contributor: string; tokens: number; gradient: number }[];
+  /** Word runs of the answer found in the training texts. */
+  spans: string[];
+}
 
-  constructor(private readonly dir: string, private readonly modelRegistry: Contract, private readonly datanetsApi: string) {}
+/** One model's attribution index: the suffix array of its training texts and their projected gradients. */
+export class ModelAttribution {
+  private constructor(
+    readonly docs: Omit<TrainingDocument, "text">[],
+    private readonly index: SuffixIndex,
+    private readonly grads: Float32Array,
+  ) {}
 
-  index(id: number): Promise<SuffixIndex> {
-    let p = this.open.get(id);
-    if (!p) {
-      p = (async () => {
-        const path = join(this.dir, String(id));
-        if (!existsSync(join(path, "meta.json"))) buildIndex(path, await trainingDocuments(this.modelRegistry, id, this.datanetsApi));
-        return new SuffixIndex(path);
-      })();
-      this.open.set(id, p);
-      p.catch(() => this.open.delete(id));
+  /** Opens the index in `dir`, building it first from `docs()` when it is missing. */
+  static async open(dir: string, base: Transformer, adapter: Adapter, docs: () => Promise<TrainingDocument[]>): Promise<ModelAttribution> {
+    const ready = join(dir, "attribution.json");
+    if (!existsSync(ready)) {
+      const all = await docs();
+      mkdirSync(dir, { recursive: true });
+      buildIndex(join(dir, "suffix"), all.map((d) => ({ id: d.contentHash, contributor: d.contributor, text: d.text })));
+      const texts = all.map((d) => Int32Array.from(encode(d.text, true)));
+      const grads = projectedGradients(base, adapter, texts, Math.min(GRADIENT_WINDOW, base.config.context), PROJECTION_SEED);
+      writeFileSync(join(dir, "grads.f32"), new Uint8Array(grads.buffer));
+      // Written last: its presence says the rest is complete.
+      writeFileSync(`${ready}.tmp`, JSON.stringify({ docs: all.map(({ text: _t, ...d }) => d) }));
+      renameSync(`${ready}.tmp`, ready);
     }
-    return p;
+    const meta = JSON.parse(readFileSync(ready, "utf8")) as { docs: Omit<TrainingDocument, "text">[] };
+    const raw = readFileSync(join(dir, "grads.f32"));
+    const grads = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    if (grads.length !== meta.docs.length * ATTRIBUTION_DIM) throw new Error(`${dir}/grads.f32 holds ${grads.length / ATTRIBUTION_DIM} gradients for ${meta.docs.length} documents: delete the directory to rebuild it`);
+    return new ModelAttribution(meta.docs, new SuffixIndex(join(dir, "suffix")), grads);
   }
 
-  /** Contributor scores (bits) of a completion of model `id`. */
-  async attribute(id: number, output: string, opts?: AttributeOptions): Promise<Map<string, number>> {
-    return attributeTokens(await this.index(id), output, opts).contributors;
+  /** Attributes `output`, generated after `prompt` by `adapter` on `base`. */
+  attribute(base: Transformer, adapter: Adapter, prompt: string, output: string): CompletionAttribution {
+    const tokens = attributeTokens(this.index, output);
+    // The answer's gradient: the loss of the last context window ending at the answer's end.
+    const all = encode(prompt + output);
+    const T = Math.min(base.config.context, all.length - 1);
+    const influence = new Float64Array(this.docs.length);
+    if (T >= 1 && output.length > 0) {
+      const g = projectedGradients(base, adapter, [Int32Array.from(all.slice(all.length - T - 1))], T, PROJECTION_SEED, 1);
+      for (let i = 0; i < this.docs.length; i++) {
+        let s = 0;
+        for (let k = 0; k < ATTRIBUTION_DIM; k++) s += g[k] * this.grads[i * ATTRIBUTION_DIM + k];
+        influence[i] = s;
+      }
+    }
+    const byGradient = positiveShares(influence, (i) => this.docs[i].contributor);
+    const contributors = combineScores([
+      { weight: 0.5, scores: tokens.contributors },
+      { weight: 0.5, scores: byGradient },
+    ]);
+    const contributions = this.docs
+      .map((d, i) => ({ contributionId: d.contributionId, contributor: d.contributor, tokens: tokens.documents.get(d.contentHash) ?? 0, gradient: Math.max(0, influence[i]) }))
+      .filter((c) => c.tokens > 0 || c.gradient > 0);
+    return { contributors, contributions, spans: tokens.spans.map((s) => s.text) };
+  }
+
+  close(): void {
+    this.index.close();
   }
 }

@@ -13,6 +13,11 @@ export interface CompletionRequest extends SampleOptions {
   prompt: string;
   /** Streaming: called with each piece of text as it is settled (no stop string can take it back). */
   onText?: (delta: string) => void;
+  /**
+   * Called once the model's registry entry is known and before any token is generated, with the
+   * prompt's length in tokens; a ServeError thrown here refuses the request (the deposit check).
+   */
+  admit?: (entry: RegisteredModel, promptTokens: number) => void;
 }
 
 export interface Completion extends Generation {
@@ -83,6 +88,7 @@ export class ServingEngine {
           p.entry = entry;
           try {
             p.seq = new Sequence(this.cache.base.model, adapter, req.prompt, req);
+            req.admit?.(entry, p.seq.promptTokens);
           } catch (e) {
             this.cache.release(req.model);
             return reject(e as Error);

@@ -13,6 +13,8 @@ export class ServingMetrics {
   readonly cacheEvents: Counter;
   readonly coldLoadSeconds: Histogram;
   readonly residentAdapters: Gauge;
+  readonly receipts: Counter;
+  readonly attributionSeconds: Histogram;
 
   constructor(readonly registry = new Registry()) {
     const registers = [registry];
@@ -26,5 +28,7 @@ export class ServingMetrics {
     this.cacheEvents = new Counter({ name: "openlora_adapter_cache_total", help: "Adapter cache hits, misses and evictions", labelNames: ["event"], registers });
     this.coldLoadSeconds = new Histogram({ name: "openlora_adapter_cold_load_seconds", help: "Registry lookup, read, hash check and decode of an adapter", buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers });
     this.residentAdapters = new Gauge({ name: "openlora_resident_adapters", help: "Adapters resident in memory", registers });
+    this.receipts = new Counter({ name: "openlora_receipts_issued_total", help: "Receipts written to the outbox (one per paid answer)", registers });
+    this.attributionSeconds = new Histogram({ name: "openlora_attribution_seconds", help: "Attribution of one answer (token runs + LoRA-space gradient), on the receipt thread", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers });
   }
 }

@@ -1,113 +1,202 @@
-// WORK IN PROGRESS (branch openlora-receipts): the serving node's receipt outbox.
+// The serving node's receipt outbox (SQLite, WAL, synchronous=FULL).
 //
-// Every served completion becomes a receipt that this node signs as a provider.
-// A bundle is written here (synchronous SQLite, WAL, synchronous=FULL) before
-// any answer it covers leaves the node, then posted to the sequencer; it is
-// marked acknowledged only on the sequencer's 200/202. After a crash, the
-// bundles still "signed" are posted again in order: the sequencer recognises a
-// bundle it holds by its hash and answers with the first acknowledgement, so a
-// served inference is paid exactly once.
+// A receipt is written here, with its nonce and id, before the answer it pays
+// for leaves the node. Bundles are formed from written receipts in nonce order,
+// signed, written, and then posted to the sequencer; a bundle is marked
+// acknowledged only on the sequencer's 200/202. One bundle is in flight at a
+// time, so the receipts after it are never signed yet. After a crash, the
+// bundle in flight is posted again as it was (the sequencer answers a bundle
+// it holds with its first acknowledgement) and the receipts not yet bundled
+// are bundled: a served inference is paid exactly once.
 //
-// Nonces: the next nonce is max(the sequencer's nextNonce, 1 + the last nonce
-// written here), so nothing signed before a crash is ever reused.
+// Receipt states: issued → bundled → accepted, or rejected. A receipt that the
+// sequencer can never take alone (it credits more new accounts than a batch
+// opens) is rejected with the reason; the issued receipts after it move down
+// one nonce each, and keep their ids (a receipt's `hash` is then its new
+// Poseidon hash, the one the sequencer knows).
 import Database from "better-sqlite3";
-import type { SignedBundle } from "../core/receipt.js";
-import { bundleToJson, toSignedBundle, bundleSchema } from "../sequencer/schemas.js";
-import type { BatchParams } from "../core/params.js";
+import type { Receipt, SignedBundle } from "../core/receipt.js";
 
-export type OutboxStatus = "signed" | "acknowledged" | "rejected";
+export type OutboxReceiptStatus = "issued" | "bundled" | "accepted" | "rejected";
+
+export interface OutboxReceipt {
+  /** The id given to the client: the receipt's hash when it was issued. */
+  id: string;
+  /** Its hash now (the sequencer's receipt id). */
+  hash: string;
+  receipt: Receipt;
+  model: number;
+  status: OutboxReceiptStatus;
+  /** Bundle it must travel alone in (the sequencer refused it with others). */
+  alone: boolean;
+  bundle: number | null;
+  error: string | null;
+  /** What the API shows about it: tokens, attribution by contribution, timings. */
+  detail: unknown;
+  createdAt: number;
+}
 
 export interface OutboxBundle {
   id: number;
   bundle: SignedBundle;
   receiptIds: string[];
-  status: OutboxStatus;
-  error: string | null;
   createdAt: number;
 }
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS outbox (
+CREATE TABLE IF NOT EXISTS receipts (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL,
+  nonce INTEGER NOT NULL,
+  model INTEGER NOT NULL,
+  fee TEXT NOT NULL,
+  receipt TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('issued', 'bundled', 'accepted', 'rejected')),
+  alone INTEGER NOT NULL DEFAULT 0,
+  bundle_id INTEGER,
+  error TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS receipts_status ON receipts (status, nonce);
+CREATE INDEX IF NOT EXISTS receipts_hash ON receipts (hash);
+CREATE TABLE IF NOT EXISTS bundles (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   json TEXT NOT NULL,
-  receipt_ids TEXT NOT NULL,
-  first_nonce TEXT NOT NULL,
-  last_nonce TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('signed', 'acknowledged', 'rejected')),
-  error TEXT,
+  status TEXT NOT NULL CHECK (status IN ('signed', 'acknowledged')),
   created_at INTEGER NOT NULL,
   acknowledged_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS outbox_status ON outbox (status, id);
-CREATE TABLE IF NOT EXISTS receipts (
-  id TEXT PRIMARY KEY,
-  bundle_id INTEGER NOT NULL REFERENCES outbox (id),
-  model INTEGER NOT NULL,
-  fee TEXT NOT NULL
-);
 `;
+
+// Receipts and bundles are stored as JSON with bigints written "123n".
+const toJson = (x: Receipt | SignedBundle) => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? `${v}n` : v));
+const fromJson = <T>(s: string): T => JSON.parse(s, (_k, v) => (typeof v === "string" && /^-?[0-9]+n$/.test(v) ? BigInt(v.slice(0, -1)) : v));
+const hex = (x: bigint) => `0x${x.toString(16).padStart(64, "0")}`;
 
 export class Outbox {
   readonly db: Database.Database;
 
-  constructor(file: string, private readonly params: BatchParams) {
+  /** `hash` is the receipt hash (core/receipt.ts receiptHash with the instance's K). */
+  constructor(file: string, private readonly hash: (r: Receipt) => bigint) {
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.exec(SCHEMA);
   }
 
-  /** Writes a signed bundle and its receipts in one transaction; returns its row id. */
-  add(bundle: SignedBundle, receipts: { id: string; model: number; fee: bigint }[]): number {
-    const nonces = bundle.receipts.map((r) => r.nonce);
-    const tx = this.db.transaction(() => {
-      const r = this.db
-        .prepare("INSERT INTO outbox (json, receipt_ids, first_nonce, last_nonce, status, created_at) VALUES (?, ?, ?, ?, 'signed', ?)")
-        .run(JSON.stringify(bundleToJson(bundle)), JSON.stringify(receipts.map((x) => x.id)), nonces[0].toString(), nonces[nonces.length - 1].toString(), Date.now());
+  /** The next nonce to issue: after the last one written here, and never below `floor` (the sequencer's next nonce). */
+  nextNonce(floor: bigint): bigint {
+    const r = this.db.prepare("SELECT MAX(nonce) AS n FROM receipts WHERE status != 'rejected'").get() as { n: number | null };
+    const mine = r.n === null ? 0n : BigInt(r.n) + 1n;
+    return mine > floor ? mine : floor;
+  }
+
+  /** Writes a receipt under the next nonce (at least `floor`); returns it with its id. Durable when this returns. */
+  issue(r: Omit<Receipt, "nonce">, model: number, detail: unknown, floor: bigint): OutboxReceipt {
+    return this.db.transaction(() => {
+      const receipt: Receipt = { ...r, nonce: this.nextNonce(floor) };
+      const id = hex(this.hash(receipt));
+      this.db
+        .prepare("INSERT INTO receipts (id, hash, nonce, model, fee, receipt, detail, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'issued', ?)")
+        .run(id, id, Number(receipt.nonce), model, receipt.fee.toString(), toJson(receipt), JSON.stringify(detail), Date.now());
+      return this.receipt(id)!;
+    })();
+  }
+
+  receipt(idOrHash: string): OutboxReceipt | undefined {
+    const row = this.db.prepare("SELECT * FROM receipts WHERE id = ? OR hash = ? ORDER BY status = 'rejected' LIMIT 1").get(idOrHash, idOrHash) as Record<string, unknown> | undefined;
+    return row && this.row(row);
+  }
+
+  /** Receipts not yet in a bundle, in nonce order. */
+  issued(): OutboxReceipt[] {
+    return (this.db.prepare("SELECT * FROM receipts WHERE status = 'issued' ORDER BY nonce").all() as Record<string, unknown>[]).map((r) => this.row(r));
+  }
+
+  /** The bundle posted and not yet acknowledged, if any (at most one). */
+  inFlight(): OutboxBundle | undefined {
+    const row = this.db.prepare("SELECT * FROM bundles WHERE status = 'signed' ORDER BY id LIMIT 1").get() as Record<string, unknown> | undefined;
+    if (!row) return undefined;
+    const ids = (this.db.prepare("SELECT id FROM receipts WHERE bundle_id = ? ORDER BY nonce").all(row.id) as { id: string }[]).map((r) => r.id);
+    return { id: Number(row.id), bundle: fromJson(String(row.json)), receiptIds: ids, createdAt: Number(row.created_at) };
+  }
+
+  /** Writes a signed bundle of issued receipts (given by id, in nonce order). */
+  addBundle(bundle: SignedBundle, receiptIds: string[]): OutboxBundle {
+    return this.db.transaction(() => {
+      const r = this.db.prepare("INSERT INTO bundles (json, status, created_at) VALUES (?, 'signed', ?)").run(toJson(bundle), Date.now());
       const id = Number(r.lastInsertRowid);
-      const ins = this.db.prepare("INSERT INTO receipts (id, bundle_id, model, fee) VALUES (?, ?, ?, ?)");
-      for (const x of receipts) ins.run(x.id, id, x.model, x.fee.toString());
-      return id;
-    });
-    return tx();
+      const mark = this.db.prepare("UPDATE receipts SET status = 'bundled', bundle_id = ? WHERE id = ? AND status = 'issued'");
+      for (const rid of receiptIds) if (mark.run(id, rid).changes !== 1) throw new Error(`receipt ${rid} is not waiting for a bundle`);
+      return this.inFlight()!;
+    })();
   }
 
-  /** The bundles not yet acknowledged, oldest first (re-sent after a crash). */
-  unacknowledged(): OutboxBundle[] {
-    return (this.db.prepare("SELECT * FROM outbox WHERE status = 'signed' ORDER BY id").all() as Record<string, unknown>[]).map((r) => this.row(r));
+  /** Marks a bundle acknowledged; returns the fees its receipts spend. */
+  acknowledge(bundleId: number): bigint {
+    return this.db.transaction(() => {
+      this.db.prepare("UPDATE bundles SET status = 'acknowledged', acknowledged_at = ? WHERE id = ?").run(Date.now(), bundleId);
+      this.db.prepare("UPDATE receipts SET status = 'accepted' WHERE bundle_id = ?").run(bundleId);
+      const rows = this.db.prepare("SELECT fee FROM receipts WHERE bundle_id = ?").all(bundleId) as { fee: string }[];
+      return rows.reduce((s, r) => s + BigInt(r.fee), 0n);
+    })();
   }
 
-  acknowledge(id: number): void {
-    this.db.prepare("UPDATE outbox SET status = 'acknowledged', acknowledged_at = ? WHERE id = ?").run(Date.now(), id);
+  /** The sequencer refused these receipts together: each goes back to wait for a bundle of its own. */
+  split(bundleId: number): void {
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE receipts SET status = 'issued', alone = 1, bundle_id = NULL WHERE bundle_id = ?").run(bundleId);
+      this.db.prepare("DELETE FROM bundles WHERE id = ?").run(bundleId);
+    })();
   }
 
-  reject(id: number, error: string): void {
-    this.db.prepare("UPDATE outbox SET status = 'rejected', error = ? WHERE id = ?").run(error, id);
+  /** The sequencer can never take this receipt: it is rejected, and the issued receipts after it move down one nonce. */
+  reject(bundleId: number, error: string): OutboxReceipt[] {
+    return this.db.transaction(() => {
+      const rows = this.db.prepare("SELECT * FROM receipts WHERE bundle_id = ?").all(bundleId) as Record<string, unknown>[];
+      if (rows.length !== 1) throw new Error(`bundle ${bundleId} holds ${rows.length} receipts; only a single receipt is rejected (split the bundle first)`);
+      const rejected = this.row(rows[0]);
+      this.db.prepare("UPDATE receipts SET status = 'rejected', error = ?, bundle_id = NULL WHERE id = ?").run(error, rejected.id);
+      this.db.prepare("DELETE FROM bundles WHERE id = ?").run(bundleId);
+      const moved = this.issued().filter((r) => r.receipt.nonce > rejected.receipt.nonce);
+      const update = this.db.prepare("UPDATE receipts SET nonce = ?, hash = ?, receipt = ? WHERE id = ?");
+      for (const r of moved) {
+        const receipt = { ...r.receipt, nonce: r.receipt.nonce - 1n };
+        update.run(Number(receipt.nonce), hex(this.hash(receipt)), toJson(receipt), r.id);
+      }
+      return moved.map((r) => this.receipt(r.id)!);
+    })();
   }
 
-  /** 1 + the last nonce ever signed here (0n when none). */
-  nextNonce(): bigint {
-    const r = this.db.prepare("SELECT last_nonce FROM outbox ORDER BY id DESC LIMIT 1").get() as { last_nonce: string } | undefined;
-    return r ? BigInt(r.last_nonce) + 1n : 0n;
-  }
-
-  /** Fees of receipts signed but not yet known to be paid from the balance (for the deposit check). */
+  /** Fees of receipts the sequencer has not acknowledged yet (they will be spent from the provider's balance). */
   unsettledFees(): bigint {
-    const rows = this.db.prepare("SELECT r.fee FROM receipts r JOIN outbox o ON o.id = r.bundle_id WHERE o.status = 'signed'").all() as { fee: string }[];
+    const rows = this.db.prepare("SELECT fee FROM receipts WHERE status IN ('issued', 'bundled')").all() as { fee: string }[];
     return rows.reduce((s, r) => s + BigInt(r.fee), 0n);
   }
 
-  receipt(id: string): { bundle: number; model: number; fee: bigint; status: OutboxStatus } | undefined {
-    const r = this.db.prepare("SELECT r.bundle_id, r.model, r.fee, o.status FROM receipts r JOIN outbox o ON o.id = r.bundle_id WHERE r.id = ?").get(id) as { bundle_id: number; model: number; fee: string; status: OutboxStatus } | undefined;
-    return r && { bundle: r.bundle_id, model: r.model, fee: BigInt(r.fee), status: r.status };
+  counts(): Record<OutboxReceiptStatus, number> {
+    const out = { issued: 0, bundled: 0, accepted: 0, rejected: 0 };
+    for (const r of this.db.prepare("SELECT status, COUNT(*) AS n FROM receipts GROUP BY status").all() as { status: OutboxReceiptStatus; n: number }[]) out[r.status] = r.n;
+    return out;
   }
 
   close(): void {
     this.db.close();
   }
 
-  private row(r: Record<string, unknown>): OutboxBundle {
-    const parsed = bundleSchema(this.params).parse(JSON.parse(String(r.json)));
-    return { id: Number(r.id), bundle: toSignedBundle(parsed), receiptIds: JSON.parse(String(r.receipt_ids)), status: r.status as OutboxStatus, error: (r.error as string | null) ?? null, createdAt: Number(r.created_at) };
+  private row(r: Record<string, unknown>): OutboxReceipt {
+    return {
+      id: String(r.id),
+      hash: String(r.hash),
+      receipt: fromJson<Receipt>(String(r.receipt)),
+      model: Number(r.model),
+      status: r.status as OutboxReceiptStatus,
+      alone: Number(r.alone) === 1,
+      bundle: r.bundle_id === null ? null : Number(r.bundle_id),
+      error: (r.error as string | null) ?? null,
+      detail: JSON.parse(String(r.detail)),
+      createdAt: Number(r.created_at),
+    };
   }
 }

@@ -5,7 +5,10 @@
 // OpenAI-compatible API.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { JsonRpcProvider } from "ethers";
+import { join } from "node:path";
+import { Contract, JsonRpcProvider } from "ethers";
+import { loadInstance } from "../core/params.js";
+import { ReceiptIssuer, ReceiptThread, type PaymentConfig } from "./receipts.js";
 import type { Registry } from "prom-client";
 import { ContentStore } from "../attribution/datanet/store.js";
 import { contributionHash } from "../attribution/datanet/content.js";
@@ -36,6 +39,21 @@ export interface ServingConfig {
   preload?: number[];
   /** Share a Prometheus registry (the sequencer's, in one process). */
   registry?: Registry;
+  /** The node as a provider: every answer is attributed and paid by a signed receipt. */
+  payments?: ServingPayments;
+}
+
+export interface ServingPayments {
+  /** The sequencer that takes the receipts and serves the datanets' contents. */
+  sequencerApi: string;
+  rollupAddress: string;
+  /** Circuit instance of the rollup (circuits/circuits.json): bundle size, K, slots. */
+  instance: string;
+  /** The provider's L1 address and the Baby Jubjub key its deposit registered. */
+  providerAddress: string;
+  signingKey: Uint8Array;
+  bundleWaitMs?: number;
+  crashAt?: PaymentConfig["crashAt"];
 }
 
 /** Defaults of `poa serve` and of the node `poa start` runs beside the sequencer. */
@@ -45,6 +63,7 @@ export interface ServingNode {
   url: string;
   engine: ServingEngine;
   cache: AdapterCache;
+  payments?: ReceiptIssuer;
   close(): Promise<void>;
 }
 
@@ -96,7 +115,21 @@ export async function startServingNode(cfg: ServingConfig): Promise<ServingNode>
     }
     return listed.models;
   };
-  const app = createServingApp({ engine, metrics, servable });
+  let payments: ReceiptIssuer | undefined;
+  let thread: ReceiptThread | undefined;
+  if (cfg.payments) {
+    const p = cfg.payments;
+    const params = loadInstance(p.instance).params;
+    const domain = BigInt(await new Contract(p.rollupAddress, ["function domain() view returns (uint256)"], provider).domain());
+    thread = new ReceiptThread({
+      rpcUrl: cfg.rpcUrl, modelRegistryAddress: cfg.modelRegistryAddress, datanetsApi: p.sequencerApi, base: cfg.base,
+      cacheDir: cfg.cacheDir, indexDir: join(cfg.cacheDir, "attribution"), signingKey: p.signingKey, params, domain,
+    });
+    payments = new ReceiptIssuer({ sequencerApi: p.sequencerApi, providerAddress: p.providerAddress, outboxFile: join(cfg.cacheDir, "outbox.db"), params, bundleWaitMs: p.bundleWaitMs, crashAt: p.crashAt }, thread);
+    // Attribution indexes of preloaded adapters are built now, in the background, rather than at their first answer.
+    for (const id of cfg.preload ?? []) void readModel(registry, id).then((m) => payments!.prepare(m)).catch((e) => console.error(`attribution index of model ${id}: ${(e as Error).message}`));
+  }
+  const app = createServingApp({ engine, metrics, servable, payments });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(cfg.port, cfg.host ?? "127.0.0.1", () => resolve(s));
   });
@@ -105,11 +138,14 @@ export async function startServingNode(cfg: ServingConfig): Promise<ServingNode>
     url: `http://${address}:${port}`,
     engine,
     cache,
+    payments,
     async close() {
       engine.close();
       const closed = new Promise((r) => server.close(r));
       server.closeAllConnections();
       await closed;
+      await payments?.close();
+      await thread?.close();
       provider.destroy();
     },
   };

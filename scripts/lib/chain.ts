@@ -9,6 +9,9 @@ import { ROOT } from "./artifacts.js";
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 
 /** Development account i of the Hardhat node (never use these keys anywhere else). */
+/** The dev account that pays the fees of the serving node `npm start` runs (the demo deposits for it). */
+export const SERVING_PROVIDER_ACCOUNT = 7;
+
 export function devWallet(i: number, provider?: JsonRpcProvider): Wallet {
   const hd = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`);
   return new Wallet(hd.privateKey, provider);

@@ -1,0 +1,82 @@
+// The serving node's receipt thread: attribution of each completion (a forward
+// and backward pass, and suffix-array reads) and EdDSA-Poseidon signing of
+// bundles are CPU work that would stall the decode loop on the main thread.
+// Requests are answered in the order they arrive, each by its `id`.
+import { parentPort, workerData } from "node:worker_threads";
+import { join } from "node:path";
+import { JsonRpcProvider } from "ethers";
+import { ContentStore } from "../attribution/datanet/store.js";
+import { initCrypto } from "../core/crypto.js";
+import { signBundle, type Receipt } from "../core/receipt.js";
+import type { BatchParams } from "../core/params.js";
+import { ensureBaseModel } from "../models/base-model.js";
+import { loadAdapter } from "../models/lm/weights.js";
+import { modelRegistryAt } from "../models/registry.js";
+import { ModelAttribution, trainingDocuments, type CompletionAttribution } from "./attribution.js";
+
+export interface ReceiptWorkerData {
+  rpcUrl: string;
+  modelRegistryAddress: string;
+  /** A sequencer API serving /v1/datanets/{id}/contributions/{hash}/content. */
+  datanetsApi: string;
+  base: string;
+  buildDir?: string;
+  /** The disk tier of adapter weights (by artifact hash), and where attribution indexes are kept. */
+  cacheDir: string;
+  indexDir: string;
+  signingKey: Uint8Array;
+  params: BatchParams;
+  domain: bigint;
+}
+
+export type ReceiptWorkerRequest =
+  | { id: number; type: "attribute"; model: number; artifactHash: string; prompt: string; output: string }
+  | { id: number; type: "prepare"; model: number; artifactHash: string }
+  | { id: number; type: "sign"; receipts: Receipt[] };
+
+export type ReceiptWorkerReply =
+  | { id: number; ok: true; attribution?: Omit<CompletionAttribution, "contributors"> & { contributors: [string, number][] }; signature?: { R8x: bigint; R8y: bigint; S: bigint }; ms: number }
+  | { id: number; ok: false; error: string };
+
+const data = workerData as ReceiptWorkerData;
+const provider = new JsonRpcProvider(data.rpcUrl, undefined, { cacheTimeout: -1 });
+const registry = modelRegistryAt(data.modelRegistryAddress, provider);
+const base = ensureBaseModel(data.base, { buildDir: data.buildDir });
+const disk = new ContentStore(data.cacheDir);
+const models = new Map<number, Promise<{ attribution: ModelAttribution; adapter: ReturnType<typeof loadAdapter> }>>();
+const crypto = initCrypto();
+
+function model(id: number, artifactHash: string) {
+  let m = models.get(id);
+  if (!m) {
+    m = (async () => {
+      const adapter = loadAdapter(disk.get(artifactHash), base.model, base.info.artifactHash);
+      const attribution = await ModelAttribution.open(join(data.indexDir, String(id)), base.model, adapter, () => trainingDocuments(registry, id, data.datanetsApi));
+      return { attribution, adapter };
+    })();
+    models.set(id, m);
+    m.catch(() => models.delete(id));
+  }
+  return m;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+parentPort!.on("message", (req: ReceiptWorkerRequest) => {
+  queue = queue.then(async () => {
+    const t0 = performance.now();
+    try {
+      if (req.type === "sign") {
+        await crypto;
+        const { signature } = await signBundle(data.signingKey, req.receipts, data.params, data.domain);
+        parentPort!.postMessage({ id: req.id, ok: true, signature, ms: performance.now() - t0 } satisfies ReceiptWorkerReply);
+        return;
+      }
+      const m = await model(req.model, req.artifactHash);
+      if (req.type === "prepare") return void parentPort!.postMessage({ id: req.id, ok: true, ms: performance.now() - t0 } satisfies ReceiptWorkerReply);
+      const a = m.attribution.attribute(base.model, m.adapter, req.prompt, req.output);
+      parentPort!.postMessage({ id: req.id, ok: true, attribution: { ...a, contributors: [...a.contributors] }, ms: performance.now() - t0 } satisfies ReceiptWorkerReply);
+    } catch (e) {
+      parentPort!.postMessage({ id: req.id, ok: false, error: (e as Error).message ?? String(e) } satisfies ReceiptWorkerReply);
+    }
+  });
+});

@@ -1,0 +1,306 @@
+// Payment for every answer: the serving node is a provider. It pays each
+// inference's fee out of its own rollup balance (its L1 deposit), as every
+// provider's receipts do (docs/PROTOCOL.md §3), and the payout rule splits the
+// fee among the protocol, the model's registered owner and the contributors
+// whose data shaped the answer.
+//
+// Per completion: a reservation of the largest fee it can cost is taken before
+// decoding (the deposit check, 402 when the balance cannot cover it), the answer
+// is attributed (receipt thread), the receipt is written to the outbox under the
+// next nonce, and only then does the answer leave with the receipt id. A loop
+// bundles written receipts, has the receipt thread sign them, and posts them to
+// the sequencer one bundle at a time, in nonce order, retrying with backoff.
+import { Worker } from "node:worker_threads";
+import { receiptEntries } from "../attribution/receipts.js";
+import { initCrypto } from "../core/crypto.js";
+import { contentHash, creditedAddresses, receiptHash, type Receipt, type SignedBundle } from "../core/receipt.js";
+import type { BatchParams } from "../core/params.js";
+import type { RegisteredModel } from "../models/registry.js";
+import { bundleToJson } from "../sequencer/schemas.js";
+import { ServeError } from "./adapter-cache.js";
+import type { CompletionAttribution } from "./attribution.js";
+import { Outbox, type OutboxBundle, type OutboxReceipt } from "./outbox.js";
+import type { ReceiptWorkerData, ReceiptWorkerReply, ReceiptWorkerRequest } from "./receipt-worker.js";
+
+/** Fee of an answer: the model's registered price per 1,000 tokens × (prompt + completion tokens), rounded up. */
+export function inferenceFee(pricePer1kTokens: bigint, tokens: number): bigint {
+  return (pricePer1kTokens * BigInt(tokens) + 999n) / 1000n;
+}
+
+/** The receipt thread, seen from the main thread: requests answered by id. */
+export class ReceiptThread {
+  private readonly worker: Worker;
+  private next = 1;
+  private readonly waiting = new Map<number, { resolve(r: ReceiptWorkerReply & { ok: true }): void; reject(e: Error): void }>();
+
+  constructor(data: ReceiptWorkerData) {
+    this.worker = new Worker(new URL("./receipt-worker-entry.mjs", import.meta.url), { workerData: data });
+    this.worker.on("message", (m: ReceiptWorkerReply) => {
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (m.ok) w?.resolve(m);
+      else w?.reject(new Error(m.error));
+    });
+    this.worker.on("error", (e) => {
+      for (const w of this.waiting.values()) w.reject(e);
+      this.waiting.clear();
+    });
+    this.worker.unref();
+  }
+
+  request(r: DistributiveOmit<ReceiptWorkerRequest, "id">): Promise<ReceiptWorkerReply & { ok: true }> {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ ...r, id });
+    });
+  }
+
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
+
+export interface PaymentConfig {
+  /** The sequencer's API: accounts and /v1/bundles. */
+  sequencerApi: string;
+  /** The provider's L1 address (its rollup account holds the deposit fees are paid from). */
+  providerAddress: string;
+  outboxFile: string;
+  params: BatchParams;
+  /** Wait this long for more receipts before posting a bundle that is not full (default 50 ms). */
+  bundleWaitMs?: number;
+  /** How often the provider's balance is read from the sequencer (default 2 s). */
+  refreshMs?: number;
+  /** Tests: kill -9 the process after answering ("answered": nothing posted) or after the sequencer's answer, before recording it ("posted"). */
+  crashAt?: "answered" | "posted";
+}
+
+export interface IssuedReceipt {
+  id: string;
+  nonce: string;
+  fee: string;
+  contributors: { address: string; score: string }[];
+  status: string;
+}
+
+interface ProviderAccount {
+  index: number;
+  available: bigint;
+  nextNonce: bigint;
+  /** Fees acknowledged by this node before the read began (see available()). */
+  acknowledgedBefore: bigint;
+}
+
+export class ReceiptIssuer {
+  readonly outbox: Outbox;
+  /** Operator alerts: problem → last seen (shown by /healthz). */
+  readonly alerts = new Map<string, number>();
+  private account?: ProviderAccount;
+  private accountError = "the provider's account has not been read yet";
+  private acknowledgedFees = 0n;
+  private reserved = 0n;
+  private closed = false;
+  private drainUntil = 0;
+  private wake?: () => void;
+  private readonly loop: Promise<void>;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(readonly cfg: PaymentConfig, private readonly thread: ReceiptThread) {
+    this.outbox = new Outbox(cfg.outboxFile, (r) => receiptHash(r, cfg.params.entries));
+    this.timer = setInterval(() => void this.refresh(), cfg.refreshMs ?? 2000);
+    this.timer.unref();
+    this.loop = initCrypto().then(() => this.refresh()).then(() => this.run());
+  }
+
+  /** Reads the provider's account from the sequencer. */
+  async refresh(): Promise<void> {
+    const before = this.acknowledgedFees;
+    try {
+      const res = await fetch(`${this.cfg.sequencerApi}/v1/accounts/${this.cfg.providerAddress}`);
+      const body = (await res.json()) as { index: number; available: string; nextNonce: string; error?: { message: string } };
+      if (res.status === 404) {
+        this.account = undefined;
+        this.accountError = `the serving node's provider ${this.cfg.providerAddress} has no rollup account yet: deposit OPEN for it on L1 (poa deposit) to pay inference fees`;
+        return;
+      }
+      if (!res.ok) throw new Error(body.error?.message ?? `HTTP ${res.status}`);
+      this.account = { index: body.index, available: BigInt(body.available), nextNonce: BigInt(body.nextNonce), acknowledgedBefore: before };
+    } catch (e) {
+      // Keep the last reading: the sequencer is briefly unreachable.
+      if (!this.account) this.accountError = `the sequencer ${this.cfg.sequencerApi} does not answer (${(e as Error).message}); the provider's balance is unknown`;
+    }
+  }
+
+  /**
+   * What fees may still be spent: the sequencer's available balance less what this node has
+   * committed since that reading (acknowledged since, written and not yet acknowledged, reserved).
+   */
+  available(): bigint | undefined {
+    const a = this.account;
+    if (!a) return undefined;
+    return a.available - (this.acknowledgedFees - a.acknowledgedBefore) - this.outbox.unsettledFees() - this.reserved;
+  }
+
+  /** The deposit check: reserves the largest fee a request can cost, or refuses it (402). */
+  reserve(model: RegisteredModel, maxTokens: number): bigint {
+    const fee = inferenceFee(model.pricePer1kTokens, maxTokens);
+    const available = this.available();
+    if (available === undefined) throw new ServeError(402, "provider_balance_low", this.accountError);
+    if (fee > available) {
+      throw new ServeError(402, "provider_balance_low", `the serving node's provider balance cannot pay this answer: up to ${fee} OPEN base units (model ${model.id}: ${model.pricePer1kTokens} per 1,000 tokens × ${maxTokens} tokens), ${available > 0n ? available : 0n} available; the operator must deposit more on L1`);
+    }
+    this.reserved += fee;
+    return fee;
+  }
+
+  release(reservation: bigint): void {
+    this.reserved -= reservation;
+  }
+
+  /**
+   * Attributes an answer and writes its receipt (durable on return); the reservation is released.
+   * `input` is the prompt as the model saw it.
+   */
+  async issue(reservation: bigint, model: RegisteredModel, input: string, output: string, tokens: number, timing: object): Promise<IssuedReceipt> {
+    try {
+      const t0 = performance.now();
+      const { attribution } = await this.thread.request({ type: "attribute", model: model.id, artifactHash: model.artifactHash, prompt: input, output });
+      const a = attribution!;
+      const scores = new Map(a.contributors);
+      const fee = inferenceFee(model.pricePer1kTokens, tokens);
+      if (fee > reservation) throw new Error(`the fee ${fee} exceeds its reservation ${reservation}`);
+      if (!this.account) throw new ServeError(503, "provider_unknown", this.accountError);
+      const receipt: Omit<Receipt, "nonce"> = {
+        providerIdx: this.account.index, owner: BigInt(model.owner), fee,
+        inputHash: contentHash(input), outputHash: contentHash(output), entries: receiptEntries(scores, this.cfg.params),
+      };
+      const detail = { tokens, attribution: { contributions: a.contributions, spans: a.spans, ms: performance.now() - t0 }, timing };
+      const r = this.outbox.issue(receipt, model.id, detail, this.account.nextNonce);
+      if (this.cfg.crashAt !== "answered") this.wake?.();
+      return issuedView(r);
+    } finally {
+      this.release(reservation);
+    }
+  }
+
+  /** Builds the attribution index of a model ahead of its first answer (on preload). */
+  async prepare(model: RegisteredModel): Promise<void> {
+    await this.thread.request({ type: "prepare", model: model.id, artifactHash: model.artifactHash });
+  }
+
+  /** The node's record of a receipt, with the sequencer's view once acknowledged. */
+  async view(id: string): Promise<object | undefined> {
+    const r = this.outbox.receipt(id.toLowerCase());
+    if (!r) return undefined;
+    let sequencer: unknown = null;
+    if (r.status === "accepted") {
+      const res = await fetch(`${this.cfg.sequencerApi}/v1/receipts/${r.hash}`).catch(() => undefined);
+      sequencer = res?.ok ? await res.json() : null;
+    }
+    const status = sequencer ? (sequencer as { status: string }).status : r.status;
+    return { ...issuedView(r), hash: r.hash, status, model: String(r.model), provider: r.receipt.providerIdx, owner: `0x${r.receipt.owner.toString(16).padStart(40, "0")}`, error: r.error, createdAt: new Date(r.createdAt).toISOString(), detail: r.detail, sequencer };
+  }
+
+  /** Stops after posting what is written (at most `drainMs`). */
+  async close(drainMs = 5000): Promise<void> {
+    this.closed = true;
+    this.drainUntil = Date.now() + drainMs;
+    clearInterval(this.timer);
+    this.wake?.();
+    await this.loop;
+    this.outbox.close();
+  }
+
+  // ------------------------------------------------------------ bundling and posting
+
+  private async run(): Promise<void> {
+    let backoff = 250;
+    for (;;) {
+      // Closing drains what is written, for a few seconds; whatever is left is sent at the next start.
+      if (this.closed && (Date.now() > this.drainUntil || this.outbox.counts().issued + this.outbox.counts().bundled === 0)) return;
+      let b = this.outbox.inFlight();
+      if (!b && this.cfg.crashAt !== "answered") b = await this.nextBundle();
+      if (!b) {
+        await this.sleep(1000);
+        continue;
+      }
+      const outcome = await this.post(b.bundle).catch((e: Error) => ({ status: 0, code: "unreachable", message: e.message }));
+      if (outcome.status === 200 || outcome.status === 202) {
+        if (this.cfg.crashAt === "posted") process.kill(process.pid, "SIGKILL");
+        this.acknowledgedFees += this.outbox.acknowledge(b.id);
+        this.resolveAlerts();
+        backoff = 250;
+        continue;
+      }
+      if (outcome.code === "too_many_accounts" || outcome.code === "too_many_new_accounts") {
+        if (b.receiptIds.length > 1) this.outbox.split(b.id);
+        else this.outbox.reject(b.id, `${outcome.code}: ${outcome.message}`);
+        continue;
+      }
+      // Anything else may pass later (a deposit lands, the sequencer comes back): alert and retry the same bundle.
+      this.alert(`posting bundle of receipts ${b.receiptIds[0].slice(0, 10)}…: ${outcome.status} ${outcome.code}: ${outcome.message}`);
+      await this.sleep(backoff);
+      backoff = Math.min(backoff * 2, 30_000);
+      if (outcome.code === "insufficient_balance" || outcome.code.startsWith("nonce_")) await this.refresh();
+    }
+  }
+
+  /** Waits `ms`, or less when a receipt is written or the node closes. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(() => resolve(), ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  /** The next bundle: issued receipts in nonce order, as many as fit one bundle and one batch's slots. */
+  private async nextBundle(): Promise<OutboxBundle | undefined> {
+    let issued = this.outbox.issued();
+    if (issued.length === 0) return undefined;
+    if (issued.length < this.cfg.params.bundleSize && !issued[0].alone) {
+      // A few milliseconds for more receipts to fill the bundle.
+      const wait = (this.cfg.bundleWaitMs ?? 50) - (Date.now() - issued[0].createdAt);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      issued = this.outbox.issued();
+    }
+    const chosen: OutboxReceipt[] = [issued[0]];
+    for (const r of issued.slice(1)) {
+      if (issued[0].alone || r.alone || chosen.length >= this.cfg.params.bundleSize) break;
+      if (creditedAddresses({ receipts: [...chosen, r].map((x) => x.receipt) }, 0n).size > this.cfg.params.slots) break;
+      chosen.push(r);
+    }
+    const receipts = chosen.map((r) => r.receipt);
+    const { signature } = await this.thread.request({ type: "sign", receipts });
+    return this.outbox.addBundle({ receipts, signature: signature! }, chosen.map((r) => r.id));
+  }
+
+  private async post(bundle: SignedBundle): Promise<{ status: number; code: string; message: string }> {
+    const res = await fetch(`${this.cfg.sequencerApi}/v1/bundles`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(bundleToJson(bundle)) });
+    const body = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+    return { status: res.status, code: body.error?.code ?? "", message: body.error?.message ?? "" };
+  }
+
+  private alert(problem: string): void {
+    if (!this.alerts.has(problem)) console.error(`serving ALERT: ${problem}`);
+    this.alerts.set(problem, Date.now());
+  }
+
+  private resolveAlerts(): void {
+    for (const k of [...this.alerts.keys()]) if (k.startsWith("posting")) this.alerts.delete(k);
+  }
+}
+
+function issuedView(r: OutboxReceipt): IssuedReceipt {
+  return {
+    id: r.id,
+    nonce: r.receipt.nonce.toString(),
+    fee: r.receipt.fee.toString(),
+    contributors: r.receipt.entries.map((e) => ({ address: `0x${e.contributor.toString(16).padStart(40, "0")}`, score: e.score.toString() })),
+    status: r.status,
+  };
+}
