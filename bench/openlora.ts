@@ -3,7 +3,7 @@
 // 1, 8, 64 and 512 distinct adapters in the mix, against the naive server
 // that merges each request's adapter into a copy of the base weights (what
 // S-LoRA compares against); cold-load latency, memory per resident adapter and
-// adapters per GiB.
+// adapters per GiB; attribution and signing time per answer.
 //   npx tsx bench/openlora.ts   → bench/RESULTS.md "OpenLoRA", results.json "openlora"
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +17,11 @@ import type { RegisteredModel } from "../models/registry.js";
 import { AdapterCache, type AdapterSource } from "../serving/adapter-cache.js";
 import { ServingEngine, type Completion } from "../serving/engine.js";
 import { quantile } from "./lib/stats.js";
+import { initCrypto } from "../core/crypto.js";
+import { loadInstance } from "../core/params.js";
+import { signBundle, type Receipt } from "../core/receipt.js";
+import { RECIPES } from "../scripts/demo-data.js";
+import { ModelAttribution, type TrainingDocument } from "../serving/attribution.js";
 import { runMeta, writeResults, writeSection } from "./results.js";
 
 const base = ensureBaseModel("small");
@@ -98,8 +103,45 @@ const bytesPerAdapter = Math.max(weightsBytes, perAdapter);
 const coldLoad = { p50: Number(quantile(cache.stats.loadMs, 0.5).toFixed(2)), p99: Number(quantile(cache.stats.loadMs, 0.99).toFixed(2)) };
 const adaptersPerGiB = Math.floor(2 ** 30 / bytesPerAdapter);
 
+// Attribution and signing per answer: one adapter's training set is the demo's recipe passages; each of 64
+// answers is attributed (token runs + LoRA-space gradient) against the time to generate it alone; a bundle of
+// the instance's size is signed (EdDSA-Poseidon), as the receipt thread does.
+const attributionDocs: TrainingDocument[] = RECIPES.map(([c, text], i) => ({ contributionId: i + 1, datanetId: 1, contentHash: `0x${(i + 1).toString(16).padStart(64, "0")}`, contributor: `0x${(c + 1).toString(16).padStart(40, "0")}`, text }));
+const attributed = adapters.get(2)!;
+let t = performance.now();
+const attribution = await ModelAttribution.open(mkdtempSync(join(tmpdir(), "poa-bench-attr-")), base.model, attributed, async () => attributionDocs);
+const indexBuildMs = performance.now() - t;
+const attributionMs: number[] = [], generationMs: number[] = [];
+for (let i = 0; i < 64; i++) {
+  const prompt = `User: ${["How do I make pancakes?", "A quick soup?", "Roast potatoes?", "What goes in a salad?"][i % 4]}\nAssistant:`;
+  t = performance.now();
+  const g = generate(base.model, attributed, prompt, { maxTokens: MAX_TOKENS, temperature: 0.8, topP: 0.95, seed: i + 1 });
+  generationMs.push(performance.now() - t);
+  t = performance.now();
+  attribution.attribute(base.model, attributed, prompt, g.text);
+  attributionMs.push(performance.now() - t);
+}
+attribution.close();
+await initCrypto();
+const testParams = loadInstance("test").params;
+const bundle: Receipt[] = Array.from({ length: testParams.bundleSize }, (_, i) => ({ providerIdx: 2, owner: 0xa1n, fee: 10n ** 15n, nonce: BigInt(i), inputHash: 1n, outputHash: 2n, entries: [{ contributor: 0xc1n, score: 1n }] }));
+const signMs: number[] = [];
+for (let i = 0; i < 10; i++) {
+  t = performance.now();
+  await signBundle(new Uint8Array(32).fill(7), bundle, testParams, 1n);
+  signMs.push(performance.now() - t);
+}
+const attr = {
+  indexBuildMs: Math.round(indexBuildMs), documents: attributionDocs.length,
+  p50: Number(quantile(attributionMs, 0.5).toFixed(1)), p99: Number(quantile(attributionMs, 0.99).toFixed(1)),
+  generationP50: Number(quantile(generationMs, 0.5).toFixed(1)),
+  overhead: Number((quantile(attributionMs, 0.5) / quantile(generationMs, 0.5)).toFixed(2)),
+  signBundleMs: Number(quantile(signMs, 0.5).toFixed(1)),
+};
+console.log("attribution", attr);
+
 const meta = runMeta();
-writeResults({ openlora: { machine: meta.machine, date: meta.date, commit: meta.commit, tokensPerSecond, mergedTokensPerSecond, ratioVsMerged: Number((tokensPerSecond[64] / mergedTokensPerSecond[64]).toFixed(2)), latencyMs: latency, coldLoadMs: coldLoad, bytesPerResidentAdapter: Math.round(bytesPerAdapter), adaptersPerGiB } });
+writeResults({ openlora: { machine: meta.machine, date: meta.date, commit: meta.commit, tokensPerSecond, mergedTokensPerSecond, ratioVsMerged: Number((tokensPerSecond[64] / mergedTokensPerSecond[64]).toFixed(2)), latencyMs: latency, coldLoadMs: coldLoad, bytesPerResidentAdapter: Math.round(bytesPerAdapter), adaptersPerGiB, attributionMs: attr, attributedAnswersPerSecond: Math.round(1000 / attr.p50), decodedAnswersPerSecond: Math.round(tokensPerSecond[64] / MAX_TOKENS) } });
 writeSection(
   "OpenLoRA",
   `${meta.line} \`npx tsx bench/openlora.ts\` (run with \`node --expose-gc\` for the memory figure).
@@ -114,7 +156,15 @@ ${rows.join("\n")}
 
 Cold load (registry entry, read from the disk tier, SHA-256 check, decode): p50 ${coldLoad.p50} ms, p99 ${coldLoad.p99} ms. A resident adapter takes
 ${(bytesPerAdapter / 1024).toFixed(1)} KiB (weights ${(weightsBytes / 1024).toFixed(1)} KiB): **${adaptersPerGiB.toLocaleString()} adapters per GiB**.
-Time to first token includes waiting for a batch slot and reading the prompt; attribution and receipts are not in these figures yet.
+Time to first token includes waiting for a batch slot and reading the prompt; the throughput rows are the decode loop alone.
+
+**Attribution and receipts per answer** (on the receipt thread, off the decode loop): a training set of ${attr.documents} passages (the demo's recipes)
+is indexed once in ${attr.indexBuildMs} ms (suffix array + one projected gradient per passage). Attributing one ${MAX_TOKENS}-token answer (token runs +
+LoRA-space gradient: one forward and backward pass over the answer's window) takes p50 ${attr.p50} ms, p99 ${attr.p99} ms, against
+${attr.generationP50} ms to generate it alone: **${attr.overhead}× the generation time**. Signing a bundle of ${testParams.bundleSize} receipts (EdDSA-Poseidon): ${attr.signBundleMs} ms.
+The receipt thread runs beside the decode loop on the second core, so one receipt thread attributes about ${Math.round(1000 / attr.p50)} answers/s
+while the decode loop finishes about ${Math.round(tokensPerSecond[64] / MAX_TOKENS)} answers/s of this size (64 adapters): at full load on 2 cores,
+attribution${1000 / attr.p50 < tokensPerSecond[64] / MAX_TOKENS ? ", not decoding," : " does not"} bound${1000 / attr.p50 < tokensPerSecond[64] / MAX_TOKENS ? "s" : ""} the paid answers per second.
 
 ${tokensPerSecond[64] / mergedTokensPerSecond[64] < 1.2
     ? `Reading: on this 2-core CPU the batched server is not yet faster than merging per request (${(tokensPerSecond[64] / mergedTokensPerSecond[64]).toFixed(2)}× at 64 adapters). With a ${base.info.parameters.toLocaleString()}-parameter base the weights stay in cache either way, so batching saves no memory traffic; each row costs the same arithmetic, and merging a rank-8 adapter costs ~1 ms against ~10 ms of decoding. What batching buys here is memory (one base; an adapter takes ${(weightsBytes / 1024).toFixed(0)} KiB against ${(base.bytes.length / 1024).toFixed(0)} KiB for a merged copy) and the next step: spreading a batch's rows over both cores, which one request at a time cannot use.`

@@ -6,7 +6,8 @@
 // with suffix-array token attribution, bob with influence functions; their signed
 // receipts carry those scores, the batches are proved and verified on L1, and
 // a contributor withdraws exactly what the payout rule gives. Then ModelFactory
-// fine-tunes a LoRA adapter on the recipes and registers it on L1.
+// fine-tunes a LoRA adapter on the recipes and registers it on L1, and the
+// OpenLoRA serving node answers with it, paying for the answer by a receipt.
 import { localDir } from "./lib/local.js";
 import { Contract, formatUnits } from "ethers";
 import { join } from "node:path";
@@ -24,6 +25,7 @@ import { tokenize } from "../attribution/tokens/tokenize.js";
 import { bundleToJson } from "../sequencer/schemas.js";
 import { RECIPES, REVIEWS } from "./demo-data.js";
 import { api, bjjKey, connect, pipelineStatus, until, type Connection } from "./lib/client.js";
+import { SERVING_PROVIDER_ACCOUNT } from "./lib/chain.js";
 
 export async function runDemo(apiUrl: string, servingUrl?: string): Promise<void> {
   const status = () => pipelineStatus(apiUrl);
@@ -83,7 +85,7 @@ export async function runDemo(apiUrl: string, servingUrl?: string): Promise<void
   const received = BigInt(await c1.token.balanceOf(c1.wallet.address)) - before;
   console.log(`demo: contributor 1 withdrew ${formatUnits(received, 18)} OPEN on L1; the payout rule gives ${formatUnits(expected, 18)} — ${received === expected ? "exact" : "MISMATCH"}`);
   const adapter = await fineTune(apiUrl, recipesId, owner);
-  if (servingUrl) await ask(servingUrl, adapter);
+  if (servingUrl) await ask(apiUrl, servingUrl, adapter);
   console.log(`demo: try  npx tsx scripts/poa.ts verify-batch 1   and   curl ${apiUrl}/v1/batches/1`);
   console.log(`demo: ModelFactory: ${apiUrl}/app/ fine-tunes your own adapter on the datanets\n`);
 }
@@ -107,11 +109,24 @@ async function fineTune(apiUrl: string, datanet: number, owner: Connection): Pro
   return pub.model.id;
 }
 
-/** OpenLoRA: the adapter answers through the OpenAI-compatible API of the serving node. */
-async function ask(servingUrl: string, model: number): Promise<void> {
+/**
+ * OpenLoRA: the serving node's provider (dev account 7) deposits, the adapter answers through the
+ * OpenAI-compatible API, and the answer's receipt is followed until it is paid on L1.
+ */
+async function ask(apiUrl: string, servingUrl: string, model: number): Promise<void> {
+  const node = await connect({ account: String(SERVING_PROVIDER_ACCOUNT), api: apiUrl });
+  const pub = await publicKeyOf(bjjKey(node.wallet));
+  await (await node.token.approve(node.info.rollup, 10n * 10n ** 18n)).wait();
+  await (await node.rollup.deposit(10n * 10n ** 18n, pub.ax, pub.ay)).wait();
+  await until("the serving node's deposit", async () => ((await api(servingUrl, "GET", "/healthz")).payments.available > 0 ? true : undefined), () => pipelineStatus(apiUrl));
+  console.log(`demo: the serving node's provider ${node.wallet.address} deposited 10 OPEN to pay inference fees`);
   const body = { model: String(model), messages: [{ role: "user", content: "How do I make a quick soup?" }], max_tokens: 60, temperature: 0.7, seed: 1 };
   const r = await api(servingUrl, "POST", "/v1/chat/completions", body);
   console.log(`demo: OpenLoRA, model ${model}: "How do I make a quick soup?" → ${JSON.stringify(r.choices[0].message.content)} (${r.usage.completion_tokens} tokens, first after ${r.timing.time_to_first_token_ms} ms)`);
+  const credited = r.receipt.contributors.map((c: { address: string }) => c.address.slice(0, 10) + "…").join(", ");
+  console.log(`demo: receipt ${r.receipt.id.slice(0, 18)}…: fee ${formatUnits(r.receipt.fee, 18)} OPEN, contributors ${credited || "(none)"}`);
+  await until(`receipt ${r.receipt.id.slice(0, 10)}… on L1`, async () => ((await api(servingUrl, "GET", r.receipt.url)).status === "finalized" ? true : undefined), () => pipelineStatus(apiUrl));
+  console.log(`demo: the answer's receipt is finalized on L1: curl ${servingUrl}${r.receipt.url}`);
   console.log(`demo: curl ${servingUrl}/v1/chat/completions -H 'content-type: application/json' -d '${JSON.stringify({ ...body, seed: undefined })}'`);
 }
 

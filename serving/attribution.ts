@@ -26,7 +26,7 @@ import { join } from "node:path";
 import type { Contract } from "ethers";
 import { contributionHash } from "../attribution/datanet/content.js";
 import { registryAt } from "../attribution/datanet/registry.js";
-import { positiveShares } from "../attribution/influence/tracin.js";
+import { positiveShares, projection } from "../attribution/influence/tracin.js";
 import { combineScores, type ContributorScores } from "../attribution/receipts.js";
 import { attributeTokens } from "../attribution/tokens/attribute.js";
 import { buildIndex, SuffixIndex } from "../attribution/tokens/suffix-index.js";
@@ -59,7 +59,7 @@ export async function trainingDocuments(modelRegistry: Contract, id: number, dat
     if (!res.ok) throw new Error(`contribution ${contributionId}: the datanet API answered ${res.status}`);
     const bytes = new Uint8Array(await res.arrayBuffer());
     if (contributionHash(bytes) !== c.contentHash) throw new Error(`contribution ${contributionId}: the served bytes do not match its registered hash`);
-    docs.push({ contributionId, datanetId: Number(c.datanetId), contentHash: c.contentHash, contributor: c.contributor, text: new TextDecoder().decode(bytes) });
+    docs.push({ contributionId, datanetId: Number(c.datanetId), contentHash: c.contentHash, contributor: String(c.contributor).toLowerCase(), text: new TextDecoder().decode(bytes) });
   }
   return docs;
 }
@@ -74,6 +74,8 @@ export interface CompletionAttribution {
 
 /** One model's attribution index: the suffix array of its training texts and their projected gradients. */
 export class ModelAttribution {
+  private projection?: Float32Array;
+
   private constructor(
     readonly docs: Omit<TrainingDocument, "text">[],
     private readonly index: SuffixIndex,
@@ -109,7 +111,8 @@ export class ModelAttribution {
     const T = Math.min(base.config.context, all.length - 1);
     const influence = new Float64Array(this.docs.length);
     if (T >= 1 && output.length > 0) {
-      const g = projectedGradients(base, adapter, [Int32Array.from(all.slice(all.length - T - 1))], T, PROJECTION_SEED, 1);
+      this.projection ??= projection(adapter.params.length, ATTRIBUTION_DIM, PROJECTION_SEED);
+      const g = projectedGradients(base, adapter, [Int32Array.from(all.slice(all.length - T - 1))], T, PROJECTION_SEED, 1, this.projection);
       for (let i = 0; i < this.docs.length; i++) {
         let s = 0;
         for (let k = 0; k < ATTRIBUTION_DIM; k++) s += g[k] * this.grads[i * ATTRIBUTION_DIM + k];

@@ -123,10 +123,12 @@ function loadCheckpoint(dir: string, s: OptimizerState): boolean {
   return true;
 }
 
-/** Loss gradients over the adapter of each entry's text (its first `windows` sequences), projected to ATTRIBUTION_DIM. */
-export function projectedGradients(base: Transformer, adapter: Adapter, texts: Int32Array[], seqLen: number, seed: number, windows = 4): Float32Array {
+/**
+ * Loss gradients over the adapter of each entry's text (its first `windows` sequences), projected to
+ * ATTRIBUTION_DIM by `B` (made from `seed`; pass it to reuse it: it is P × 64 random numbers).
+ */
+export function projectedGradients(base: Transformer, adapter: Adapter, texts: Int32Array[], seqLen: number, seed: number, windows = 4, B = projection(adapter.params.length, ATTRIBUTION_DIM, seed)): Float32Array {
   const P = adapter.params.length;
-  const B = projection(P, ATTRIBUTION_DIM, seed);
   const out = new Float32Array(texts.length * ATTRIBUTION_DIM);
   const layout = loraLayout(base.config, adapter.lora);
   texts.forEach((tokens, i) => {
