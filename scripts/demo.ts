@@ -43,7 +43,7 @@ export async function runDemo(apiUrl: string, servingUrl?: string): Promise<void
   const [ai, bi] = [await idx(alice), await idx(bob)];
   console.log(`demo: providers have accounts ${ai} and ${bi}`);
 
-  const { recipes, reviews, recipesId } = await fillDatanets(apiUrl, owner, [c1, c2]);
+  const { recipes, reviews, recipesId, reviewsId } = await fillDatanets(apiUrl, owner, [c1, c2]);
   const work = join(localDir(), "attribution");
   buildIndex(join(work, "recipes"), recipes.documents.map((d) => ({ id: d.id, contributor: d.contributor, text: d.content })));
   const index = new SuffixIndex(join(work, "recipes"));
@@ -85,7 +85,10 @@ export async function runDemo(apiUrl: string, servingUrl?: string): Promise<void
   const received = BigInt(await c1.token.balanceOf(c1.wallet.address)) - before;
   console.log(`demo: contributor 1 withdrew ${formatUnits(received, 18)} OPEN on L1; the payout rule gives ${formatUnits(expected, 18)} — ${received === expected ? "exact" : "MISMATCH"}`);
   const adapter = await fineTune(apiUrl, recipesId, owner);
-  if (servingUrl) await ask(apiUrl, servingUrl, adapter);
+  if (servingUrl) {
+    await ask(apiUrl, servingUrl, adapter);
+    await classifyWithReceipt(apiUrl, servingUrl, reviewsId, owner);
+  }
   console.log(`demo: try  npx tsx scripts/poa.ts verify-batch 1   and   curl ${apiUrl}/v1/batches/1`);
   console.log(`demo: ModelFactory: ${apiUrl}/app/ fine-tunes your own adapter on the datanets\n`);
 }
@@ -130,6 +133,16 @@ async function ask(apiUrl: string, servingUrl: string, model: number): Promise<v
   console.log(`demo: curl ${servingUrl}/v1/chat/completions -H 'content-type: application/json' -d '${JSON.stringify({ ...body, seed: undefined })}'`);
 }
 
+/** A ModelFactory classifier on the reviews, published and served: its answer is attributed by TracIn and paid by a receipt. */
+async function classifyWithReceipt(apiUrl: string, servingUrl: string, datanet: number, owner: Connection): Promise<void> {
+  const job = await api(apiUrl, "POST", "/v1/jobs", { method: "classifier", name: "demo-reviews-classifier", owner: owner.wallet.address, datanets: [datanet] });
+  await until(`job ${job.id}`, async () => ((await api(apiUrl, "GET", `/v1/jobs/${job.id}`)).state === "done" ? true : undefined));
+  const pub = await api(apiUrl, "POST", `/v1/jobs/${job.id}/publish`, { pricePer1kTokens: (10n ** 15n).toString() });
+  const input = "the battery died after a week and the screen flickers";
+  const r = await api(servingUrl, "POST", "/v1/classifications", { model: String(pub.model.id), input });
+  console.log(`demo: classifier model ${pub.model.id} (ModelFactory, reviews): "${input}" → ${r.label}; receipt ${r.receipt.id.slice(0, 18)}… credits ${r.receipt.contributors.length} contributor(s) by TracIn: curl ${servingUrl}${r.receipt.url}`);
+}
+
 /** Creates the two demo datanets (curated by the model owner) and uploads the contributions, each signed by its contributor. */
 async function fillDatanets(apiUrl: string, curator: Connection, contributors: Connection[]) {
   const registry = registryAt(curator.info.registry!, curator.provider);
@@ -145,7 +158,7 @@ async function fillDatanets(apiUrl: string, curator: Connection, contributors: C
   for (const [c, text] of RECIPES) await upload(recipesId, contributors[c], canonicalText(text), { text });
   for (const [c, text, label] of REVIEWS) await upload(reviewsId, contributors[c], canonicalRecord({ text, label }), { record: { text, label } });
   console.log(`demo: datanets ${recipesId} (recipes, ${RECIPES.length} passages) and ${reviewsId} (reviews, ${REVIEWS.length} records) registered on L1 with their contributors`);
-  return { recipes: await fetchDatanet(apiUrl, recipesId), reviews: await fetchDatanet(apiUrl, reviewsId), recipesId };
+  return { recipes: await fetchDatanet(apiUrl, recipesId), reviews: await fetchDatanet(apiUrl, reviewsId), recipesId, reviewsId };
 }
 
 /** alice's "model": answers with the passage sentence that shares the most words with the question. */

@@ -293,6 +293,19 @@ export function registerModelRoutes(app: Express, deps: ModelDeps | undefined, r
     res.json({ ...modelView(m, job), kindIndex: MODEL_KINDS.indexOf(m.kind), contributionIds: set, registeredTx: events[0]?.transactionHash ?? null });
   }));
 
+  // The canonical JSON whose SHA-256 is the registered configHash: settings and training-set root (a serving node
+  // retrains a classifier from it and checks the result against the artifact hash).
+  app.get("/v1/models/:id/config", handler(async (d, req, res) => {
+    const m = await modelOf(d, req, res);
+    if (!m) return;
+    try {
+      res.set("x-config-hash", m.configHash).type("application/json").send(d.datanets.store.get(m.configHash));
+    } catch (e) {
+      if (e instanceof ContentMissingError) return refuse(res, 404, "config_not_stored", `model ${m.id}'s configuration ${m.configHash} is not in this service's store`);
+      throw e;
+    }
+  }));
+
   app.get("/v1/models/:id/artifact", handler(async (d, req, res) => {
     const m = await modelOf(d, req, res);
     if (!m) return;

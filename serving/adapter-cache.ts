@@ -126,7 +126,7 @@ export class AdapterCache {
     const entry = await this.source.entry(id);
     if (!entry) throw new ServeError(404, "model_not_found", `no model ${id} in the ModelRegistry`);
     if (entry.status !== "active") throw new ServeError(410, "model_retired", `model ${id} is retired by its owner`);
-    if (entry.kind !== "adapter") throw new ServeError(400, "not_an_adapter", `model ${id} is a ${entry.kind}; this server serves adapters`);
+    if (entry.kind !== "adapter") throw new ServeError(400, "not_an_adapter", `model ${id} is a ${entry.kind}; ${entry.kind === "classifier" ? "classifiers answer at POST /v1/classifications" : "completions come from adapters"}`);
     const parent = await this.source.entry(entry.parent);
     if (parent?.artifactHash !== this.base.artifactHash) throw new ServeError(400, "wrong_base", `model ${id} is an adapter on base model ${entry.parent}, not on the base this server runs (${this.base.artifactHash.slice(0, 10)}…)`);
     let bytes: Uint8Array;

@@ -1,6 +1,7 @@
 // The serving node's HTTP API, OpenAI-compatible:
 //   POST /v1/completions        { model, prompt, max_tokens, temperature, top_p, stop, seed, stream }
 //   POST /v1/chat/completions   { model, messages, ... }   (a plain "Role: text" template)
+//   POST /v1/classifications    { model, input }           a ModelFactory classifier's label
 //   GET  /v1/models             what can be served: the active adapters on this node's base
 //   GET  /v1/receipts/{id}      the receipt an answer produced, followed to finalization
 //   GET  /healthz, /metrics     alerts and receipt counts; Prometheus
@@ -16,7 +17,9 @@ import { ServeError } from "./adapter-cache.js";
 import type { Completion, CompletionRequest, ServingEngine } from "./engine.js";
 import type { ServingMetrics } from "./metrics.js";
 import type { RegisteredModel } from "../models/registry.js";
-import type { IssuedReceipt, ReceiptIssuer } from "./receipts.js";
+import type { IssuedReceipt, ReceiptIssuer, Reservation } from "./receipts.js";
+import type { Classification } from "./classifiers.js";
+import { tokenize } from "../attribution/tokens/tokenize.js";
 
 export const MAX_PROMPT_CHARS = 8000;
 export const MAX_COMPLETION_TOKENS = 512;
@@ -36,6 +39,11 @@ const sampling = {
 };
 const prompt = z.string({ error: "prompt must be a string" }).max(MAX_PROMPT_CHARS, `prompt is at most ${MAX_PROMPT_CHARS} characters`);
 export const completionSchema = z.strictObject({ ...sampling, prompt: z.union([prompt, z.array(prompt).length(1, "one prompt per request")]).transform((p) => (Array.isArray(p) ? p[0] : p)) });
+export const classificationSchema = z.strictObject({
+  model: modelId,
+  input: z.string({ error: "input must be a string" }).min(1, "input must not be empty").max(MAX_PROMPT_CHARS, `input is at most ${MAX_PROMPT_CHARS} characters`),
+  user: z.string().max(256).optional(),
+});
 export const chatSchema = z.strictObject({
   ...sampling,
   messages: z
@@ -58,6 +66,8 @@ export interface ServingDeps {
   servable(): Promise<RegisteredModel[]>;
   /** Receipts: every answer is paid (absent only in engine tests: answers are then free and unreceipted). */
   payments?: ReceiptIssuer;
+  /** The registry entry of an active classifier, or a ServeError naming why not. */
+  classifier(id: number): Promise<RegisteredModel>;
 }
 
 export function createServingApp(d: ServingDeps): express.Express {
@@ -106,7 +116,7 @@ export function createServingApp(d: ServingDeps): express.Express {
       };
     }
     // The deposit check: the largest fee this answer can cost is reserved before any token is generated.
-    let reservation: bigint | undefined;
+    let reservation: Reservation | undefined;
     if (d.payments) request.admit = (entry, promptTokens) => void (reservation = d.payments!.reserve(entry, promptTokens + b.max_tokens));
     let c: Completion;
     try {
@@ -127,9 +137,11 @@ export function createServingApp(d: ServingDeps): express.Express {
     if (d.payments) {
       const t0 = performance.now();
       try {
-        const r = await d.payments.issue(reservation!, c.model, request.prompt, c.text, usage.total_tokens, timing);
+        const { scores, detail } = await d.payments.attributeAnswer(c.model, request.prompt, c.text);
+        const r = d.payments.issue(reservation!, c.model, request.prompt, c.text, usage.total_tokens, scores, { attribution: detail, timing });
         receipt = { ...r, url: `/v1/receipts/${r.id}` };
       } catch (e) {
+        d.payments.release(reservation!);
         const message = `the answer could not be attributed and paid, so it is withheld: ${(e as Error).message}`;
         if (streaming) return void res.end(`data: ${JSON.stringify({ error: { code: "attribution_failed", message } })}\n\n`);
         return refuse(res, 503, "attribution_failed", message);
@@ -148,11 +160,47 @@ export function createServingApp(d: ServingDeps): express.Express {
     res.json({ id, object: kind === "text" ? "text_completion" : "chat.completion", created, model: String(b.model), choices: [choice], usage, timing, receipt });
   };
 
+  // A classifier's answer: its label and probabilities, attributed by TracIn-CP and paid like a completion. Tokens
+  // are the input's words and punctuation marks (the classifier's features).
+  app.post("/v1/classifications", async (req: Request, res: Response) => {
+    const parsed = classificationSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const issues = describeIssues(parsed.error);
+      return refuse(res, 400, "invalid_body", issues.map((i) => `${i.field}: ${i.reason}`).join("; "), { issues });
+    }
+    if (!d.payments) return refuse(res, 503, "not_configured", "this node has no provider account: classifiers are served only with payments");
+    const { model, input } = parsed.data;
+    const t0 = performance.now();
+    let entry: RegisteredModel, reservation: Reservation;
+    const tokens = tokenize(input).length;
+    try {
+      entry = await d.classifier(model);
+      reservation = d.payments.reserve(entry, tokens);
+    } catch (e) {
+      if (!(e instanceof ServeError)) throw e;
+      return refuse(res, e.status, e.code, e.message);
+    }
+    let out: Classification, receipt: IssuedReceipt;
+    try {
+      out = await d.payments.classify(entry, input);
+      const timing = { total_ms: Math.round(performance.now() - t0) };
+      receipt = d.payments.issue(reservation, entry, input, out.label, tokens, new Map(out.contributors), { classification: { contributions: out.contributions }, timing });
+    } catch (e) {
+      d.payments.release(reservation);
+      return refuse(res, 503, "classification_failed", `the classifier could not be served and paid: ${(e as Error).message}`);
+    }
+    d.metrics.receipts.inc();
+    res.json({
+      id: `clf-${randomUUID()}`, object: "classification", created: Math.floor(Date.now() / 1000), model: String(model),
+      label: out.label, probabilities: out.probabilities, usage: { prompt_tokens: tokens, total_tokens: tokens },
+      receipt: { ...receipt, url: `/v1/receipts/${receipt.id}` },
+    });
+  });
   app.post("/v1/completions", serve("text"));
   app.post("/v1/chat/completions", serve("chat"));
   app.get("/v1/models", async (_req, res) => {
     const list = await d.servable();
-    res.json({ object: "list", data: list.map((m) => ({ id: String(m.id), object: "model", created: m.registeredAt, owned_by: m.owner, parent: String(m.parent), price_per_1k_tokens: m.pricePer1kTokens.toString(), datanets: m.datanets })) });
+    res.json({ object: "list", data: list.map((m) => ({ id: String(m.id), object: "model", kind: m.kind, created: m.registeredAt, owned_by: m.owner, parent: String(m.parent), price_per_1k_tokens: m.pricePer1kTokens.toString(), datanets: m.datanets })) });
   });
   app.get("/v1/receipts/:id", async (req, res) => {
     const id = String(req.params.id);
@@ -171,7 +219,7 @@ export function createServingApp(d: ServingDeps): express.Express {
     for (const [stage, n] of Object.entries(depth)) d.metrics.queueDepth.set({ stage }, n);
     res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
   });
-  app.use((_req: Request, res: Response) => void res.status(404).json({ error: { code: "not_found", message: "no such route: POST /v1/completions, POST /v1/chat/completions, GET /v1/models, GET /v1/receipts/{id}, GET /healthz, GET /metrics" } }));
+  app.use((_req: Request, res: Response) => void res.status(404).json({ error: { code: "not_found", message: "no such route: POST /v1/completions, POST /v1/chat/completions, POST /v1/classifications, GET /v1/models, GET /v1/receipts/{id}, GET /healthz, GET /metrics" } }));
   app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     if (err.type === "entity.too.large") return refuse(res, 413, "body_too_large", `request bodies are limited to ${SERVING_BODY_LIMIT}`);
     if (err.type === "entity.parse.failed") return refuse(res, 400, "malformed_json", `the body is not valid JSON: ${err.message}`);

@@ -1,6 +1,7 @@
 // The serving node's receipt thread: attribution of each completion (a forward
-// and backward pass, and suffix-array reads) and EdDSA-Poseidon signing of
-// bundles are CPU work that would stall the decode loop on the main thread.
+// and backward pass, and suffix-array reads), classifiers (reproduced by
+// retraining, then TracIn) and EdDSA-Poseidon signing of bundles are CPU work
+// that would stall the decode loop on the main thread.
 // Requests are answered in the order they arrive, each by its `id`.
 import { parentPort, workerData } from "node:worker_threads";
 import { join } from "node:path";
@@ -11,7 +12,8 @@ import { signBundle, type Receipt } from "../core/receipt.js";
 import type { BatchParams } from "../core/params.js";
 import { ensureBaseModel } from "../models/base-model.js";
 import { loadAdapter } from "../models/lm/weights.js";
-import { modelRegistryAt } from "../models/registry.js";
+import { modelRegistryAt, type RegisteredModel } from "../models/registry.js";
+import { classifyServed, reproduceClassifier, type Classification, type ServedClassifier } from "./classifiers.js";
 import { ModelAttribution, trainingDocuments, type CompletionAttribution } from "./attribution.js";
 
 export interface ReceiptWorkerData {
@@ -32,10 +34,13 @@ export interface ReceiptWorkerData {
 export type ReceiptWorkerRequest =
   | { id: number; type: "attribute"; model: number; artifactHash: string; prompt: string; output: string }
   | { id: number; type: "prepare"; model: number; artifactHash: string }
+  | { id: number; type: "classify"; model: ClassifierEntry; input: string }
   | { id: number; type: "sign"; receipts: Receipt[] };
 
+export type ClassifierEntry = Pick<RegisteredModel, "id" | "configHash" | "artifactHash" | "trainingSetRoot">;
+
 export type ReceiptWorkerReply =
-  | { id: number; ok: true; attribution?: Omit<CompletionAttribution, "contributors"> & { contributors: [string, number][] }; signature?: { R8x: bigint; R8y: bigint; S: bigint }; ms: number }
+  | { id: number; ok: true; attribution?: Omit<CompletionAttribution, "contributors"> & { contributors: [string, number][] }; classification?: Classification; signature?: { R8x: bigint; R8y: bigint; S: bigint }; ms: number }
   | { id: number; ok: false; error: string };
 
 const data = workerData as ReceiptWorkerData;
@@ -60,6 +65,22 @@ function model(id: number, artifactHash: string) {
   return m;
 }
 
+const classifiers = new Map<number, Promise<ServedClassifier>>();
+function classifier(entry: ClassifierEntry): Promise<ServedClassifier> {
+  let c = classifiers.get(entry.id);
+  if (!c) {
+    c = (async () => {
+      const res = await fetch(`${data.datanetsApi}/v1/models/${entry.id}/config`);
+      if (!res.ok) throw new Error(`model ${entry.id}: ${data.datanetsApi} has no configuration for it (HTTP ${res.status})`);
+      const config = new Uint8Array(await res.arrayBuffer());
+      return reproduceClassifier(entry, config, await trainingDocuments(registry, entry.id, data.datanetsApi));
+    })();
+    classifiers.set(entry.id, c);
+    c.catch(() => classifiers.delete(entry.id));
+  }
+  return c;
+}
+
 let queue: Promise<unknown> = Promise.resolve();
 parentPort!.on("message", (req: ReceiptWorkerRequest) => {
   queue = queue.then(async () => {
@@ -69,6 +90,11 @@ parentPort!.on("message", (req: ReceiptWorkerRequest) => {
         await crypto;
         const { signature } = await signBundle(data.signingKey, req.receipts, data.params, data.domain);
         parentPort!.postMessage({ id: req.id, ok: true, signature, ms: performance.now() - t0 } satisfies ReceiptWorkerReply);
+        return;
+      }
+      if (req.type === "classify") {
+        const classification = classifyServed(await classifier(req.model), req.input);
+        parentPort!.postMessage({ id: req.id, ok: true, classification, ms: performance.now() - t0 } satisfies ReceiptWorkerReply);
         return;
       }
       const m = await model(req.model, req.artifactHash);

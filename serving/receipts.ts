@@ -11,14 +11,14 @@
 // bundles written receipts, has the receipt thread sign them, and posts them to
 // the sequencer one bundle at a time, in nonce order, retrying with backoff.
 import { Worker } from "node:worker_threads";
-import { receiptEntries } from "../attribution/receipts.js";
+import { receiptEntries, type ContributorScores } from "../attribution/receipts.js";
 import { initCrypto } from "../core/crypto.js";
 import { contentHash, creditedAddresses, receiptHash, type Receipt, type SignedBundle } from "../core/receipt.js";
 import type { BatchParams } from "../core/params.js";
 import type { RegisteredModel } from "../models/registry.js";
 import { bundleToJson } from "../sequencer/schemas.js";
 import { ServeError } from "./adapter-cache.js";
-import type { CompletionAttribution } from "./attribution.js";
+import type { Classification } from "./classifiers.js";
 import { Outbox, type OutboxBundle, type OutboxReceipt } from "./outbox.js";
 import type { ReceiptWorkerData, ReceiptWorkerReply, ReceiptWorkerRequest } from "./receipt-worker.js";
 
@@ -85,6 +85,12 @@ export interface IssuedReceipt {
   status: string;
 }
 
+/** Fees set aside for an answer being generated. */
+export interface Reservation {
+  fee: bigint;
+  released: boolean;
+}
+
 interface ProviderAccount {
   index: number;
   available: bigint;
@@ -143,8 +149,8 @@ export class ReceiptIssuer {
     return a.available - (this.acknowledgedFees - a.acknowledgedBefore) - this.outbox.unsettledFees() - this.reserved;
   }
 
-  /** The deposit check: reserves the largest fee a request can cost, or refuses it (402). */
-  reserve(model: RegisteredModel, maxTokens: number): bigint {
+  /** The deposit check: reserves the largest fee a request of up to `maxTokens` tokens can cost, or refuses it (402). */
+  reserve(model: RegisteredModel, maxTokens: number): Reservation {
     const fee = inferenceFee(model.pricePer1kTokens, maxTokens);
     const available = this.available();
     if (available === undefined) throw new ServeError(402, "provider_balance_low", this.accountError);
@@ -152,32 +158,44 @@ export class ReceiptIssuer {
       throw new ServeError(402, "provider_balance_low", `the serving node's provider balance cannot pay this answer: up to ${fee} OPEN base units (model ${model.id}: ${model.pricePer1kTokens} per 1,000 tokens × ${maxTokens} tokens), ${available > 0n ? available : 0n} available; the operator must deposit more on L1`);
     }
     this.reserved += fee;
-    return fee;
+    return { fee, released: false };
   }
 
-  release(reservation: bigint): void {
-    this.reserved -= reservation;
+  /** Gives a reservation back (once; later calls do nothing). */
+  release(r: Reservation): void {
+    if (r.released) return;
+    r.released = true;
+    this.reserved -= r.fee;
+  }
+
+  /** Attributes a language-model answer on the receipt thread: contributor scores, and what the receipt's page shows. */
+  async attributeAnswer(model: RegisteredModel, prompt: string, output: string): Promise<{ scores: ContributorScores; detail: object }> {
+    const t0 = performance.now();
+    const { attribution } = await this.thread.request({ type: "attribute", model: model.id, artifactHash: model.artifactHash, prompt, output });
+    const a = attribution!;
+    return { scores: new Map(a.contributors), detail: { contributions: a.contributions, spans: a.spans, ms: performance.now() - t0 } };
+  }
+
+  /** Classifies on the receipt thread (the classifier reproduced and checked on first use), attributed by TracIn-CP. */
+  async classify(model: RegisteredModel, input: string): Promise<Classification> {
+    const { classification } = await this.thread.request({ type: "classify", model: { id: model.id, configHash: model.configHash, artifactHash: model.artifactHash, trainingSetRoot: model.trainingSetRoot }, input });
+    return classification!;
   }
 
   /**
-   * Attributes an answer and writes its receipt (durable on return); the reservation is released.
-   * `input` is the prompt as the model saw it.
+   * Writes the receipt of an answer (durable on return) and releases its reservation: `input` is what the
+   * model read, `output` what it answered, `tokens` what the fee is charged on.
    */
-  async issue(reservation: bigint, model: RegisteredModel, input: string, output: string, tokens: number, timing: object): Promise<IssuedReceipt> {
+  issue(reservation: Reservation, model: RegisteredModel, input: string, output: string, tokens: number, scores: ContributorScores, detail: object): IssuedReceipt {
     try {
-      const t0 = performance.now();
-      const { attribution } = await this.thread.request({ type: "attribute", model: model.id, artifactHash: model.artifactHash, prompt: input, output });
-      const a = attribution!;
-      const scores = new Map(a.contributors);
       const fee = inferenceFee(model.pricePer1kTokens, tokens);
-      if (fee > reservation) throw new Error(`the fee ${fee} exceeds its reservation ${reservation}`);
+      if (fee > reservation.fee) throw new Error(`the fee ${fee} exceeds its reservation ${reservation.fee}`);
       if (!this.account) throw new ServeError(503, "provider_unknown", this.accountError);
       const receipt: Omit<Receipt, "nonce"> = {
         providerIdx: this.account.index, owner: BigInt(model.owner), fee,
         inputHash: contentHash(input), outputHash: contentHash(output), entries: receiptEntries(scores, this.cfg.params),
       };
-      const detail = { tokens, attribution: { contributions: a.contributions, spans: a.spans, ms: performance.now() - t0 }, timing };
-      const r = this.outbox.issue(receipt, model.id, detail, this.account.nextNonce);
+      const r = this.outbox.issue(receipt, model.id, { tokens, ...detail }, this.account.nextNonce);
       if (this.cfg.crashAt !== "answered") this.wake?.();
       return issuedView(r);
     } finally {

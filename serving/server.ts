@@ -111,7 +111,9 @@ export async function startServingNode(cfg: ServingConfig): Promise<ServingNode>
     if (!listed || Date.now() - listed.at > 5_000) {
       const all = await listModels(registry);
       const bases = new Set(all.filter((m) => m.kind === "base" && m.artifactHash === base.info.artifactHash).map((m) => m.id));
-      listed = { at: Date.now(), models: all.filter((m) => m.kind === "adapter" && m.status === "active" && bases.has(m.parent)) };
+      const adapters = all.filter((m) => m.kind === "adapter" && m.status === "active" && bases.has(m.parent));
+      // Classifiers need no base; they are served with payments (their attribution runs on the receipt thread).
+      listed = { at: Date.now(), models: [...adapters, ...(cfg.payments ? all.filter((m) => m.kind === "classifier" && m.status === "active") : [])].sort((a, b) => a.id - b.id) };
     }
     return listed.models;
   };
@@ -129,7 +131,14 @@ export async function startServingNode(cfg: ServingConfig): Promise<ServingNode>
     // Attribution indexes of preloaded adapters are built now, in the background, rather than at their first answer.
     for (const id of cfg.preload ?? []) void readModel(registry, id).then((m) => payments!.prepare(m)).catch((e) => console.error(`attribution index of model ${id}: ${(e as Error).message}`));
   }
-  const app = createServingApp({ engine, metrics, servable, payments });
+  const classifier = async (id: number): Promise<RegisteredModel> => {
+    const entry = await source.entry(id);
+    if (!entry) throw new ServeError(404, "model_not_found", `no model ${id} in the ModelRegistry`);
+    if (entry.status !== "active") throw new ServeError(410, "model_retired", `model ${id} is retired by its owner`);
+    if (entry.kind !== "classifier") throw new ServeError(400, "not_a_classifier", `model ${id} is a${entry.kind === "adapter" ? "n" : ""} ${entry.kind}; ${entry.kind === "adapter" ? "it answers at /v1/completions and /v1/chat/completions" : "only classifiers classify"}`);
+    return entry;
+  };
+  const app = createServingApp({ engine, metrics, servable, payments, classifier });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(cfg.port, cfg.host ?? "127.0.0.1", () => resolve(s));
   });

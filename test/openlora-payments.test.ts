@@ -4,7 +4,9 @@
 // deposited on L1. An answer carries its receipt; the receipt is attributed to
 // the logbook datanet's contributors, bundled, proved and finalized; the
 // contributors gain exactly what the payout rule gives, and one of them
-// withdraws it. Refused requests produce no receipt; a node whose balance
+// withdraws it. A ModelFactory classifier is served the same way, attributed by
+// TracIn over checkpoints the node reproduces and checks against the registry.
+// Refused requests produce no receipt; a node whose balance
 // cannot pay refuses with 402; a node killed between answering and the
 // sequencer's acknowledgement sends the receipt once after its restart.
 import { expect } from "chai";
@@ -19,6 +21,11 @@ import { contentHash, receiptHash } from "../core/receipt.js";
 import { bjjKey } from "../scripts/lib/client.js";
 import { devWallet } from "../scripts/lib/chain.js";
 import { inferenceFee } from "../serving/receipts.js";
+import { receiptEntries } from "../attribution/receipts.js";
+import { readModel } from "../models/registry.js";
+import { trainingDocuments } from "../serving/attribution.js";
+import { classifyServed, reproduceClassifier } from "../serving/classifiers.js";
+import { createHash } from "node:crypto";
 import { startServingNode, type ServingNode } from "../serving/server.js";
 import { INSTANCE, OPEN, params } from "./helpers.js";
 import { startFactoryWorld, type FactoryWorld } from "./lib/factory-world.js";
@@ -109,6 +116,44 @@ describe("OpenLoRA: every answer paid by a receipt", function () {
     expect(BigInt(await w.d.token.balanceOf(who.address)) - held).to.equal(amount);
   });
 
+  it("a classifier, reproduced from its registered config and checked against its artifact, answers with TracIn-attributed receipts that pay the review datanet's contributors", async () => {
+    const job = await w.api("POST", "/v1/jobs", { method: "classifier", name: "reviews", owner: w.curator.address, datanets: [2] });
+    await waitFor("the classifier job", async () => (await w.api("GET", `/v1/jobs/${job.json.id}`)).json.state === "done");
+    const id = (await w.api("POST", `/v1/jobs/${job.json.id}/publish`, { pricePer1kTokens: PRICE.toString() })).json.model.id as number;
+    expect((await serve("GET", "/v1/models")).json.data.map((m: { id: string; kind: string }) => [m.id, m.kind])).to.deep.include([String(id), "classifier"]);
+    const reviewers = new Map<string, bigint>();
+    for (const c of w.contributors) reviewers.set(c.address.toLowerCase(), await balanceOf(c.address));
+    const owner = await balanceOf(w.curator.address);
+    const input = "the battery lasts all day and the screen is bright";
+    const r = await serve("POST", "/v1/classifications", { model: String(id), input });
+    expect(r.status, JSON.stringify(r.json)).to.equal(200);
+    expect(r.json).to.include({ object: "classification", model: String(id), label: "positive" });
+    expect(r.json.usage.prompt_tokens).to.equal(10);
+    expect(r.json.receipt.fee).to.equal(inferenceFee(PRICE, 10).toString());
+    expect(r.json.receipt.contributors.length).to.be.within(1, params.entries);
+    // The same scores as the classifier reproduced here from what the registry and the datanet API give anyone.
+    const entry = await readModel(w.d.modelRegistry.connect(w.chain.provider) as Contract, id);
+    const config = new Uint8Array(await (await fetch(`${w.svc.url}/v1/models/${id}/config`)).arrayBuffer());
+    const docs = await trainingDocuments(w.d.modelRegistry.connect(w.chain.provider) as Contract, id, w.svc.url);
+    const mine = classifyServed(reproduceClassifier(entry, config, docs), input);
+    const entries = receiptEntries(new Map(mine.contributors), params);
+    expect(r.json.receipt.contributors).to.deep.equal(entries.map((e) => ({ address: `0x${e.contributor.toString(16).padStart(40, "0")}`, score: e.score.toString() })));
+    // A configuration that is not the registered one, or one that does not retrain to the registered weights, is refused.
+    const tampered = new TextEncoder().encode(new TextDecoder().decode(config).replace(/"epochs":[0-9]+/, '"epochs":3'));
+    expect(() => reproduceClassifier(entry, tampered, docs)).to.throw(`model ${id}: the served configuration hashes to`);
+    const sha = `0x${createHash("sha256").update(tampered).digest("hex")}`;
+    expect(() => reproduceClassifier({ ...entry, configHash: sha }, tampered, docs)).to.throw(`model ${id}: retraining from its registered configuration gives weights`);
+    expect(() => reproduceClassifier(entry, config, docs.slice(1))).to.throw(`model ${id}: its training set's root`);
+
+    await waitFor("the classification's receipt on L1", async () => (await serve("GET", r.json.receipt.url)).json.status === "finalized");
+    const shares = payout(BigInt(r.json.receipt.fee), entries.map((e) => e.score), params);
+    for (const [address, before] of reviewers) {
+      const credit = entries.reduce((s, e, k) => (e.contributor === BigInt(address) ? s + shares.shares[k] : s), 0n);
+      expect(await balanceOf(address), address).to.equal(before + credit);
+    }
+    expect(await balanceOf(w.curator.address)).to.equal(owner + shares.ownerTotal);
+  });
+
   it("refuses bad requests by name, and none of them produces a receipt", async () => {
     const counts = (await serve("GET", "/healthz")).json.payments.receipts;
     const nonce = await nextNonce();
@@ -121,6 +166,17 @@ describe("OpenLoRA: every answer paid by a receipt", function () {
       [{ model, prompt: "x".repeat(9000) }, 400, "invalid_body"],
       ["{not json", 400, "malformed_json"],
     ];
+    const classifications: [object, number, string][] = [
+      [{ model: String(adapterId), input: "great" }, 400, "not_a_classifier"],
+      [{ model: "999", input: "great" }, 404, "model_not_found"],
+      [{ model: "3", input: "" }, 400, "invalid_body"],
+      [{ model: "3", input: "great", prompt: "x" }, 400, "invalid_body"],
+    ];
+    for (const [body, status, code] of classifications) {
+      const r = await serve("POST", "/v1/classifications", body);
+      expect(r.status, JSON.stringify(r.json)).to.equal(status);
+      expect(r.json.error.code).to.equal(code);
+    }
     for (const [body, status, code] of bad) {
       const r = typeof body === "string" ? await serve("POST", "/v1/completions", undefined, body) : await serve("POST", "/v1/completions", body);
       expect(r.status, JSON.stringify(r.json)).to.equal(status);

@@ -78,7 +78,7 @@ describe("OpenLoRA over HTTP", function () {
     };
     const ok = { model: String(adapterId), prompt: "x" };
     expect(await refusal({ ...ok, model: "99" })).to.deep.equal([404, "model_not_found", "no model 99 in the ModelRegistry"]);
-    expect(await refusal({ ...ok, model: "1" })).to.deep.equal([400, "not_an_adapter", "model 1 is a base; this server serves adapters"]);
+    expect(await refusal({ ...ok, model: "1" })).to.deep.equal([400, "not_an_adapter", "model 1 is a base; completions come from adapters"]);
     expect(await refusal({ ...ok, model: "gpt-4" })).to.deep.equal([400, "invalid_body", 'model: model is an adapter\'s ModelRegistry id, e.g. "2"']);
     expect(await refusal({ ...ok, max_tokens: 0 })).to.deep.equal([400, "invalid_body", "max_tokens: max_tokens is at least 1"]);
     expect(await refusal({ ...ok, max_tokens: 100000 })).to.deep.equal([400, "invalid_body", "max_tokens: max_tokens is at most 512"]);

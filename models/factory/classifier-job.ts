@@ -59,7 +59,10 @@ export function runClassifierJob(spec: ClassifierJobSpec, ctx: JobContext): JobO
   saveClassifier(dir, trained);
   TracInIndex.build(train.map((r) => r.id), train.map((r) => ({ x: textFeatures(r.text, trained.dim), y: trained.labels.indexOf(r.label) })), trained.checkpoints, trained.labels.length, trained.dim + 1, 128, spec.seed + 1).save(join(ctx.dir, "tracin"), trained.checkpoints.map((k) => k.weights));
   const metrics = evaluate(trained, heldOut, train);
-  const configHash = sha256Hex(Buffer.from(canonicalJson({ spec, trainingSetRoot: ctx.snapshot.root })));
+  // Published with the weights: a serving node retrains from it and checks the result against the artifact hash.
+  const config = Buffer.from(canonicalJson({ spec, trainingSetRoot: ctx.snapshot.root }));
+  writeFileSync(join(ctx.dir, "config.json"), config);
+  const configHash = sha256Hex(config);
   const bytes = encodeClassifier(trained.labels, trained.dim, trained.model.weights);
   const artifactPath = join(ctx.dir, "classifier.poacl");
   writeFileSync(artifactPath, bytes);

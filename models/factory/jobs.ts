@@ -265,7 +265,10 @@ export class JobManager extends EventEmitter {
       } else if (m.type === "done") {
         const bytes = readFileSync(m.outcome.artifactPath);
         const hash = this.store.put(bytes);
+        // The configuration's bytes too: served by /v1/models/{id}/config, checked by the registered configHash.
+        const configHash = this.store.put(readFileSync(join(dir, "config.json")));
         if (hash !== m.outcome.artifactHash) finish({ state: "failed", error: `artifact ${m.outcome.artifactPath} hashes to ${hash}, the job reported ${m.outcome.artifactHash}` });
+        else if (configHash !== m.outcome.configHash) finish({ state: "failed", error: `config.json hashes to ${configHash}, the job reported ${m.outcome.configHash}` });
         else finish({ state: "done", outcome: JSON.stringify(m.outcome) });
       } else if (m.type === "cancelled") {
         finish({ state: "cancelled" });

@@ -183,7 +183,10 @@ export function runLoraJob(spec: LoraJobSpec, base: { model: Transformer; hash: 
     JSON.stringify({ dim: ATTRIBUTION_DIM, seed: spec.seed + 1, seqLen: spec.seqLen, ids: ctx.snapshot.train.map((e) => e.id), contributors: ctx.snapshot.train.map((e) => e.contributor), checkpoints: gradSteps.map((s) => ({ step: s, lr: learningRate(settings, s - 1) })) }, null, 2),
   );
   const metrics = evaluateAdapter(model, adapter, heldOutStream, ctx, spec);
-  const configHash = sha256Hex(Buffer.from(canonicalJson({ spec, base: base.hash, trainingSetRoot: ctx.snapshot.root, settings })));
+  // The configuration's canonical bytes are kept (and published) with the weights: their hash is the registered configHash.
+  const config = Buffer.from(canonicalJson({ spec, base: base.hash, trainingSetRoot: ctx.snapshot.root, settings }));
+  writeFileSync(join(ctx.dir, "config.json"), config);
+  const configHash = sha256Hex(config);
   const bytes = encodeWeights({ format: "poa-lm/1", kind: "adapter", config: model.config, lora: spec.lora, base: base.hash, meta: { configHash, steps: settings.steps } }, adapter.params);
   const artifactPath = join(ctx.dir, "adapter.poalm");
   writeAtomic(artifactPath, [bytes]);
