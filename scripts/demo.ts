@@ -138,7 +138,7 @@ async function classifyWithReceipt(apiUrl: string, servingUrl: string, datanet: 
   const job = await api(apiUrl, "POST", "/v1/jobs", { method: "classifier", name: "demo-reviews-classifier", owner: owner.wallet.address, datanets: [datanet] });
   await until(`job ${job.id}`, async () => ((await api(apiUrl, "GET", `/v1/jobs/${job.id}`)).state === "done" ? true : undefined));
   const pub = await api(apiUrl, "POST", `/v1/jobs/${job.id}/publish`, { pricePer1kTokens: (10n ** 15n).toString() });
-  const input = "the battery died after a week and the screen flickers";
+  const input = "broken on arrival, a waste of money";
   const r = await api(servingUrl, "POST", "/v1/classifications", { model: String(pub.model.id), input });
   console.log(`demo: classifier model ${pub.model.id} (ModelFactory, reviews): "${input}" → ${r.label}; receipt ${r.receipt.id.slice(0, 18)}… credits ${r.receipt.contributors.length} contributor(s) by TracIn: curl ${servingUrl}${r.receipt.url}`);
 }
