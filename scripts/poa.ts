@@ -53,6 +53,7 @@ program
   .addOption(new Option("--instance <name>", "circuit instance (circuits/circuits.json)").env("POA_INSTANCE").default("test"))
   .addOption(new Option("--max-wait-ms <n>", "seal a non-full batch after this wait").env("POA_MAX_WAIT_MS").default("2000"))
   .addOption(new Option("--prover-threads <n>", "prover worker threads").env("POA_PROVER_THREADS").default("1"))
+  .addOption(new Option("--public-rpc <url>", "an L1 JSON-RPC URL browsers may use for the explorer's in-browser proof check (default: the local chain; none with --rpc)").env("POA_PUBLIC_RPC_URL"))
   .addOption(new Option("--serve-port <n>", "port of the OpenLoRA serving node started beside the sequencer (with a ModelRegistry); 0: none").env("POA_SERVE_PORT").default("8081"))
   .addOption(new Option("--serve-provider-key <hex>", `L1 key of the provider account the serving node pays fees from (default on the local chain: dev account ${SERVING_PROVIDER_ACCOUNT})`).env("POA_PROVIDER_KEY"))
   .option("--serve-bjj-key <hex>", "Baby Jubjub key its deposit registered (default: derived from the provider key)")
@@ -92,8 +93,11 @@ program
       rpcUrl, rollupAddress: rollup, sequencerKey: key, instance: o.instance, dbFile: db ?? join(ROOT, "build", "sequencer.db"),
       port: Number(o.port), maxWaitMs: Number(o.maxWaitMs), pollMs: 200, proverThreads: Number(o.proverThreads), crashAt: o.crashAt,
       registryAddress: registry, relayerKey, registryFromBlock, modelRegistryAddress: modelRegistry, devSigners: !o.rpc,
+      // The local chain is the browser's to read (the explorer's proof check); elsewhere only a URL given for browsers.
+      publicRpcUrl: o.publicRpc ?? (o.rpc ? undefined : rpcUrl),
     });
     console.log(`sequencer API ${svc.url}/v1  (OpenAPI: ${svc.url}/v1/openapi.json, metrics: ${svc.url}/metrics)`);
+    console.log(`explorer      ${svc.url}/app/#/explorer`);
     if (modelRegistry) console.log(`ModelFactory  ${svc.url}/app/`);
     if (o.rpc && Number(o.servePort) > 0 && modelRegistry && !o.serveProviderKey) throw new Error("on a chain of your own, the serving node needs --serve-provider-key (or --serve-port 0)");
     const servingProvider = new Wallet(o.serveProviderKey ?? devWallet(SERVING_PROVIDER_ACCOUNT).privateKey);

@@ -8,6 +8,7 @@ import { MAX_CONTENT_BYTES } from "../attribution/datanet/content.js";
 import { datanetParsers, registerDatanetRoutes, type DatanetDeps } from "./datanets.js";
 import { registerModelRoutes, type ModelDeps } from "./models.js";
 import { openapi } from "./openapi.js";
+import { receiptDetail, registerExplorerRoutes, type ExplorerDeps } from "./explorer.js";
 import { serveWebApp } from "../web/serve.js";
 import { bundleSchema, describeIssues, receiptSchema, toSignedBundle } from "./schemas.js";
 import { ApiError, type Sequencer } from "./sequencer.js";
@@ -16,7 +17,7 @@ export const BODY_LIMIT = "64kb";
 
 const hex = (x: bigint, bytes = 32) => `0x${x.toString(16).padStart(bytes * 2, "0")}`;
 
-export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDeps, models?: ModelDeps): express.Express {
+export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDeps, models?: ModelDeps, explorer: ExplorerDeps = {}): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.use("/v1/datanets", ...datanetParsers());
@@ -59,7 +60,7 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
     if (!/^0x[0-9a-fA-F]{64}$/.test(id)) return void res.status(400).json({ error: { code: "invalid_id", message: "a receipt id is 0x and 64 hex digits (its Poseidon hash)" } });
     const view = seq.receiptView(id);
     if (!view) return void res.status(404).json({ error: { code: "not_found", message: `no receipt ${id}` } });
-    res.json(view);
+    res.json({ ...view, ...receiptDetail(seq, id) });
   });
 
   app.get("/v1/accounts/:ref", async (req, res) => {
@@ -120,6 +121,7 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get("/v1/openapi.json", (_req, res) => void res.json(openapi(seq.params)));
+  registerExplorerRoutes(app, seq, explorer, refuse);
   registerDatanetRoutes(app, datanets, refuse);
   registerModelRoutes(app, models, refuse);
   serveWebApp(app);

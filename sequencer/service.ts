@@ -22,6 +22,8 @@ import { Store } from "./store.js";
 
 export interface ServiceConfig {
   rpcUrl: string;
+  /** An L1 JSON-RPC URL that browsers may use (the explorer's in-browser proof check); never one with a key in it. */
+  publicRpcUrl?: string;
   rollupAddress: string;
   sequencerKey: string; // private key holding SEQUENCER_ROLE
   instance: string;
@@ -83,7 +85,7 @@ export async function startService(cfg: ServiceConfig, prover: Prover = new Prov
     const devSigners = cfg.devSigners && local ? new Map(Array.from({ length: 20 }, (_, i) => Object.assign(devWallet(i, provider), { devIndex: i })).map((w) => [w.address.toLowerCase(), w])) : undefined;
     models = { jobs, registry: modelRegistryAt(cfg.modelRegistryAddress, datanets.registry.runner), datanets, devSigners };
   }
-  const app = createApp(sequencer, metrics, datanets, models);
+  const app = createApp(sequencer, metrics, datanets, models, { publicRpcUrl: cfg.publicRpcUrl });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(cfg.port, cfg.host ?? "127.0.0.1", () => resolve(s));
   });

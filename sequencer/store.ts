@@ -4,6 +4,7 @@
 // (proof, transaction hash, finality) is written before it is relied on. The
 // in-memory state is never stored: it is a replay of the store from genesis.
 import Database from "better-sqlite3";
+import { EventEmitter } from "node:events";
 import type { QueueOp } from "../core/queue.js";
 import type { SignedBundle } from "../core/receipt.js";
 import { bundleToJson, bundleSchema, toSignedBundle } from "./schemas.js";
@@ -52,6 +53,7 @@ CREATE TABLE IF NOT EXISTS bundles (
   error TEXT,
   received_at INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS bundles_received ON bundles (received_at);
 CREATE UNIQUE INDEX IF NOT EXISTS bundles_provider_nonce ON bundles (provider_idx, first_nonce) WHERE status != 'rejected';
 CREATE TABLE IF NOT EXISTS receipts (
   id TEXT PRIMARY KEY,
@@ -84,15 +86,31 @@ CREATE TABLE IF NOT EXISTS batch_failures (
   at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Each status a batch takes, with its time (the explorer's status pipeline and receipt timelines).
+CREATE TABLE IF NOT EXISTS batch_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  number INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  tx_hash TEXT,
+  error TEXT
+);
+CREATE INDEX IF NOT EXISTS batch_events_number ON batch_events (number, id);
 `;
 
 const big = (_: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
 
-export class Store {
+/**
+ * Emits "batch" ({ number, status, at }) when a batch is sealed or changes status, and "bundle"
+ * ({ id, count }) when a bundle is accepted: the explorer's live updates (GET /v1/events).
+ */
+export class Store extends EventEmitter {
   readonly db: Database.Database;
   private readonly schema: ReturnType<typeof bundleSchema>; // built once: pendingBundles() runs every tick
 
   constructor(file: string, params: BatchParams) {
+    super();
+    this.setMaxListeners(0); // one listener per open event stream
     this.schema = bundleSchema(params);
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
@@ -127,7 +145,9 @@ export class Store {
       receiptIds.forEach((rid, i) => ins.run(rid, id, i));
       return id;
     });
-    return this.bundle(tx())!;
+    const stored = this.bundle(tx())!;
+    this.emit("bundle", { id: stored.id, count: stored.count });
+    return stored;
   }
 
   bundleByHash(hash: string): StoredBundle | undefined {
@@ -202,11 +222,13 @@ export class Store {
       this.db
         .prepare("INSERT INTO batches (number, status, first_op, ops, bundle_ids, new_root, body, updated_at) VALUES (?, 'sealed', ?, ?, ?, ?, ?, ?)")
         .run(b.number, b.firstOp, b.ops, JSON.stringify(b.bundleIds), b.newRoot.toString(), Buffer.from(b.body), Date.now());
+      this.db.prepare("INSERT INTO batch_events (number, status, at) VALUES (?, 'sealed', ?)").run(b.number, Date.now());
       const upd = this.db.prepare("UPDATE bundles SET status = 'batched', batch = ? WHERE id = ? AND status = 'accepted'");
       for (const id of b.bundleIds) {
         if (upd.run(b.number, id).changes !== 1) throw new Error(`bundle ${id} is not pending; it cannot join batch ${b.number}`);
       }
     })();
+    this.emit("batch", { number: b.number, status: "sealed", at: Date.now() });
   }
 
   updateBatch(number: number, fields: Partial<Pick<StoredBatch, "status" | "proof" | "txHash" | "error">>): void {
@@ -215,7 +237,40 @@ export class Store {
     if (fields.proof !== undefined) sets.push("proof = @proof");
     if (fields.txHash !== undefined) sets.push("tx_hash = @txHash");
     if (fields.error !== undefined) sets.push("error = @error");
-    this.db.prepare(`UPDATE batches SET ${sets.join(", ")} WHERE number = @number`).run({ now: Date.now(), number, status: null, proof: null, txHash: null, error: null, ...fields });
+    const now = Date.now();
+    this.db.transaction(() => {
+      this.db.prepare(`UPDATE batches SET ${sets.join(", ")} WHERE number = @number`).run({ now, number, status: null, proof: null, txHash: null, error: null, ...fields });
+      if (fields.status !== undefined) this.db.prepare("INSERT INTO batch_events (number, status, at, tx_hash, error) VALUES (?, ?, ?, ?, ?)").run(number, fields.status, now, fields.txHash ?? null, fields.error ?? null);
+    })();
+    if (fields.status !== undefined) this.emit("batch", { number, status: fields.status, at: now });
+  }
+
+  /** The statuses batch `number` took, in order, with their times (ms). */
+  batchEvents(number: number): { status: BatchStatus; at: number; txHash: string | null; error: string | null }[] {
+    const rows = this.db.prepare("SELECT status, at, tx_hash, error FROM batch_events WHERE number = ? ORDER BY id").all(number) as { status: BatchStatus; at: number; tx_hash: string | null; error: string | null }[];
+    return rows.map((r) => ({ status: r.status, at: r.at, txHash: r.tx_hash, error: r.error }));
+  }
+
+  /** Batches newest first, up to `limit`, numbered below `before`. */
+  latestBatches(limit: number, before = Number.MAX_SAFE_INTEGER): StoredBatch[] {
+    return (this.db.prepare("SELECT * FROM batches WHERE number < ? ORDER BY number DESC LIMIT ?").all(before, limit) as Record<string, unknown>[]).map(toBatch);
+  }
+
+  /** The batch submitted in L1 transaction `txHash`. */
+  batchByTx(txHash: string): number | undefined {
+    const r = this.db.prepare("SELECT number FROM batches WHERE lower(tx_hash) = ?").get(txHash.toLowerCase()) as { number: number } | undefined;
+    return r?.number;
+  }
+
+  /** Receipts accepted since `since` (ms), in bundles not rejected. */
+  receiptsSince(since: number): number {
+    return (this.db.prepare("SELECT COALESCE(SUM(count), 0) AS n FROM bundles WHERE received_at >= ? AND status != 'rejected'").get(since) as { n: number }).n;
+  }
+
+  /** Receipts in the given bundles. */
+  receiptCount(bundleIds: number[]): number {
+    if (bundleIds.length === 0) return 0;
+    return (this.db.prepare(`SELECT COALESCE(SUM(count), 0) AS n FROM bundles WHERE id IN (${bundleIds.map(() => "?").join(", ")})`).get(...bundleIds) as { n: number }).n;
   }
 
   batch(number: number): StoredBatch | undefined {
@@ -247,6 +302,7 @@ export class Store {
         this.db.prepare("UPDATE bundles SET status = 'accepted', batch = NULL WHERE batch = ? AND status = 'batched'").run(b.number);
       }
       this.db.prepare("DELETE FROM batches WHERE number >= ?").run(number);
+      this.db.prepare("DELETE FROM batch_events WHERE number >= ?").run(number);
     })();
   }
 

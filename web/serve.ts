@@ -22,6 +22,8 @@ export const VENDOR: Record<string, string> = {
   "htm.mjs": join(pkg("htm"), "dist", "htm.mjs"),
   "uPlot.esm.js": join(pkg("uplot"), "dist", "uPlot.esm.js"),
   "uPlot.min.css": join(pkg("uplot"), "dist", "uPlot.min.css"),
+  // Loaded only by the explorer's "verify in your browser" (a self-contained bundle).
+  "snarkjs.min.js": join(pkg("snarkjs"), "build", "snarkjs.min.js"),
 };
 
 export function serveWebApp(app: Express): void {

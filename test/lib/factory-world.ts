@@ -36,7 +36,7 @@ export async function startFactoryWorld(port: number): Promise<FactoryWorld> {
   const deployer = devWallet(0, chain.provider);
   const d = await deployRollup(deployer, { instance: INSTANCE, treasury: deployer.address, sequencer: devWallet(1).address });
   const cfg: ServiceConfig = {
-    rpcUrl: chain.url, rollupAddress: await d.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE,
+    rpcUrl: chain.url, publicRpcUrl: chain.url, rollupAddress: await d.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE,
     dbFile: join(mkdtempSync(join(tmpdir(), "poa-factory-")), "sequencer.db"), port: 0, maxWaitMs: 300, pollMs: 100, proverThreads: 1,
     registryAddress: await d.registry.getAddress(), relayerKey: devWallet(19).privateKey, registryFromBlock: d.registryBlock,
     relayLimits: { perAddress: 100, total: 1000, windowMs: 3_600_000 },

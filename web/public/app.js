@@ -1,11 +1,12 @@
-// The web app's shell: a header, hash routes, and the pages. ModelFactory's
-// pages live here; the explorer's pages are added to ROUTES.
+// The web app's shell: a header with search, hash routes, and the pages:
+// ModelFactory's and the explorer's.
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { NewJob } from "./pages/new-job.js";
 import { JobList, JobPage } from "./pages/job.js";
 import { ModelList, ModelPage } from "./pages/models.js";
+import { AccountPage, BatchPage, Overview, ReceiptPage, Search } from "./pages/explorer.js";
 
 const ROUTES = [
   [/^#\/?$/, () => html`<${NewJob} />`, "factory"],
@@ -13,6 +14,10 @@ const ROUTES = [
   [/^#\/jobs\/(\d+)$/, (m) => html`<${JobPage} id=${Number(m[1])} />`, "jobs"],
   [/^#\/models$/, () => html`<${ModelList} />`, "models"],
   [/^#\/models\/(\d+)$/, (m) => html`<${ModelPage} id=${Number(m[1])} />`, "models"],
+  [/^#\/explorer$/, () => html`<${Overview} />`, "explorer"],
+  [/^#\/batches\/([^/]+)$/, (m) => (/^[1-9][0-9]{0,9}$/.test(m[1]) ? html`<${BatchPage} n=${Number(m[1])} />` : html`<p class="error" id="bad-batch">"${m[1]}" is not a batch number: batches are numbered from 1.</p>`), "explorer"],
+  [/^#\/receipts\/([^/]+)$/, (m) => html`<${ReceiptPage} id=${m[1]} />`, "explorer"],
+  [/^#\/accounts\/([^/]+)$/, (m) => html`<${AccountPage} address=${m[1]} />`, "explorer"],
 ];
 
 function route(hash) {
@@ -35,7 +40,8 @@ function App() {
   return html`
     <header>
       <span class="brand">poa-rollup</span>
-      <nav>${link("#/", "ModelFactory", "factory")}${link("#/jobs", "Jobs", "jobs")}${link("#/models", "Models", "models")}</nav>
+      <nav>${link("#/explorer", "Explorer", "explorer")}${link("#/", "ModelFactory", "factory")}${link("#/jobs", "Jobs", "jobs")}${link("#/models", "Models", "models")}</nav>
+      <${Search} />
     </header>
     <main>${page}</main>`;
 }

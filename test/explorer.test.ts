@@ -1,0 +1,181 @@
+// The explorer in a real browser (Debian's chromium, playwright-core) against
+// the real service, prover and chain: the overview, a batch page whose roots
+// and credits are the API's and whose in-browser Groth16 check says valid (and
+// invalid once the proof read from L1 is tampered with), a receipt whose
+// timeline advances live while its batch is proved, and clear messages for
+// unknown ids and bad addresses. Screenshots at desktop and phone width go to
+// test-output/screenshots/.
+import { expect } from "chai";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Contract } from "ethers";
+import type { BrowserContext, Page } from "playwright-core";
+import { receiptEntries, signAttributed, type Inference } from "../attribution/receipts.js";
+import { initCrypto, publicKeyOf } from "../core/crypto.js";
+import { payout } from "../core/payout.js";
+import { devWallet } from "../scripts/lib/chain.js";
+import { bjjKey } from "../scripts/lib/client.js";
+import { bundleToJson } from "../sequencer/schemas.js";
+import { OPEN, params } from "./helpers.js";
+import { launchChromium, SCREENSHOTS } from "./lib/browser.js";
+import { startFactoryWorld, type FactoryWorld } from "./lib/factory-world.js";
+import { waitFor } from "./lib/http.js";
+
+describe("explorer in a real browser", function () {
+  let w: FactoryWorld;
+  let browser: BrowserContext | null;
+  let page: Page;
+  let providerIdx: number;
+  let nonce = 0n;
+  const errors: string[] = [];
+  const provider = () => devWallet(8, w.chain.provider);
+  const shots = async (name: string) => {
+    await page.screenshot({ path: join(SCREENSHOTS, `explorer-${name}-desktop.png`), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(SCREENSHOTS, `explorer-${name}-phone.png`), fullPage: true });
+    await page.setViewportSize({ width: 1200, height: 900 });
+  };
+  /** Signs and posts a bundle of receipts from the provider (dev account 8) crediting the logbook's contributors. */
+  const submit = async (fees: bigint[]): Promise<string[]> => {
+    const domain = BigInt(await w.d.rollup.domain());
+    const [c0, c1] = w.contributors.map((c) => c.address);
+    const infs: Inference[] = fees.map((fee, j) => ({ providerIdx, owner: w.curator.address, fee, nonce: nonce + BigInt(j), input: `q${nonce + BigInt(j)}`, output: `a${j}`, scores: new Map([[c0, 3], [c1, 1]]) }));
+    nonce += BigInt(fees.length);
+    const r = await w.api("POST", "/v1/bundles", bundleToJson(await signAttributed(bjjKey(provider()), infs, params, domain)));
+    expect(r.status, JSON.stringify(r.json)).to.equal(202);
+    return r.json.receipts.map((x: { id: string }) => x.id);
+  };
+
+  before(async function () {
+    browser = await launchChromium();
+    if (!browser) return this.skip();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await initCrypto();
+    w = await startFactoryWorld(25545 + (process.pid % 1000));
+    const p = provider(), deployer = devWallet(0, w.chain.provider);
+    await (await (w.d.token.connect(deployer) as Contract).transfer(p.address, 10n * OPEN)).wait();
+    await (await (w.d.token.connect(p) as Contract).approve(await w.d.rollup.getAddress(), 10n * OPEN)).wait();
+    const pub = await publicKeyOf(bjjKey(p));
+    await (await (w.d.rollup.connect(p) as Contract).deposit(10n * OPEN, pub.ax, pub.ay)).wait();
+    providerIdx = (await waitFor("the provider's account", async () => {
+      const r = await w.api("GET", `/v1/accounts/${p.address}`);
+      return r.status === 200 ? r.json : undefined;
+    })).index;
+    page = await browser.newPage();
+    page.on("pageerror", (e) => errors.push(e.message));
+  });
+  after(async () => {
+    await browser?.close();
+    await w?.stop();
+  });
+
+  it("a batch page shows the API's roots and credits, and its in-browser proof check says valid; a tampered proof says invalid", async () => {
+    const [id] = await submit([OPEN, OPEN / 2n]);
+    const receipt = await waitFor("the receipt's batch on L1", async () => {
+      const r = await w.api("GET", `/v1/receipts/${id}`);
+      return r.json.status === "finalized" ? r.json : undefined;
+    });
+    const n = receipt.batch as number;
+    const api = (await w.api("GET", `/v1/batches/${n}`)).json;
+    const decoded = (await w.api("GET", `/v1/batches/${n}/decoded`)).json;
+    // The decoded credits are the payout rule's: each contributor's shares over the two receipts, the owner's total, the treasury's protocol fee.
+    const [c0, c1] = w.contributors.map((c) => c.address.toLowerCase());
+    const expected = new Map<string, bigint>();
+    const add = (a: string, v: bigint) => expected.set(a, (expected.get(a) ?? 0n) + v);
+    for (const fee of [OPEN, OPEN / 2n]) {
+      const entries = receiptEntries(new Map([[c0, 3], [c1, 1]]), params);
+      const p = payout(fee, entries.map((e) => e.score), params);
+      add(c0, p.shares[0]);
+      add(c1, p.shares[1]);
+      add(w.curator.address.toLowerCase(), p.ownerTotal);
+      add(devWallet(0).address.toLowerCase(), p.protocol);
+    }
+    expect(new Map(decoded.credits.map((c: { address: string; amount: string }) => [c.address, BigInt(c.amount)]))).to.deep.equal(expected);
+
+    await page.goto(`${w.svc.url}/app/#/explorer`);
+    await page.waitForSelector("#batches");
+    expect(await page.textContent("#trust")).to.contain("Development setup");
+    expect(await page.locator(`#batches a[href="#/batches/${n}"]`).count()).to.equal(1);
+    await shots("overview");
+
+    await page.goto(`${w.svc.url}/app/#/batches/${n}`);
+    await page.waitForSelector("#new-root");
+    expect(await page.textContent("#old-root")).to.equal(api.oldRoot);
+    expect(await page.textContent("#new-root")).to.equal(api.newRoot);
+    const rows = await page.locator("#credits tbody tr").evaluateAll((trs) => trs.map((tr) => [tr.children[1].textContent, tr.children[2].getAttribute("data-units")]));
+    expect(rows).to.deep.equal(decoded.credits.map((c: { address: string; amount: string }) => [c.address, c.amount]));
+    await page.click("#verify");
+    await page.waitForSelector("#verify-result.valid", { timeout: 60_000 });
+    expect(await page.textContent("#verify-result")).to.contain("valid: the proof verifies against L1's data");
+    await shots("batch");
+
+    // The same check, with one word of the proof changed in the transaction the page reads from L1.
+    await page.route(w.chain.url, async (route) => {
+      const body = route.request().postDataJSON();
+      if (body?.method !== "eth_getTransactionByHash") return route.continue();
+      const res = await route.fetch();
+      const json = await res.json();
+      const input: string = json.result.input;
+      const at = 10 + 64 * 3; // the first proof word: selector, newRoot, opsConsumed, offset
+      const flipped = (BigInt(`0x${input.slice(at, at + 64)}`) + 1n).toString(16).padStart(64, "0");
+      json.result.input = input.slice(0, at) + flipped + input.slice(at + 64);
+      await route.fulfill({ response: res, json });
+    });
+    await page.reload();
+    await page.waitForSelector("#verify");
+    await page.click("#verify");
+    await page.waitForSelector("#verify-result.invalid, #verify-result.error", { timeout: 60_000 });
+    expect(await page.getAttribute("#verify-result", "class")).to.contain("invalid");
+    await page.unroute(w.chain.url);
+  });
+
+  it("a receipt's timeline advances live while its batch is proved", async () => {
+    const [id] = await submit([OPEN / 4n]);
+    await page.goto(`${w.svc.url}/app/#/receipts/${id}`);
+    await page.waitForSelector("#timeline li");
+    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1)); // a reload would drop it
+    const seen: string[] = [];
+    const lengths = new Set<number>(); // how many statuses the page showed at each look
+    await waitFor("the finalized status on the page", async () => {
+      const statuses = await page.locator("#timeline li").evaluateAll((lis) => lis.map((li) => li.getAttribute("data-status")!));
+      lengths.add(statuses.length);
+      if (statuses.join() !== seen.join()) seen.splice(0, seen.length, ...statuses);
+      return statuses.includes("finalized");
+    });
+    // It grew while the page stayed open (no reload: the marker survived).
+    expect(lengths.size).to.be.greaterThan(2);
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).to.equal(1);
+    expect(seen).to.deep.equal(["accepted", "batched", "proving", "proved", "submitted", "finalized"]);
+    expect(await page.textContent("#receipt-status")).to.equal("finalized");
+    const api = (await w.api("GET", `/v1/receipts/${id}`)).json;
+    expect(await page.textContent("#split")).to.contain(`contributors `);
+    expect(api.entries.map((e: { paid: string }) => BigInt(e.paid)).reduce((a: bigint, b: bigint) => a + b, 0n)).to.equal(BigInt(api.split.contributors));
+    await shots("receipt");
+  });
+
+  it("unknown ids and bad addresses get clear messages, not blank pages", async () => {
+    const cases: [string, string, string][] = [
+      ["#/batches/999", "#not-found", "No batch 999"],
+      ["#/batches/abc", "#bad-batch", "is not a batch number"],
+      ["#/receipts/0x1234", "#bad-id", "is not a receipt id"],
+      [`#/receipts/0x${"ab".repeat(32)}`, "#not-found", "No receipt"],
+      ["#/accounts/0xnothex", "#bad-address", "is not an address"],
+      [`#/accounts/0x${"cd".repeat(20)}`, "#not-found", "No account"],
+    ];
+    for (const [hash, selector, text] of cases) {
+      await page.goto(`${w.svc.url}/app/${hash}`);
+      await page.waitForSelector(selector);
+      expect(await page.textContent(selector), hash).to.contain(text);
+    }
+    await page.goto(`${w.svc.url}/app/#/explorer`);
+    await page.fill("#search", "hello");
+    await page.press("#search", "Enter");
+    await page.waitForSelector("#search-problem");
+    expect(await page.textContent("#search-problem")).to.contain("search for a batch number");
+    await page.fill("#search", "1");
+    await page.press("#search", "Enter");
+    await page.waitForSelector("#new-root");
+    expect(page.url()).to.match(/#\/batches\/1$/);
+    expect(errors).to.deep.equal([]);
+  });
+});

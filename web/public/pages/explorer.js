@@ -1,0 +1,161 @@
+// The explorer: the overview (latest batches and their status pipeline, the
+// pipeline's figures, the trust status in words), a batch (roots, decoded
+// public data, proof, L1 transaction, verify in the browser) and a receipt
+// (fee split, attribution entries, timeline). Pages refresh on the live
+// event stream, not by polling.
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { html } from "../html.js";
+import { api, open, short } from "../lib/api.js";
+import { useLive } from "../lib/live.js";
+import { verifyBatchInBrowser } from "../lib/verify.js";
+
+const STAGES = ["sealed", "proving", "proved", "submitted", "finalized"];
+const time = (iso) => (iso ? new Date(iso).toLocaleTimeString() : "");
+
+/** Loads `path`, again on every live event that `relevant` accepts; { data, error } with error.status kept. */
+function useLoaded(path, relevant = () => true) {
+  const [state, setState] = useState({ data: null, error: null });
+  const load = useCallback(() => api("GET", path).then((data) => setState({ data, error: null }), (error) => setState({ data: null, error })), [path]);
+  useEffect(() => {
+    setState({ data: null, error: null });
+    load();
+  }, [path]);
+  useLive((type, e) => relevant(type, e) && load(), [path]);
+  return state;
+}
+
+function Problem({ error, what }) {
+  if (error.status === 404) return html`<p class="error" id="not-found">No ${what}: ${error.message}. <a href="#/explorer">Back to the explorer</a></p>`;
+  return html`<p class="error">${error.message}</p>`;
+}
+
+/** sealed → proving → proved → submitted → finalized, each with its time; a failure says why. */
+export function Pipeline({ status, timeline }) {
+  const reached = new Map(timeline.map((t) => [t.status, t.at]));
+  return html`<span class="pipeline">${STAGES.map((s) => html`<span class=${`stage ${reached.has(s) ? "on" : ""} ${s === status ? "now" : ""}`} title=${time(reached.get(s))}>${s}</span>`)}
+    ${status === "failed" ? html`<span class="stage failed">failed</span>` : ""}</span>`;
+}
+
+export function Overview() {
+  const { data, error } = useLoaded("/v1/explorer/overview");
+  if (error) return html`<${Problem} error=${error} what="overview" />`;
+  if (!data) return html`<p class="loading">Loading the explorer…</p>`;
+  return html`<h1>Explorer</h1>
+    <p class=${data.trust.secure ? "trust ok" : "trust warn"} id="trust">${data.trust.text}</p>
+    <section class="grid stats">
+      <div class="card stat"><b id="receipts-per-second">${data.receiptsPerSecond}</b><span>receipts / s (last 5 min)</span></div>
+      <div class="card stat"><b>${data.provingMsMedian === null ? "–" : `${(data.provingMsMedian / 1000).toFixed(1)} s`}</b><span>proving time (median, latest batches)</span></div>
+      <div class="card stat"><b>${data.gasPerReceipt ?? "–"}</b><span>L1 gas per receipt (finalized batches)</span></div>
+      <div class="card stat"><b>${data.queue.bundlesPending} / ${data.queue.l1OpsPending}</b><span>bundles waiting / L1 operations waiting</span></div>
+    </section>
+    <section class="card"><h2>Latest batches</h2>${data.latest.length === 0 ? html`<p class="muted">No batches yet: they appear here as the sequencer seals them.</p>` : html`
+      <table id="batches"><thead><tr><th>Batch</th><th>Status</th><th class="num">Receipts</th><th class="num">Ops</th><th class="num">Gas</th><th>L1 transaction</th></tr></thead><tbody>
+      ${data.latest.map((b) => html`<tr><td><a href=${`#/batches/${b.number}`}>#${b.number}</a></td><td><${Pipeline} ...${b} /></td><td class="num">${b.receipts}</td><td class="num">${b.ops}</td>
+        <td class="num">${b.gasUsed ?? "–"}</td><td class="mono">${b.txHash ? short(b.txHash, 14) : "–"}</td></tr>`)}
+      </tbody></table>`}</section>`;
+}
+
+export function BatchPage({ n }) {
+  const { data: b, error } = useLoaded(`/v1/batches/${n}/decoded`, (type, e) => type === "batch" && e.number === n);
+  const { data: raw } = useLoaded(`/v1/batches/${n}`, (type, e) => type === "batch" && e.number === n);
+  const [check, setCheck] = useState(null);
+  if (error) return html`<${Problem} error=${error} what=${`batch ${n}`} />`;
+  if (!b || !raw) return html`<p class="loading">Loading batch ${n}…</p>`;
+  const verify = async () => {
+    setCheck({ state: "running", step: "starting" });
+    try {
+      const r = await verifyBatchInBrowser(n, (step) => setCheck({ state: "running", step }));
+      setCheck({ state: r.valid ? "valid" : "invalid" });
+    } catch (e) {
+      setCheck({ state: "error", step: e.message });
+    }
+  };
+  return html`<h1>Batch #${n} <span class=${`badge ${b.status}`} id="batch-status">${b.status}</span></h1>
+    <section class="card"><${Pipeline} ...${b} />
+      <table class="kv"><tbody>
+        <tr><th>Old root</th><td class="mono" id="old-root">${raw.oldRoot}</td></tr>
+        <tr><th>New root</th><td class="mono" id="new-root">${raw.newRoot}</td></tr>
+        <tr><th>Queue operations</th><td>${raw.ops} (from #${raw.firstOp})</td></tr>
+        <tr><th>Receipts · bundles</th><td>${b.receipts} · ${b.bundles}</td></tr>
+        <tr><th>L1 transaction</th><td class="mono">${b.txHash ?? "not sent yet"}${b.gasUsed ? html` · <span id="gas">${b.gasUsed}</span> gas` : ""}</td></tr>
+        ${b.provingMs !== null ? html`<tr><th>Proving time</th><td>${(b.provingMs / 1000).toFixed(1)} s</td></tr>` : ""}
+        ${b.error ? html`<tr><th>Problem</th><td class="error">${b.error}</td></tr>` : ""}
+        <tr><th>Timeline</th><td>${b.timeline.map((t) => html`<div>${t.status} · ${time(t.at)}${t.error ? html` · <span class="muted">${t.error}</span>` : ""}</div>`)}</td></tr>
+      </tbody></table>
+      <div class="row"><button id="verify" onClick=${verify} disabled=${!b.txHash || check?.state === "running"}>Verify in your browser</button>
+        <span id="verify-result" class=${check ? `check ${check.state}` : ""}>${
+          !check ? html`<span class="muted">checks the Groth16 proof here, against the verification key and inputs read from L1</span>`
+          : check.state === "running" ? `… ${check.step}` : check.state === "valid" ? "✓ valid: the proof verifies against L1's data" : check.state === "invalid" ? "✗ invalid: the proof does not verify" : `cannot check: ${check.step}`}</span></div>
+    </section>
+    <section class="card"><h2>Credits</h2>${b.credits.length === 0 ? html`<p class="muted">No balance was credited in this batch.</p>` : html`
+      <table id="credits"><thead><tr><th>Account</th><th>Address</th><th class="num">Credited (OPEN)</th></tr></thead><tbody>
+      ${b.credits.map((c) => html`<tr><td>#${c.account}</td><td class="mono"><a href=${`#/accounts/${c.address}`}>${c.address}</a></td><td class="num" data-units=${c.amount}>${open(c.amount)}</td></tr>`)}
+      </tbody></table>`}</section>
+    <section class="card"><h2>Deposits and withdrawals</h2>${b.ops.length === 0 ? html`<p class="muted">This batch consumed no L1 queue operations.</p>` : html`
+      <table id="ops"><thead><tr><th>Queue #</th><th>Kind</th><th>Address</th><th>Account</th><th class="num">Amount (OPEN)</th></tr></thead><tbody>
+      ${b.ops.map((o) => html`<tr><td>${o.queueIndex}</td><td>${o.kind}</td><td class="mono">${o.address}</td><td>#${o.account}</td><td class="num">${open(o.amount)}</td></tr>`)}
+      </tbody></table>`}</section>
+    <section class="card"><h2>Bundles and receipts</h2>${b.bundleRecords.length === 0 ? html`<p class="muted">No receipts in this batch.</p>` : html`
+      <table><thead><tr><th>Provider</th><th class="num">Receipts</th><th class="num">Fees (OPEN)</th></tr></thead><tbody>
+      ${b.bundleRecords.map((x) => html`<tr><td class="mono">#${x.provider} ${short(x.providerAddress)}</td><td class="num">${x.receipts}</td><td class="num">${open(x.totalFee)}</td></tr>`)}
+      </tbody></table>
+      <p>${raw.receipts.map((id) => html`<a class="mono receipt-link" href=${`#/receipts/${id}`}>${short(id, 14)}</a> `)}</p>`}</section>
+    ${raw.proof && html`<section class="card"><details><summary>Proof (Groth16, snarkjs JSON)</summary><pre class="sample">${JSON.stringify(raw.proof, null, 1)}</pre></details></section>`}`;
+}
+
+export function ReceiptPage({ id }) {
+  const bad = !/^0x[0-9a-fA-F]{64}$/.test(id);
+  const { data: r, error } = useLoaded(bad ? "/v1/receipts/invalid" : `/v1/receipts/${id}`, (type) => type === "batch");
+  if (bad) return html`<p class="error" id="bad-id">"${id}" is not a receipt id: a receipt id is 0x and 64 hex digits (its Poseidon hash).</p>`;
+  if (error) return html`<${Problem} error=${error} what=${`receipt ${short(id, 14)}`} />`;
+  if (!r) return html`<p class="loading">Loading receipt…</p>`;
+  return html`<h1>Receipt <span class="mono">${short(id, 14)}</span> <span class=${`badge ${r.status}`} id="receipt-status">${r.status}</span></h1>
+    <section class="card"><table class="kv"><tbody>
+      <tr><th>Provider</th><td class="mono">#${r.provider.account} ${r.provider.address}</td></tr>
+      <tr><th>Model owner</th><td class="mono"><a href=${`#/accounts/${r.owner}`}>${r.owner}</a></td></tr>
+      <tr><th>Fee</th><td>${open(r.fee)} OPEN (nonce ${r.nonce})</td></tr>
+      <tr><th>Split</th><td id="split">protocol ${open(r.split.protocol)} · owner ${open(r.split.owner)} · contributors ${open(r.split.contributors)} · dust to owner ${open(r.split.dust)}</td></tr>
+      <tr><th>Batch</th><td>${r.batch ? html`<a href=${`#/batches/${r.batch}`}>#${r.batch}</a>` : "not in a batch yet"}${r.txHash ? html` · <span class="mono">${short(r.txHash, 14)}</span>` : ""}</td></tr>
+      <tr><th>Input · output hash</th><td class="mono">${short(r.inputHash, 14)} · ${short(r.outputHash, 14)}</td></tr>
+    </tbody></table></section>
+    <section class="card"><h2>Attribution</h2>${r.entries.length === 0 ? html`<p class="muted">No contributor was credited: the contributor pool went to the owner.</p>` : html`
+      <table id="entries"><thead><tr><th>Contributor</th><th class="num">Score</th><th class="num">Paid (OPEN)</th></tr></thead><tbody>
+      ${r.entries.map((e) => html`<tr><td class="mono"><a href=${`#/accounts/${e.contributor}`}>${e.contributor}</a></td><td class="num">${e.score}</td><td class="num">${open(e.paid)}</td></tr>`)}
+      </tbody></table>`}</section>
+    <section class="card"><h2>Timeline</h2><ol id="timeline">${r.timeline.map((t) => html`<li data-status=${t.status}>${t.status} · ${time(t.at)}${t.error ? html` · <span class="muted">${t.error}</span>` : ""}</li>`)}</ol></section>`;
+}
+
+/** Search: a batch number, a receipt id or L1 transaction hash, or an address. */
+export function Search() {
+  const [q, setQ] = useState("");
+  const [problem, setProblem] = useState(null);
+  const go = async (e) => {
+    e.preventDefault();
+    setProblem(null);
+    try {
+      const r = await api("GET", `/v1/search?q=${encodeURIComponent(q.trim())}`);
+      location.hash = r.kind === "batch" ? `#/batches/${r.number}` : r.kind === "receipt" ? `#/receipts/${r.id}` : `#/accounts/${r.address}`;
+    } catch (err) {
+      setProblem(err.message);
+    }
+  };
+  return html`<form class="search" onSubmit=${go}><input id="search" placeholder="batch, receipt, tx hash or address" value=${q} onInput=${(e) => setQ(e.target.value)} />
+    ${problem && html`<span class="error" id="search-problem">${problem}</span>`}</form>`;
+}
+
+export function AccountPage({ address }) {
+  const bad = !/^0x[0-9a-fA-F]{40}$/.test(address);
+  const { data: a, error } = useLoaded(bad ? "/v1/accounts/invalid" : `/v1/accounts/${address}`, (type, e) => type === "batch" && e.status === "finalized");
+  if (bad) return html`<p class="error" id="bad-address">"${address}" is not an address: an address is 0x and 40 hex digits.</p>`;
+  if (error) return html`<${Problem} error=${error} what=${`account ${short(address)}`} />`;
+  if (!a) return html`<p class="loading">Loading account…</p>`;
+  return html`<h1>Account <span class="mono">${short(a.address, 12)}</span></h1>
+    <section class="card"><table class="kv"><tbody>
+      <tr><th>Address</th><td class="mono">${a.address}</td></tr>
+      <tr><th>Leaf</th><td>#${a.index}</td></tr>
+      <tr><th>Balance</th><td id="balance" data-units=${a.balance}>${open(a.balance)} OPEN</td></tr>
+      <tr><th>Nonce</th><td>${a.nonce}</td></tr>
+      <tr><th>Finalized root</th><td class="mono">${a.root}</td></tr>
+    </tbody></table>
+    <details><summary>Merkle proof of this leaf under the finalized root (${a.siblings.length} levels of the 4-ary tree)</summary><pre class="sample">${a.siblings.map((l, i) => `${i}: ${l.join(" ")}`).join("\n")}</pre></details></section>`;
+}
