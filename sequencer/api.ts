@@ -9,6 +9,7 @@ import { datanetParsers, registerDatanetRoutes, type DatanetDeps } from "./datan
 import { registerModelRoutes, type ModelDeps } from "./models.js";
 import { openapi } from "./openapi.js";
 import { receiptDetail, registerExplorerRoutes, type ExplorerDeps } from "./explorer.js";
+import { receiptMetaSchema, type ReceiptMeta } from "./ledger.js";
 import { serveWebApp } from "../web/serve.js";
 import { bundleSchema, describeIssues, receiptSchema, toSignedBundle } from "./schemas.js";
 import { ApiError, type Sequencer } from "./sequencer.js";
@@ -44,6 +45,9 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
     }
     try {
       const { created, bundle } = await seq.accept(toBundle(parsed.data as never));
+      // What the provider declares about its receipts (model, contributions) is kept beside them (a repeat fills what a crash lost).
+      const meta = (parsed.data as { meta?: (ReceiptMeta | null)[] }).meta;
+      if (meta) seq.store.setReceiptMeta(seq.store.receiptIds(bundle.id), meta);
       res.status(created ? 202 : 200).json({ bundle: bundle.id, receipts: seq.store.receiptIds(bundle.id).map((id) => seq.receiptView(id)) });
       if (seq.opts.crashAt === "accepted") res.on("finish", () => process.kill(process.pid, "SIGKILL"));
     } catch (e) {
@@ -52,7 +56,10 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
     }
   };
 
-  app.post("/v1/bundles", ingest(bundleSchema(seq.params), (b) => toSignedBundle(b)));
+  const withMeta = bundleSchema(seq.params)
+    .extend({ meta: z.array(receiptMetaSchema.nullable()).optional() })
+    .refine((b) => !b.meta || b.meta.length === b.receipts.length, { path: ["meta"], message: "meta has one entry (or null) per receipt" });
+  app.post("/v1/bundles", ingest(withMeta, (b: z.infer<typeof withMeta>) => toSignedBundle({ receipts: b.receipts, signature: b.signature })));
   app.post("/v1/receipts", ingest(receiptSchema(seq.params), (b: z.infer<ReturnType<typeof receiptSchema>>) => toSignedBundle({ receipts: [b.receipt], signature: b.signature })));
 
   app.get("/v1/receipts/:id", (req, res) => {

@@ -32,6 +32,7 @@ export function receiptDetail(seq: Sequencer, id: string) {
   const owner = (receipt.fee * BigInt(seq.params.ownerBps)) / 10000n;
   const events = r.bundle.batch === null ? [] : seq.store.batchEvents(r.bundle.batch);
   return {
+    declared: seq.store.receiptMeta(id.toLowerCase()),
     provider: { account: receipt.providerIdx, address: hex(seq.state.account(receipt.providerIdx).address, 20) },
     owner: hex(receipt.owner, 20),
     fee: receipt.fee.toString(),
@@ -142,6 +143,53 @@ export function registerExplorerRoutes(app: Express, seq: Sequencer, deps: Explo
   });
   app.get("/v1/verification-key", (_req: Request, res: Response) => {
     res.type("application/json").send(readFileSync(artifactPaths(seq.opts.instance).vkey));
+  });
+
+  // An address's earnings and withdrawals, from the ledger of finalized batches (indexed by address), and what L1 holds for it.
+  app.get("/v1/accounts/:address/earnings", async (req: Request, res: Response) => {
+    const address = String(req.params.address);
+    if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return refuse(res, 400, "invalid_address", "an address is 0x and 40 hex digits");
+    const rows = seq.store.ledgerOf(address);
+    const earned = rows.filter((r) => r.kind === "contributor" || r.kind === "owner" || r.kind === "protocol");
+    const history: { batch: number; at: string; amount: string; cumulative: string }[] = [];
+    let total = 0n;
+    for (const r of earned) {
+      total += r.amount;
+      const last = history.at(-1);
+      if (last?.batch === r.batch) {
+        last.amount = (BigInt(last.amount) + r.amount).toString();
+        last.cumulative = total.toString();
+      } else history.push({ batch: r.batch, at: new Date(r.at).toISOString(), amount: r.amount.toString(), cumulative: total.toString() });
+    }
+    const group = (key: (r: (typeof rows)[number]) => number | string | null) => {
+      const m = new Map<string, { amount: bigint; receipts: Set<string> }>();
+      for (const r of earned) {
+        const k = String(key(r) ?? "undeclared");
+        const t = m.get(k) ?? { amount: 0n, receipts: new Set<string>() };
+        t.amount += r.amount;
+        if (r.receipt) t.receipts.add(r.receipt);
+        m.set(k, t);
+      }
+      return [...m].map(([k, t]) => ({ key: k, amount: t.amount.toString(), receipts: t.receipts.size })).sort((a, b) => (BigInt(b.amount) > BigInt(a.amount) ? 1 : -1));
+    };
+    // Withdrawal requests on L1 that no batch has consumed yet.
+    const requested = seq.store.l1Ops(seq.finalized.queueConsumed, seq.store.l1OpCount() - seq.finalized.queueConsumed)
+      .map((op, i) => ({ op, queueIndex: seq.finalized.queueConsumed + i }))
+      .filter(({ op }) => op.kind === "withdrawal" && hex(op.address, 20) === address.toLowerCase());
+    const claimable = BigInt(await seq.rollup.claimable(address));
+    res.json({
+      address: address.toLowerCase(),
+      total: total.toString(),
+      history,
+      byKind: Object.fromEntries(["contributor", "owner", "protocol"].map((k) => [k, earned.filter((r) => r.kind === k).reduce((s, r) => s + r.amount, 0n).toString()])),
+      byModel: group((r) => r.model),
+      byDatanet: group((r) => r.datanet),
+      byContribution: group((r) => r.contribution),
+      deposits: rows.filter((r) => r.kind === "deposit").map((r) => ({ batch: r.batch, amount: r.amount.toString(), at: new Date(r.at).toISOString() })),
+      withdrawals: rows.filter((r) => r.kind === "withdrawal").map((r) => ({ batch: r.batch, amount: r.amount.toString(), at: new Date(r.at).toISOString() })),
+      pendingWithdrawals: requested.map((x) => ({ queueIndex: x.queueIndex, account: x.op.account })),
+      claimable: claimable.toString(),
+    });
   });
 
   // Search: a batch number, a receipt id, an L1 transaction hash of a batch, or an address with an account.

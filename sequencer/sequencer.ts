@@ -8,6 +8,7 @@
 import type { Contract } from "ethers";
 import { leafCapacity, loadInstance, type BatchParams } from "../core/params.js";
 import { keyProblem, type PublicKey } from "../core/crypto.js";
+import { ledgerRows, type LedgerRow } from "./ledger.js";
 import { bundleHash, checkBundleShape, creditedAddresses, receiptHash, verifyBundle, type SignedBundle } from "../core/receipt.js";
 import { buildBatch, BundleError, RollupState, type BatchResult } from "../core/rollup.js";
 import { proofCalldata, WITNESS_FAILED } from "../prover/groth16.js";
@@ -89,8 +90,11 @@ export class Sequencer {
       const r = await buildBatch(state, { ops, bundles }, this.domain, { skipSignatureCheck: true });
       if (r.state.root !== b.newRoot) throw new Error(`replaying batch ${b.number} gives root ${hex(r.state.root)}, the store says ${hex(b.newRoot)}`);
       state = r.state;
-      if (b.status === "finalized") this.finalized = state;
-      else this.results.set(b.number, r);
+      if (b.status === "finalized") {
+        this.finalized = state;
+        // Stores from before the ledger existed get their rows now.
+        if (!this.store.hasLedger(b.number)) this.store.writeLedger(b.number, this.ledgerOf(b, r));
+      } else this.results.set(b.number, r);
     }
     this.state = state;
     this.recountPending();
@@ -427,12 +431,23 @@ export class Sequencer {
     this.finalize(b.number, events[0]?.transactionHash ?? b.txHash ?? "");
   }
 
+  /** The balance movements of batch `b` (sequencer/ledger.ts). */
+  private ledgerOf(b: StoredBatch, r: BatchResult): LedgerRow[] {
+    const bundles = b.bundleIds.map((id) => {
+      const stored = this.store.bundle(id)!;
+      const receiptIds = this.store.receiptIds(id);
+      return { bundle: stored.bundle, receiptIds, meta: receiptIds.map((rid) => this.store.receiptMeta(rid)) };
+    });
+    return ledgerRows(b.number, r, this.store.l1Ops(b.firstOp, b.ops), bundles, this.params, this.treasury);
+  }
+
   private finalize(number: number, txHash: string): void {
-    this.store.updateBatch(number, { status: "finalized", txHash, error: null });
+    this.store.finalizeBatch(number, txHash, this.ledgerOf(this.store.batch(number)!, this.results.get(number)!));
     this.finalized = this.results.get(number)!.state;
     this.results.delete(number);
   }
 }
 
 const keyId = (k: PublicKey) => `${k.ax}:${k.ay}`;
+
 

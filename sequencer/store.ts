@@ -9,6 +9,7 @@ import type { QueueOp } from "../core/queue.js";
 import type { SignedBundle } from "../core/receipt.js";
 import { bundleToJson, bundleSchema, toSignedBundle } from "./schemas.js";
 import type { BatchParams } from "../core/params.js";
+import type { LedgerRow, ReceiptMeta } from "./ledger.js";
 
 export type BatchStatus = "sealed" | "proving" | "proved" | "submitted" | "finalized" | "failed";
 
@@ -96,6 +97,23 @@ CREATE TABLE IF NOT EXISTS batch_events (
   error TEXT
 );
 CREATE INDEX IF NOT EXISTS batch_events_number ON batch_events (number, id);
+-- What a provider declared about a receipt (model, contributions): not proven, shown as declared.
+CREATE TABLE IF NOT EXISTS receipt_meta (receipt TEXT PRIMARY KEY, json TEXT NOT NULL);
+-- Balance movements of finalized batches (sequencer/ledger.ts): the explorer's account pages and aggregates.
+CREATE TABLE IF NOT EXISTS ledger (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  batch INTEGER NOT NULL,
+  address TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  amount TEXT NOT NULL,
+  receipt TEXT,
+  model INTEGER,
+  datanet INTEGER,
+  contribution INTEGER,
+  at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ledger_address ON ledger (address, batch);
+CREATE INDEX IF NOT EXISTS ledger_batch ON ledger (batch);
 `;
 
 const big = (_: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
@@ -243,6 +261,62 @@ export class Store extends EventEmitter {
       if (fields.status !== undefined) this.db.prepare("INSERT INTO batch_events (number, status, at, tx_hash, error) VALUES (?, ?, ?, ?, ?)").run(number, fields.status, now, fields.txHash ?? null, fields.error ?? null);
     })();
     if (fields.status !== undefined) this.emit("batch", { number, status: fields.status, at: now });
+  }
+
+  /** Marks batch `number` finalized and writes its ledger rows, in one transaction. */
+  finalizeBatch(number: number, txHash: string, rows: LedgerRow[]): void {
+    this.db.transaction(() => {
+      this.updateBatch(number, { status: "finalized", txHash, error: null });
+      this.writeLedger(number, rows);
+    })();
+  }
+
+  /** Writes the ledger rows of a finalized batch (once: a batch that has rows keeps them). */
+  writeLedger(number: number, rows: LedgerRow[]): void {
+    const at = Date.now();
+    this.db.transaction(() => {
+      if (this.hasLedger(number)) return;
+      const ins = this.db.prepare("INSERT INTO ledger (batch, address, kind, amount, receipt, model, datanet, contribution, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      for (const r of rows) ins.run(number, r.address, r.kind, r.amount.toString(), r.receipt, r.model, r.datanet, r.contribution, at);
+      // A batch with no movement still gets a marker row, so that it is not backfilled again.
+      if (rows.length === 0) ins.run(number, "", "protocol", "0", null, null, null, null, at);
+    })();
+  }
+
+  hasLedger(number: number): boolean {
+    return this.db.prepare("SELECT 1 FROM ledger WHERE batch = ? LIMIT 1").get(number) !== undefined;
+  }
+
+  /** An address's ledger rows, oldest first, with each batch's finalization time. */
+  ledgerOf(address: string): (LedgerRow & { at: number })[] {
+    const rows = this.db.prepare("SELECT * FROM ledger WHERE address = ? ORDER BY batch, id").all(address.toLowerCase()) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      batch: Number(r.batch), address: String(r.address), kind: r.kind as LedgerRow["kind"], amount: BigInt(r.amount as string),
+      receipt: (r.receipt as string | null) ?? null, model: (r.model as number | null) ?? null, datanet: (r.datanet as number | null) ?? null, contribution: (r.contribution as number | null) ?? null, at: Number(r.at),
+    }));
+  }
+
+  /** Totals over the ledger grouped by model or by datanet (contributor and owner earnings). */
+  ledgerTotals(by: "model" | "datanet"): { key: number; amount: bigint; receipts: number }[] {
+    const rows = this.db.prepare(`SELECT ${by} AS k, amount, receipt FROM ledger WHERE ${by} IS NOT NULL AND kind IN ('contributor', 'owner')`).all() as { k: number; amount: string; receipt: string }[];
+    const out = new Map<number, { amount: bigint; receipts: Set<string> }>();
+    for (const r of rows) {
+      const t = out.get(r.k) ?? { amount: 0n, receipts: new Set<string>() };
+      t.amount += BigInt(r.amount);
+      t.receipts.add(r.receipt);
+      out.set(r.k, t);
+    }
+    return [...out].map(([key, t]) => ({ key, amount: t.amount, receipts: t.receipts.size }));
+  }
+
+  setReceiptMeta(receiptIds: string[], metas: (ReceiptMeta | null | undefined)[]): void {
+    const ins = this.db.prepare("INSERT OR IGNORE INTO receipt_meta (receipt, json) VALUES (?, ?)");
+    this.db.transaction(() => receiptIds.forEach((id, i) => metas[i] && ins.run(id, JSON.stringify(metas[i]))))();
+  }
+
+  receiptMeta(id: string): ReceiptMeta | null {
+    const r = this.db.prepare("SELECT json FROM receipt_meta WHERE receipt = ?").get(id) as { json: string } | undefined;
+    return r ? JSON.parse(r.json) : null;
   }
 
   /** The statuses batch `number` took, in order, with their times (ms). */

@@ -137,8 +137,8 @@ export function createServingApp(d: ServingDeps): express.Express {
     if (d.payments) {
       const t0 = performance.now();
       try {
-        const { scores, detail } = await d.payments.attributeAnswer(c.model, request.prompt, c.text);
-        const r = d.payments.issue(reservation!, c.model, request.prompt, c.text, usage.total_tokens, scores, { attribution: detail, timing });
+        const { scores, detail, declared } = await d.payments.attributeAnswer(c.model, request.prompt, c.text);
+        const r = d.payments.issue(reservation!, c.model, request.prompt, c.text, usage.total_tokens, scores, { attribution: detail, timing }, declared);
         receipt = { ...r, url: `/v1/receipts/${r.id}` };
       } catch (e) {
         d.payments.release(reservation!);
@@ -184,7 +184,8 @@ export function createServingApp(d: ServingDeps): express.Express {
     try {
       out = await d.payments.classify(entry, input);
       const timing = { total_ms: Math.round(performance.now() - t0) };
-      receipt = d.payments.issue(reservation, entry, input, out.label, tokens, new Map(out.contributors), { classification: { contributions: out.contributions }, timing });
+      const declared = out.contributions.map((c) => ({ contributor: c.contributor, contribution: c.contributionId, datanet: c.datanetId, weight: c.influence }));
+      receipt = d.payments.issue(reservation, entry, input, out.label, tokens, new Map(out.contributors), { classification: { contributions: out.contributions }, timing }, declared);
     } catch (e) {
       d.payments.release(reservation);
       return refuse(res, 503, "classification_failed", `the classifier could not be served and paid: ${(e as Error).message}`);

@@ -67,7 +67,7 @@ export async function trainingDocuments(modelRegistry: Contract, id: number, dat
 /** Scores of one completion: per contributor (what a receipt carries) and per contribution (what explains it). */
 export interface CompletionAttribution {
   contributors: ContributorScores;
-  contributions: { contributionId: number; contributor: string; tokens: number; gradient: number }[];
+  contributions: { contributionId: number; datanetId: number; contributor: string; tokens: number; gradient: number }[];
   /** Word runs of the answer found in the training texts. */
   spans: string[];
 }
@@ -125,7 +125,7 @@ export class ModelAttribution {
       { weight: 0.5, scores: byGradient },
     ]);
     const contributions = this.docs
-      .map((d, i) => ({ contributionId: d.contributionId, contributor: d.contributor, tokens: tokens.documents.get(d.contentHash) ?? 0, gradient: Math.max(0, influence[i]) }))
+      .map((d, i) => ({ contributionId: d.contributionId, datanetId: d.datanetId, contributor: d.contributor, tokens: tokens.documents.get(d.contentHash) ?? 0, gradient: Math.max(0, influence[i]) }))
       .filter((c) => c.tokens > 0 || c.gradient > 0);
     return { contributors, contributions, spans: tokens.spans.map((s) => s.text) };
   }

@@ -21,7 +21,7 @@ const sha256Hex = (b: Uint8Array) => `0x${createHash("sha256").update(b).digest(
 /** A classifier reproduced from its registered configuration and training set. */
 export interface ServedClassifier {
   classifier: TrainedClassifier;
-  records: { contributionId: number; contributor: string }[];
+  records: { contributionId: number; datanetId: number; contributor: string }[];
 }
 
 /** Retrains model `entry` from `configBytes` and `docs` (its training set); throws, naming the mismatch, when anything differs from the registry. */
@@ -40,14 +40,14 @@ export function reproduceClassifier(entry: Pick<RegisteredModel, "id" | "configH
   const hash = sha256Hex(encodeClassifier(classifier.labels, classifier.dim, classifier.model.weights));
   if (hash !== entry.artifactHash) throw new Error(`model ${entry.id}: retraining from its registered configuration gives weights ${hash}, not the registered ${entry.artifactHash}`);
   const byHash = new Map(docs.map((d) => [d.contentHash, d]));
-  return { classifier, records: classifier.records.map((r) => ({ contributionId: byHash.get(r.id)!.contributionId, contributor: byHash.get(r.id)!.contributor })) };
+  return { classifier, records: classifier.records.map((r) => ({ contributionId: byHash.get(r.id)!.contributionId, datanetId: byHash.get(r.id)!.datanetId, contributor: byHash.get(r.id)!.contributor })) };
 }
 
 export interface Classification {
   label: string;
   probabilities: Record<string, number>;
   contributors: [string, number][];
-  contributions: { contributionId: number; contributor: string; influence: number }[];
+  contributions: { contributionId: number; datanetId: number; contributor: string; influence: number }[];
 }
 
 /** Classifies `input` and attributes the predicted label by TracIn-CP. */

@@ -17,6 +17,7 @@ import { contentHash, creditedAddresses, receiptHash, type Receipt, type SignedB
 import type { BatchParams } from "../core/params.js";
 import type { RegisteredModel } from "../models/registry.js";
 import { bundleToJson } from "../sequencer/schemas.js";
+import type { ReceiptMeta } from "../sequencer/ledger.js";
 import { ServeError } from "./adapter-cache.js";
 import type { Classification } from "./classifiers.js";
 import { Outbox, type OutboxBundle, type OutboxReceipt } from "./outbox.js";
@@ -84,6 +85,9 @@ export interface IssuedReceipt {
   contributors: { address: string; score: string }[];
   status: string;
 }
+
+/** A contribution behind a credited contributor, with its weight among that contributor's contributions. */
+export type Declared = { contributor: string; contribution: number; datanet: number; weight: number };
 
 /** Fees set aside for an answer being generated. */
 export interface Reservation {
@@ -169,11 +173,14 @@ export class ReceiptIssuer {
   }
 
   /** Attributes a language-model answer on the receipt thread: contributor scores, and what the receipt's page shows. */
-  async attributeAnswer(model: RegisteredModel, prompt: string, output: string): Promise<{ scores: ContributorScores; detail: object }> {
+  async attributeAnswer(model: RegisteredModel, prompt: string, output: string): Promise<{ scores: ContributorScores; detail: object; declared: Declared[] }> {
     const t0 = performance.now();
     const { attribution } = await this.thread.request({ type: "attribute", model: model.id, artifactHash: model.artifactHash, prompt, output });
     const a = attribution!;
-    return { scores: new Map(a.contributors), detail: { contributions: a.contributions, spans: a.spans, ms: performance.now() - t0 } };
+    // Per contribution, the same mix as per contributor: half of its share of token bits, half of its share of gradient influence.
+    const tokens = a.contributions.reduce((s, c) => s + c.tokens, 0), gradient = a.contributions.reduce((s, c) => s + c.gradient, 0);
+    const declared = a.contributions.map((c) => ({ contributor: c.contributor, contribution: c.contributionId, datanet: c.datanetId, weight: (tokens > 0 ? (0.5 * c.tokens) / tokens : 0) + (gradient > 0 ? (0.5 * c.gradient) / gradient : 0) }));
+    return { scores: new Map(a.contributors), detail: { contributions: a.contributions, spans: a.spans, ms: performance.now() - t0 }, declared };
   }
 
   /** Classifies on the receipt thread (the classifier reproduced and checked on first use), attributed by TracIn-CP. */
@@ -186,7 +193,7 @@ export class ReceiptIssuer {
    * Writes the receipt of an answer (durable on return) and releases its reservation: `input` is what the
    * model read, `output` what it answered, `tokens` what the fee is charged on.
    */
-  issue(reservation: Reservation, model: RegisteredModel, input: string, output: string, tokens: number, scores: ContributorScores, detail: object): IssuedReceipt {
+  issue(reservation: Reservation, model: RegisteredModel, input: string, output: string, tokens: number, scores: ContributorScores, detail: object, declared: Declared[] = []): IssuedReceipt {
     try {
       const fee = inferenceFee(model.pricePer1kTokens, tokens);
       if (fee > reservation.fee) throw new Error(`the fee ${fee} exceeds its reservation ${reservation.fee}`);
@@ -195,7 +202,10 @@ export class ReceiptIssuer {
         providerIdx: this.account.index, owner: BigInt(model.owner), fee,
         inputHash: contentHash(input), outputHash: contentHash(output), entries: receiptEntries(scores, this.cfg.params),
       };
-      const r = this.outbox.issue(receipt, model.id, { tokens, ...detail }, this.account.nextNonce);
+      // What the bundle declares to the sequencer about this receipt: the model, and the contributions behind each credited contributor.
+      const credited = new Set(receipt.entries.map((e) => `0x${e.contributor.toString(16).padStart(40, "0")}`));
+      const meta: ReceiptMeta = { model: model.id, contributions: declared.map((c) => ({ ...c, contributor: c.contributor.toLowerCase() })).filter((c) => credited.has(c.contributor) && c.weight > 0).slice(0, 256) };
+      const r = this.outbox.issue(receipt, model.id, { tokens, ...detail, meta }, this.account.nextNonce);
       if (this.cfg.crashAt !== "answered") this.wake?.();
       return issuedView(r);
     } finally {
@@ -244,7 +254,8 @@ export class ReceiptIssuer {
         await this.sleep(1000);
         continue;
       }
-      const outcome = await this.post(b.bundle).catch((e: Error) => ({ status: 0, code: "unreachable", message: e.message }));
+      const meta = b.receiptIds.map((id) => ((this.outbox.receipt(id)?.detail as { meta?: ReceiptMeta } | undefined)?.meta ?? null));
+      const outcome = await this.post(b.bundle, meta).catch((e: Error) => ({ status: 0, code: "unreachable", message: e.message }));
       if (outcome.status === 200 || outcome.status === 202) {
         if (this.cfg.crashAt === "posted") process.kill(process.pid, "SIGKILL");
         this.acknowledgedFees += this.outbox.acknowledge(b.id);
@@ -297,8 +308,9 @@ export class ReceiptIssuer {
     return this.outbox.addBundle({ receipts, signature: signature! }, chosen.map((r) => r.id));
   }
 
-  private async post(bundle: SignedBundle): Promise<{ status: number; code: string; message: string }> {
-    const res = await fetch(`${this.cfg.sequencerApi}/v1/bundles`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(bundleToJson(bundle)) });
+  private async post(bundle: SignedBundle, meta: (ReceiptMeta | null)[]): Promise<{ status: number; code: string; message: string }> {
+    const payload = { ...(bundleToJson(bundle) as object), meta };
+    const res = await fetch(`${this.cfg.sequencerApi}/v1/bundles`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload) });
     const body = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
     return { status: res.status, code: body.error?.code ?? "", message: body.error?.message ?? "" };
   }

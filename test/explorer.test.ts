@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Contract } from "ethers";
+import { formatUnits, type Contract } from "ethers";
 import type { BrowserContext, Page } from "playwright-core";
 import { receiptEntries, signAttributed, type Inference } from "../attribution/receipts.js";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
@@ -151,6 +151,51 @@ describe("explorer in a real browser", function () {
     expect(await page.textContent("#split")).to.contain(`contributors `);
     expect(api.entries.map((e: { paid: string }) => BigInt(e.paid)).reduce((a: bigint, b: bigint) => a + b, 0n)).to.equal(BigInt(api.split.contributors));
     await shots("receipt");
+  });
+
+  it("a contributor withdraws with an injected EIP-1193 wallet: request, inclusion, claim; the page and the chain agree to the unit", async () => {
+    const who = w.contributors[0].connect(w.chain.provider);
+    const wallet = await browser!.newPage();
+    wallet.on("pageerror", (e) => errors.push(e.message));
+    // The wallet: an EIP-1193 provider in the page whose accounts and signatures are the Hardhat dev key's, held by the test.
+    await wallet.exposeFunction("__wallet", async (method: string, params: unknown[]) => {
+      if (method === "eth_requestAccounts" || method === "eth_accounts") return [who.address];
+      if (method === "eth_sendTransaction") {
+        const tx = params[0] as { to: string; data: string; from: string };
+        if (tx.from.toLowerCase() !== who.address.toLowerCase()) throw new Error(`the wallet holds ${who.address}, not ${tx.from}`);
+        return (await who.sendTransaction({ to: tx.to, data: tx.data })).hash;
+      }
+      return w.chain.provider.send(method, params);
+    });
+    // A string, not a function: tsx's transpiled functions reference helpers the page does not have.
+    await wallet.addInitScript({ content: "window.ethereum = { request: ({ method, params }) => window.__wallet(method, params ?? []) };" });
+    await wallet.goto(`${w.svc.url}/app/#/accounts/${who.address}`);
+    await wallet.waitForSelector("#balance");
+    const balance = BigInt((await wallet.getAttribute("#balance", "data-units"))!);
+    expect(balance).to.equal(BigInt((await w.api("GET", `/v1/accounts/${who.address}`)).json.balance));
+    expect(balance > 0n).to.equal(true);
+    expect(BigInt((await wallet.getAttribute("#earned", "data-units"))!)).to.equal(BigInt((await w.api("GET", `/v1/accounts/${who.address}/earnings`)).json.total));
+    await wallet.click("#connect");
+    await wallet.click("#request");
+    const states: string[] = [];
+    await waitFor("the withdrawal to be claimable", async () => {
+      const s = (await wallet.getAttribute("#withdraw-state", "data-state"))!;
+      if (states.at(-1) !== s) states.push(s);
+      return s === "claimable";
+    });
+    expect(states).to.include("requested");
+    expect(BigInt((await wallet.getAttribute("#claimable", "data-units"))!)).to.equal(balance);
+    expect(BigInt(await w.d.rollup.claimable(who.address))).to.equal(balance);
+    await wallet.screenshot({ path: join(SCREENSHOTS, "explorer-account-desktop.png"), fullPage: true });
+    const held = BigInt(await w.d.token.balanceOf(who.address));
+    await wallet.click("#claim");
+    await wallet.waitForSelector('#withdraw-state[data-state="claimed"]', { timeout: 60_000 });
+    expect(BigInt(await w.d.token.balanceOf(who.address)) - held).to.equal(balance);
+    expect(await wallet.textContent("#withdraw-state")).to.contain(`claimed ${formatUnits(balance, 18).replace(/\.0$/, "")} OPEN`);
+    expect(BigInt(await w.d.rollup.claimable(who.address))).to.equal(0n);
+    await wallet.setViewportSize({ width: 390, height: 844 });
+    await wallet.screenshot({ path: join(SCREENSHOTS, "explorer-account-phone.png"), fullPage: true });
+    await wallet.close();
   });
 
   it("unknown ids and bad addresses get clear messages, not blank pages", async () => {

@@ -36,3 +36,24 @@ export function LossChart({ points, steps }) {
   }, [points]);
   return html`<div class="chart" ref=${box} data-points=${points.length}></div>`;
 }
+
+/** An account's cumulative earnings (OPEN) over time, one point per finalized batch that credited it. */
+export function EarningsChart({ history }) {
+  const box = useRef(null);
+  useEffect(() => {
+    const width = Math.max(280, box.current.clientWidth);
+    const plot = new uPlot(
+      {
+        width,
+        height: 220,
+        scales: { x: { time: true } },
+        axes: [{}, { label: "OPEN earned (cumulative)" }],
+        series: [{ label: "time" }, { label: "earned", stroke: "#1a7f37", width: 2, fill: "rgba(26,127,55,.08)", points: { show: true } }],
+      },
+      [history.map((h) => Date.parse(h.at) / 1000), history.map((h) => Number(BigInt(h.cumulative) / 10n ** 12n) / 1e6)],
+      box.current,
+    );
+    return () => plot.destroy();
+  }, [history]);
+  return html`<div class="chart" ref=${box} data-points=${history.length}></div>`;
+}

@@ -8,6 +8,8 @@ import { html } from "../html.js";
 import { api, open, short } from "../lib/api.js";
 import { useLive } from "../lib/live.js";
 import { verifyBatchInBrowser } from "../lib/verify.js";
+import { EarningsChart } from "../lib/chart.js";
+import { claim, connectWallet, requestWithdrawal } from "../lib/wallet.js";
 
 const STAGES = ["sealed", "proving", "proved", "submitted", "finalized"];
 const time = (iso) => (iso ? new Date(iso).toLocaleTimeString() : "");
@@ -145,17 +147,91 @@ export function Search() {
 
 export function AccountPage({ address }) {
   const bad = !/^0x[0-9a-fA-F]{40}$/.test(address);
-  const { data: a, error } = useLoaded(bad ? "/v1/accounts/invalid" : `/v1/accounts/${address}`, (type, e) => type === "batch" && e.status === "finalized");
+  const finalized = (type, e) => type === "batch" && e.status === "finalized";
+  const { data: a, error } = useLoaded(bad ? "/v1/accounts/invalid" : `/v1/accounts/${address}`, finalized);
+  const { data: earn } = useLoaded(bad ? "/v1/accounts/invalid/earnings" : `/v1/accounts/${address}/earnings`, finalized);
   if (bad) return html`<p class="error" id="bad-address">"${address}" is not an address: an address is 0x and 40 hex digits.</p>`;
   if (error) return html`<${Problem} error=${error} what=${`account ${short(address)}`} />`;
-  if (!a) return html`<p class="loading">Loading account…</p>`;
+  if (!a || !earn) return html`<p class="loading">Loading account…</p>`;
+  const table = (rows, label, link) => rows.length === 0 ? html`<p class="muted">Nothing yet.</p>` : html`<table><thead><tr><th>${label}</th><th class="num">Receipts</th><th class="num">OPEN</th></tr></thead><tbody>
+    ${rows.map((r) => html`<tr><td>${r.key === "undeclared" ? html`<span class="muted">not declared by the provider</span>` : link ? html`<a href=${link(r.key)}>#${r.key}</a>` : `#${r.key}`}</td><td class="num">${r.receipts}</td><td class="num">${open(r.amount)}</td></tr>`)}</tbody></table>`;
   return html`<h1>Account <span class="mono">${short(a.address, 12)}</span></h1>
     <section class="card"><table class="kv"><tbody>
       <tr><th>Address</th><td class="mono">${a.address}</td></tr>
       <tr><th>Leaf</th><td>#${a.index}</td></tr>
       <tr><th>Balance</th><td id="balance" data-units=${a.balance}>${open(a.balance)} OPEN</td></tr>
       <tr><th>Nonce</th><td>${a.nonce}</td></tr>
+      <tr><th>Earned in total</th><td id="earned" data-units=${earn.total}>${open(earn.total)} OPEN (contributor ${open(earn.byKind.contributor)} · owner ${open(earn.byKind.owner)}${earn.byKind.protocol !== "0" ? ` · protocol ${open(earn.byKind.protocol)}` : ""})</td></tr>
+      <tr><th>Claimable on L1</th><td id="claimable" data-units=${earn.claimable}>${open(earn.claimable)} OPEN</td></tr>
       <tr><th>Finalized root</th><td class="mono">${a.root}</td></tr>
     </tbody></table>
-    <details><summary>Merkle proof of this leaf under the finalized root (${a.siblings.length} levels of the 4-ary tree)</summary><pre class="sample">${a.siblings.map((l, i) => `${i}: ${l.join(" ")}`).join("\n")}</pre></details></section>`;
+    <details><summary>Merkle proof of this leaf under the finalized root (${a.siblings.length} levels of the 4-ary tree)</summary><pre class="sample">${a.siblings.map((l, i) => `${i}: ${l.join(" ")}`).join("\n")}</pre></details></section>
+    <${Withdraw} account=${a} earn=${earn} />
+    <section class="card"><h2>Earnings over time</h2>${earn.history.length === 0 ? html`<p class="muted">No earnings in finalized batches yet.</p>` : html`<${EarningsChart} history=${earn.history} />`}</section>
+    <div class="pair">
+      <section class="card"><h2>By model</h2>${table(earn.byModel, "Model", (k) => `#/models/${k}`)}</section>
+      <section class="card"><h2>By datanet</h2>${table(earn.byDatanet, "Datanet")}</section>
+    </div>
+    <section class="card"><h2>By contribution</h2>${table(earn.byContribution, "Contribution")}
+      <p class="muted">Models, datanets and contributions are as the providers declared them with their receipts; the amounts are the payout rule's.</p></section>
+    <section class="card"><h2>Withdrawals</h2>${earn.withdrawals.length === 0 && earn.pendingWithdrawals.length === 0 ? html`<p class="muted">No withdrawals.</p>` : html`
+      <table id="withdrawals"><thead><tr><th>State</th><th>Batch</th><th class="num">OPEN</th></tr></thead><tbody>
+      ${earn.pendingWithdrawals.map((w) => html`<tr><td>requested (queue #${w.queueIndex}), waiting for a batch</td><td>–</td><td class="num">–</td></tr>`)}
+      ${earn.withdrawals.map((w) => html`<tr><td>included</td><td><a href=${`#/batches/${w.batch}`}>#${w.batch}</a></td><td class="num">${open(w.amount)}</td></tr>`)}
+      </tbody></table>`}</section>`;
+}
+
+/**
+ * The withdrawal, signed by the user's own wallet: request sent → included in batch N → claimable → claimed.
+ * Progress comes from the live event stream (the earnings reload on each finalized batch).
+ */
+function Withdraw({ account, earn }) {
+  const [step, setStep] = useState({ state: "idle" });
+  const [wallet, setWallet] = useState(null);
+  const included = step.withdrawalsBefore !== undefined && earn.withdrawals.length > step.withdrawalsBefore ? earn.withdrawals.at(-1) : null;
+  const mine = wallet === account.address.toLowerCase();
+  const connect = async () => {
+    try {
+      const chain = await api("GET", "/v1/explorer/chain");
+      setWallet(await connectWallet(chain.chainId));
+    } catch (e) {
+      setStep({ state: "error", message: e.message });
+    }
+  };
+  const request = async () => {
+    try {
+      const chain = await api("GET", "/v1/explorer/chain");
+      setStep({ state: "requesting" });
+      const tx = await requestWithdrawal(wallet, chain.rollup, account.index);
+      setStep({ state: "requested", tx, withdrawalsBefore: earn.withdrawals.length, balance: account.balance });
+    } catch (e) {
+      setStep({ state: "error", message: e.message });
+    }
+  };
+  const doClaim = async () => {
+    try {
+      const chain = await api("GET", "/v1/explorer/chain");
+      const amount = earn.claimable;
+      setStep({ ...step, state: "claiming" });
+      const tx = await claim(wallet, chain.rollup);
+      setStep({ state: "claimed", tx, amount });
+    } catch (e) {
+      setStep({ state: "error", message: e.message });
+    }
+  };
+  let status;
+  if (step.state === "error") status = html`<span class="error">${step.message}</span>`;
+  else if (step.state === "requesting") status = "sending the request to L1…";
+  else if (step.state === "claiming") status = "claiming…";
+  else if (step.state === "claimed") status = html`<span class="check valid">claimed ${open(step.amount)} OPEN on L1 (tx <span class="mono">${short(step.tx, 14)}</span>)</span>`;
+  else if (step.state === "requested" && !included) status = html`request sent (tx <span class="mono">${short(step.tx, 14)}</span>); waiting for a batch to include it…`;
+  else if (included && earn.claimable === "0") status = html`included in batch <a href=${`#/batches/${included.batch}`}>#${included.batch}</a>; waiting for it to be claimable…`;
+  return html`<section class="card" id="withdraw"><h2>Withdraw to L1</h2>
+    <div class="row">
+      ${!wallet ? html`<button id="connect" onClick=${connect}>Connect wallet</button>` : html`<span class="muted">wallet <span class="mono">${short(wallet)}</span>${mine ? "" : " is not this account: only its owner can withdraw"}</span>`}
+      ${wallet && mine && earn.claimable === "0" && step.state !== "requested" && step.state !== "requesting" && !included ? html`<button id="request" onClick=${request} disabled=${account.balance === "0"}>Withdraw ${open(account.balance)} OPEN</button>` : ""}
+      ${wallet && mine && earn.claimable !== "0" && step.state !== "claiming" && step.state !== "claimed" ? html`<button id="claim" onClick=${doClaim}>Claim ${open(earn.claimable)} OPEN</button>` : ""}
+    </div>
+    <p id="withdraw-state" data-state=${step.state === "claimed" ? "claimed" : earn.claimable !== "0" ? "claimable" : included ? "included" : step.state}>${status ?? (earn.claimable !== "0" ? html`claimable: ${open(earn.claimable)} OPEN` : html`<span class="muted">The whole balance is withdrawn: a request on L1, then a batch moves it to claimable, then a claim pays it out.</span>`)}</p>
+  </section>`;
 }
