@@ -136,6 +136,12 @@ export function registerExplorerRoutes(app: Express, seq: Sequencer, deps: Explo
     });
   });
 
+  // Earnings paid out per model and per datanet (contributors and owners, finalized batches, as providers declared them).
+  app.get("/v1/explorer/totals", (_req: Request, res: Response) => {
+    const view = (rows: { key: number; amount: bigint; receipts: number }[]) => rows.map((r) => ({ id: r.key, amount: r.amount.toString(), receipts: r.receipts }));
+    res.json({ byModel: view(seq.store.ledgerTotals("model")), byDatanet: view(seq.store.ledgerTotals("datanet")) });
+  });
+
   // What a browser needs to check a batch's proof against L1 by itself.
   app.get("/v1/explorer/chain", async (_req: Request, res: Response) => {
     const network = await seq.rollup.runner!.provider!.getNetwork();

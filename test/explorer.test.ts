@@ -41,7 +41,9 @@ describe("explorer in a real browser", function () {
     const [c0, c1] = w.contributors.map((c) => c.address);
     const infs: Inference[] = fees.map((fee, j) => ({ providerIdx, owner: w.curator.address, fee, nonce: nonce + BigInt(j), input: `q${nonce + BigInt(j)}`, output: `a${j}`, scores: new Map([[c0, 3], [c1, 1]]) }));
     nonce += BigInt(fees.length);
-    const r = await w.api("POST", "/v1/bundles", bundleToJson(await signAttributed(bjjKey(provider()), infs, params, domain)));
+    // Declared with the receipts: each contributor's share stands for one logbook contribution (datanet 1).
+    const meta = fees.map(() => ({ contributions: [{ contributor: c0.toLowerCase(), contribution: 1, datanet: 1, weight: 1 }, { contributor: c1.toLowerCase(), contribution: 2, datanet: 1, weight: 1 }] }));
+    const r = await w.api("POST", "/v1/bundles", { ...(bundleToJson(await signAttributed(bjjKey(provider()), infs, params, domain)) as object), meta });
     expect(r.status, JSON.stringify(r.json)).to.equal(202);
     return r.json.receipts.map((x: { id: string }) => x.id);
   };
@@ -198,6 +200,19 @@ describe("explorer in a real browser", function () {
     await wallet.close();
   });
 
+  it("a datanet page shows its contributions with provenance and what its contributors earned", async () => {
+    const totals = (await w.api("GET", "/v1/explorer/totals")).json;
+    const earned = totals.byDatanet.find((t: { id: number }) => t.id === 1);
+    // Every receipt so far declared datanet 1 for both contributors: it earned their whole shares.
+    const shares = await Promise.all(w.contributors.map(async (c) => BigInt((await w.api("GET", `/v1/accounts/${c.address}/earnings`)).json.byKind.contributor)));
+    expect(BigInt(earned.amount)).to.equal(shares[0] + shares[1]);
+    await page.goto(`${w.svc.url}/app/#/datanets/1`);
+    await page.waitForSelector("#contributions");
+    expect(await page.locator("#contributions tbody tr").count()).to.equal(12);
+    expect(await page.textContent("#datanet-earned")).to.contain(`over ${earned.receipts} receipts`);
+    await shots("datanet");
+  });
+
   it("unknown ids and bad addresses get clear messages, not blank pages", async () => {
     const cases: [string, string, string][] = [
       ["#/batches/999", "#not-found", "No batch 999"],
@@ -206,6 +221,7 @@ describe("explorer in a real browser", function () {
       [`#/receipts/0x${"ab".repeat(32)}`, "#not-found", "No receipt"],
       ["#/accounts/0xnothex", "#bad-address", "is not an address"],
       [`#/accounts/0x${"cd".repeat(20)}`, "#not-found", "No account"],
+      ["#/datanets/99", "#not-found", "No datanet 99"],
     ];
     for (const [hash, selector, text] of cases) {
       await page.goto(`${w.svc.url}/app/${hash}`);

@@ -103,6 +103,16 @@ describe("OpenLoRA: every answer paid by a receipt", function () {
     expect(await balanceOf(c0.address)).to.equal(before.c0 + credit(c0.address));
     expect(await balanceOf(c1.address)).to.equal(before.c1 + credit(c1.address));
     expect(await balanceOf(w.curator.address)).to.equal(before.owner + shares.ownerTotal);
+    // The node declared the model and the contributions behind each credit: the explorer's ledger has them.
+    const atSequencer = (await w.api("GET", `/v1/receipts/${receipt.id}`)).json;
+    expect(atSequencer.declared.model).to.equal(adapterId);
+    for (const c of [c0, c1]) {
+      const earnings = (await w.api("GET", `/v1/accounts/${c.address}/earnings`)).json;
+      const byModel = earnings.byModel.find((m: { key: string }) => m.key === String(adapterId));
+      if (credit(c.address) > 0n) expect(BigInt(byModel.amount)).to.equal(credit(c.address));
+      const declared = atSequencer.declared.contributions.filter((x: { contributor: string }) => x.contributor === c.address.toLowerCase()).map((x: { contribution: number }) => String(x.contribution)).sort();
+      expect(earnings.byContribution.map((x: { key: string }) => x.key).sort()).to.deep.equal(declared.length ? declared : credit(c.address) > 0n ? ["undeclared"] : []);
+    }
 
     // The best-credited contributor withdraws everything it holds, to the unit.
     const who = credit(c0.address) >= credit(c1.address) ? c0 : c1;

@@ -235,3 +235,46 @@ function Withdraw({ account, earn }) {
     <p id="withdraw-state" data-state=${step.state === "claimed" ? "claimed" : earn.claimable !== "0" ? "claimable" : included ? "included" : step.state}>${status ?? (earn.claimable !== "0" ? html`claimable: ${open(earn.claimable)} OPEN` : html`<span class="muted">The whole balance is withdrawn: a request on L1, then a batch moves it to claimable, then a claim pays it out.</span>`)}</p>
   </section>`;
 }
+
+/** A datanet: its contributions with provenance, stakes and slashes, the models trained on it, and what it has earned. */
+export function DatanetPage({ id }) {
+  const { data: dn, error } = useLoaded(`/v1/datanets/${id}`);
+  const { data: list } = useLoaded(`/v1/datanets/${id}/contributions`);
+  const { data: models } = useLoaded("/v1/models");
+  const { data: totals } = useLoaded("/v1/explorer/totals", (type, e) => type === "batch" && e.status === "finalized");
+  if (error) return html`<${Problem} error=${error} what=${`datanet ${id}`} />`;
+  if (!dn || !list || !models || !totals) return html`<p class="loading">Loading datanet ${id}…</p>`;
+  const earned = totals.byDatanet.find((t) => t.id === id);
+  const trained = models.models.filter((m) => m.datanets.includes(id));
+  return html`<h1>Datanet #${dn.id} ${dn.name}</h1>
+    <section class="card"><table class="kv"><tbody>
+      <tr><th>Description</th><td>${dn.description}</td></tr>
+      <tr><th>Kind · license</th><td>${dn.kind} · ${dn.license}</td></tr>
+      <tr><th>Curator</th><td class="mono"><a href=${`#/accounts/${dn.curator}`}>${dn.curator}</a></td></tr>
+      <tr><th>Created</th><td>${new Date(dn.createdAt).toLocaleString()}</td></tr>
+      <tr><th>Earned by its contributors</th><td id="datanet-earned">${earned ? html`${open(earned.amount)} OPEN over ${earned.receipts} receipts` : "nothing yet"}</td></tr>
+      <tr><th>Models trained on it</th><td>${trained.length ? trained.map((m) => html`<a href=${`#/models/${m.id}`}>#${m.id} (${m.kind})</a> `) : "none yet"}</td></tr>
+    </tbody></table></section>
+    <section class="card"><h2>Contributions (${list.contributions.length})</h2>${list.contributions.length === 0 ? html`<p class="muted">No contributions yet.</p>` : html`
+      <table id="contributions"><thead><tr><th>#</th><th>Contributor</th><th>Registered</th><th>Content hash</th><th class="num">Stake (OPEN)</th><th>State</th><th>Transaction</th></tr></thead><tbody>
+      ${list.contributions.map((c) => html`<tr><td>${c.id}</td><td class="mono"><a href=${`#/accounts/${c.contributor}`}>${short(c.contributor)}</a></td><td>${new Date(c.registeredAt).toLocaleString()}</td>
+        <td class="mono"><a href=${`/v1/datanets/${id}/contributions/${c.contentHash}/content`}>${short(c.contentHash, 12)}</a></td><td class="num">${open(c.stake)}</td>
+        <td>${c.slashed ? html`<span class="badge failed">slashed</span>` : html`<span class="badge active">active</span>`}</td><td class="mono">${short(c.txHash, 12)}</td></tr>`)}
+      </tbody></table>`}</section>`;
+}
+
+export function DatanetList() {
+  const { data, error } = useLoaded("/v1/datanets");
+  if (error) return html`<${Problem} error=${error} what="datanets" />`;
+  if (!data) return html`<p class="loading">Loading datanets…</p>`;
+  return html`<h1>Datanets</h1>${data.datanets.length === 0 ? html`<p class="muted">No datanets yet.</p>` : html`<section class="card"><table><thead><tr><th>Datanet</th><th>Kind</th><th>Curator</th><th class="num">Contributions</th></tr></thead><tbody>
+    ${data.datanets.map((d) => html`<tr><td><a href=${`#/datanets/${d.id}`}>#${d.id} ${d.name}</a></td><td>${d.kind}</td><td class="mono">${short(d.curator)}</td><td class="num">${d.contributions}</td></tr>`)}</tbody></table></section>`}`;
+}
+
+/** A model's usage and what it has paid out, for its registry page. */
+export function ModelUsage({ id }) {
+  const { data: totals } = useLoaded("/v1/explorer/totals", (type, e) => type === "batch" && e.status === "finalized");
+  if (!totals) return null;
+  const t = totals.byModel.find((m) => m.id === id);
+  return html`<tr><th>Usage</th><td id="model-usage">${t ? html`${t.receipts} paid answers in finalized batches · ${open(t.amount)} OPEN paid to contributors and owner` : "no paid answers in finalized batches yet"}</td></tr>`;
+}

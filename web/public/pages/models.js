@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { api, fmt, open, short } from "../lib/api.js";
+import { ModelUsage } from "./explorer.js";
 
 export function ModelList() {
   const [models, setModels] = useState(null);
@@ -34,7 +35,8 @@ export function ModelPage({ id }) {
       <tr><th>Weights (SHA-256)</th><td class="mono"><a href=${`/v1/models/${m.id}/artifact`}>${m.artifactHash}</a></td></tr>
       <tr><th>Config hash</th><td class="mono">${m.configHash}</td></tr>
       <tr><th>Evaluation hash</th><td class="mono">${m.metricsHash}</td></tr>
-      <tr><th>Price</th><td>${open(m.pricePer1kTokens)} OPEN per 1,000 output tokens</td></tr>
+      <tr><th>Price</th><td>${open(m.pricePer1kTokens)} OPEN per 1,000 tokens</td></tr>
+      <${ModelUsage} id=${m.id} />
       <tr><th>Registered</th><td>block ${m.registeredAt}${m.registeredTx ? html` · <code>${short(m.registeredTx, 18)}</code>` : ""}</td></tr>
       ${m.job && html`<tr><th>Made by</th><td><a href=${`#/jobs/${m.job.id}`}>job #${m.job.id} ${m.job.name}</a>${metrics?.loss !== undefined ? ` · held-out loss ${fmt(metrics.loss)}${metrics.baseLoss !== undefined ? ` (base ${fmt(metrics.baseLoss)})` : ""}` : ""}${metrics?.accuracy !== undefined ? ` · accuracy ${fmt(metrics.accuracy)}` : ""}</td></tr>`}
     </tbody></table></section>`;
