@@ -17,7 +17,7 @@ import { devWallet } from "../scripts/lib/chain.js";
 import { bjjKey } from "../scripts/lib/client.js";
 import { bundleToJson } from "../sequencer/schemas.js";
 import { OPEN, params } from "./helpers.js";
-import { launchChromium, SCREENSHOTS } from "./lib/browser.js";
+import { launchChromium, SCREENSHOTS } from "../scripts/lib/browser.js";
 import { startFactoryWorld, type FactoryWorld } from "./lib/factory-world.js";
 import { waitFor } from "./lib/http.js";
 
@@ -237,6 +237,26 @@ describe("explorer in a real browser", function () {
     await page.press("#search", "Enter");
     await page.waitForSelector("#new-root");
     expect(page.url()).to.match(/#\/batches\/1$/);
+    // By L1 transaction hash too.
+    const first = (await w.api("GET", "/v1/batches/2")).json;
+    await page.fill("#search", first.txHash);
+    await page.press("#search", "Enter");
+    await page.waitForURL(/#\/batches\/2$/);
     expect(errors).to.deep.equal([]);
+  });
+
+  it("lists batches newest first with their timelines, pages with before, and refuses bad paging by name", async () => {
+    const all = (await w.api("GET", "/v1/batches?limit=100")).json;
+    expect(all.batches.map((b: { number: number }) => b.number)).to.deep.equal(Array.from({ length: all.latest }, (_, i) => all.latest - i));
+    for (const b of all.batches) {
+      expect(b.timeline.map((t: { status: string }) => t.status)).to.deep.equal(["sealed", "proving", "proved", "submitted", "finalized"]);
+      expect(Number(b.gasUsed)).to.be.greaterThan(200_000);
+    }
+    const page2 = (await w.api("GET", `/v1/batches?limit=2&before=${all.latest}`)).json;
+    expect(page2.batches.map((b: { number: number }) => b.number)).to.deep.equal([all.latest - 1, all.latest - 2]);
+    expect((await w.api("GET", "/v1/batches?limit=0")).json.error.code).to.equal("invalid_limit");
+    expect((await w.api("GET", "/v1/batches?before=x")).json.error.code).to.equal("invalid_before");
+    expect((await w.api("GET", "/v1/search?q=zz")).status).to.equal(400);
+    expect((await w.api("GET", `/v1/accounts/0x12/earnings`)).json.error.code).to.equal("invalid_address");
   });
 });

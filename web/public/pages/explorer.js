@@ -3,7 +3,7 @@
 // public data, proof, L1 transaction, verify in the browser) and a receipt
 // (fee split, attribution entries, timeline). Pages refresh on the live
 // event stream, not by polling.
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { api, open, short } from "../lib/api.js";
 import { useLive } from "../lib/live.js";
@@ -14,15 +14,29 @@ import { claim, connectWallet, requestWithdrawal } from "../lib/wallet.js";
 const STAGES = ["sealed", "proving", "proved", "submitted", "finalized"];
 const time = (iso) => (iso ? new Date(iso).toLocaleTimeString() : "");
 
-/** Loads `path`, again on every live event that `relevant` accepts; { data, error } with error.status kept. */
+/**
+ * Loads `path`, and again after live events that `relevant` accepts: at most once a second however many
+ * events arrive (a busy sequencer sends one per bundle), the last event always followed by a load.
+ */
 function useLoaded(path, relevant = () => true) {
   const [state, setState] = useState({ data: null, error: null });
   const load = useCallback(() => api("GET", path).then((data) => setState({ data, error: null }), (error) => setState({ data: null, error })), [path]);
+  const timer = useRef(null);
+  const last = useRef(0);
   useEffect(() => {
     setState({ data: null, error: null });
     load();
+    return () => clearTimeout(timer.current);
   }, [path]);
-  useLive((type, e) => relevant(type, e) && load(), [path]);
+  useLive((type, e) => {
+    if (!relevant(type, e) || timer.current) return;
+    const wait = Math.max(0, last.current + 1000 - Date.now());
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      last.current = Date.now();
+      load();
+    }, wait);
+  }, [path]);
   return state;
 }
 
@@ -114,6 +128,7 @@ export function ReceiptPage({ id }) {
   return html`<h1>Receipt <span class="mono">${short(id, 14)}</span> <span class=${`badge ${r.status}`} id="receipt-status">${r.status}</span></h1>
     <section class="card"><table class="kv"><tbody>
       <tr><th>Provider</th><td class="mono">#${r.provider.account} ${r.provider.address}</td></tr>
+      <tr><th>Model</th><td id="receipt-model">${r.declared?.model ? html`<a href=${`#/models/${r.declared.model}`}>#${r.declared.model}</a> <span class="muted">(declared by the provider)</span>` : html`<span class="muted">not declared by the provider</span>`}</td></tr>
       <tr><th>Model owner</th><td class="mono"><a href=${`#/accounts/${r.owner}`}>${r.owner}</a></td></tr>
       <tr><th>Fee</th><td>${open(r.fee)} OPEN (nonce ${r.nonce})</td></tr>
       <tr><th>Split</th><td id="split">protocol ${open(r.split.protocol)} · owner ${open(r.split.owner)} · contributors ${open(r.split.contributors)} · dust to owner ${open(r.split.dust)}</td></tr>
@@ -121,8 +136,13 @@ export function ReceiptPage({ id }) {
       <tr><th>Input · output hash</th><td class="mono">${short(r.inputHash, 14)} · ${short(r.outputHash, 14)}</td></tr>
     </tbody></table></section>
     <section class="card"><h2>Attribution</h2>${r.entries.length === 0 ? html`<p class="muted">No contributor was credited: the contributor pool went to the owner.</p>` : html`
-      <table id="entries"><thead><tr><th>Contributor</th><th class="num">Score</th><th class="num">Paid (OPEN)</th></tr></thead><tbody>
-      ${r.entries.map((e) => html`<tr><td class="mono"><a href=${`#/accounts/${e.contributor}`}>${e.contributor}</a></td><td class="num">${e.score}</td><td class="num">${open(e.paid)}</td></tr>`)}
+      <table id="entries"><thead><tr><th>Contributor</th><th>Contributions behind it (declared)</th><th class="num">Score</th><th class="num">Paid (OPEN)</th></tr></thead><tbody>
+      ${r.entries.map((e) => {
+        const behind = (r.declared?.contributions ?? []).filter((c) => c.contributor === e.contributor);
+        return html`<tr><td class="mono"><a href=${`#/accounts/${e.contributor}`}>${e.contributor}</a></td>
+          <td>${behind.length ? behind.map((c) => html`<a href=${`#/datanets/${c.datanet}`}>#${c.contribution}</a> `) : html`<span class="muted">–</span>`}</td>
+          <td class="num">${e.score}</td><td class="num">${open(e.paid)}</td></tr>`;
+      })}
       </tbody></table>`}</section>
     <section class="card"><h2>Timeline</h2><ol id="timeline">${r.timeline.map((t) => html`<li data-status=${t.status}>${t.status} · ${time(t.at)}${t.error ? html` · <span class="muted">${t.error}</span>` : ""}</li>`)}</ol></section>`;
 }
