@@ -47,8 +47,9 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
       const { created, bundle } = await seq.accept(toBundle(parsed.data as never));
       // What the provider declares about its receipts (model, contributions) is kept beside them (a repeat fills what a crash lost).
       const meta = (parsed.data as { meta?: (ReceiptMeta | null)[] }).meta;
-      if (meta) seq.store.setReceiptMeta(seq.store.receiptIds(bundle.id), meta);
-      res.status(created ? 202 : 200).json({ bundle: bundle.id, receipts: seq.store.receiptIds(bundle.id).map((id) => seq.receiptView(id)) });
+      const ids = await seq.store.receiptIds(bundle.id);
+      if (meta) await seq.store.setReceiptMeta(ids, meta);
+      res.status(created ? 202 : 200).json({ bundle: bundle.id, receipts: await Promise.all(ids.map((id) => seq.receiptView(id))) });
       if (seq.opts.crashAt === "accepted") res.on("finish", () => process.kill(process.pid, "SIGKILL"));
     } catch (e) {
       if (e instanceof ApiError) return refuse(res, e.status, e.code, e.message);
@@ -62,12 +63,12 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
   app.post("/v1/bundles", ingest(withMeta, (b: z.infer<typeof withMeta>) => toSignedBundle({ receipts: b.receipts, signature: b.signature })));
   app.post("/v1/receipts", ingest(receiptSchema(seq.params), (b: z.infer<ReturnType<typeof receiptSchema>>) => toSignedBundle({ receipts: [b.receipt], signature: b.signature })));
 
-  app.get("/v1/receipts/:id", (req, res) => {
+  app.get("/v1/receipts/:id", async (req, res) => {
     const id = String(req.params.id);
     if (!/^0x[0-9a-fA-F]{64}$/.test(id)) return void res.status(400).json({ error: { code: "invalid_id", message: "a receipt id is 0x and 64 hex digits (its Poseidon hash)" } });
-    const view = seq.receiptView(id);
+    const view = await seq.receiptView(id);
     if (!view) return void res.status(404).json({ error: { code: "not_found", message: `no receipt ${id}` } });
-    res.json({ ...view, ...receiptDetail(seq, id) });
+    res.json({ ...view, ...(await receiptDetail(seq, id)) });
   });
 
   app.get("/v1/accounts/:ref", async (req, res) => {
@@ -98,11 +99,12 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
     });
   });
 
-  app.get("/v1/batches/:n", (req, res) => {
+  app.get("/v1/batches/:n", async (req, res) => {
     if (!/^[1-9][0-9]{0,9}$/.test(String(req.params.n))) return void res.status(400).json({ error: { code: "invalid_batch", message: "a batch number is a decimal integer from 1, without sign, exponent or leading zeros" } });
-    const b = seq.store.batch(Number(req.params.n));
+    const b = await seq.store.batch(Number(req.params.n));
     if (!b) return void res.status(404).json({ error: { code: "not_found", message: `no batch ${req.params.n}` } });
-    const oldRoot = b.number === 1 ? seq.genesisRoot : seq.store.batch(b.number - 1)!.newRoot;
+    const oldRoot = b.number === 1 ? seq.genesisRoot : (await seq.store.batch(b.number - 1))!.newRoot;
+    const receiptsOf = async (bundleIds: number[]) => (await Promise.all(bundleIds.map((id) => seq.store.receiptIds(id)))).flat();
     res.json({
       number: b.number,
       status: b.status,
@@ -114,15 +116,15 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
       proof: b.proof ? JSON.parse(b.proof) : null,
       txHash: b.txHash,
       error: b.error,
-      receipts: b.bundleIds.flatMap((id) => seq.store.receiptIds(id)),
+      receipts: await receiptsOf(b.bundleIds),
       // Earlier contents of this batch number, taken apart after the circuit refused them.
-      previousAttempts: seq.store.batchFailures(b.number).map((f) => ({ error: f.error, receipts: f.bundleIds.flatMap((id) => seq.store.receiptIds(id)), at: new Date(f.at).toISOString() })),
+      previousAttempts: await Promise.all((await seq.store.batchFailures(b.number)).map(async (f) => ({ error: f.error, receipts: await receiptsOf(f.bundleIds), at: new Date(f.at).toISOString() }))),
     });
   });
 
-  app.get("/healthz", (_req, res) => {
+  app.get("/healthz", async (_req, res) => {
     const alerts = [...seq.alerts].map(([problem, at]) => ({ problem, lastSeen: new Date(at).toISOString() }));
-    res.json({ ok: alerts.length === 0, alerts, finalizedRoot: hex(seq.finalized.root), sealedRoot: hex(seq.state.root), ...seq.store.counts() });
+    res.json({ ok: alerts.length === 0, alerts, finalizedRoot: hex(seq.finalized.root), sealedRoot: hex(seq.state.root), ...(await seq.store.counts()) });
   });
   app.get("/metrics", async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -23,16 +23,16 @@ export interface ExplorerDeps {
  * A receipt as the explorer shows it: its fields, the fee split by the payout rule (protocol, owner, each
  * contributor, dust to the owner) and its timeline (accepted with its bundle, then its batch's statuses).
  */
-export function receiptDetail(seq: Sequencer, id: string) {
-  const r = seq.store.receipt(id.toLowerCase());
+export async function receiptDetail(seq: Sequencer, id: string) {
+  const r = await seq.store.receipt(id.toLowerCase());
   if (!r) return undefined;
   const receipt = r.bundle.bundle.receipts[r.position];
   const split = payout(receipt.fee, receipt.entries.map((e) => e.score), seq.params);
   const pool = split.shares.reduce((a, s) => a + s, 0n);
   const owner = (receipt.fee * BigInt(seq.params.ownerBps)) / 10000n;
-  const events = r.bundle.batch === null ? [] : seq.store.batchEvents(r.bundle.batch);
+  const events = r.bundle.batch === null ? [] : await seq.store.batchEvents(r.bundle.batch);
   return {
-    declared: seq.store.receiptMeta(id.toLowerCase()),
+    declared: await seq.store.receiptMeta(id.toLowerCase()),
     provider: { account: receipt.providerIdx, address: hex(seq.state.account(receipt.providerIdx).address, 20) },
     owner: hex(receipt.owner, 20),
     fee: receipt.fee.toString(),
@@ -64,14 +64,14 @@ export function registerExplorerRoutes(app: Express, seq: Sequencer, deps: Explo
   };
 
   const summary = async (b: StoredBatch) => {
-    const events = seq.store.batchEvents(b.number);
+    const events = await seq.store.batchEvents(b.number);
     const at = (s: BatchStatus) => events.find((e) => e.status === s)?.at;
     const provingStarted = events.filter((e) => e.status === "proving").at(-1)?.at;
     const proved = at("proved");
     return {
       number: b.number,
       status: b.status,
-      receipts: seq.store.receiptCount(b.bundleIds),
+      receipts: await seq.store.receiptCount(b.bundleIds),
       bundles: b.bundleIds.length,
       ops: b.ops,
       newRoot: hex(b.newRoot),
@@ -88,8 +88,8 @@ export function registerExplorerRoutes(app: Express, seq: Sequencer, deps: Explo
     const before = req.query.before === undefined ? undefined : Number(req.query.before);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) return refuse(res, 400, "invalid_limit", "limit is an integer from 1 to 100");
     if (before !== undefined && (!Number.isInteger(before) || before < 1)) return refuse(res, 400, "invalid_before", "before is a batch number (an integer from 1)");
-    const batches = seq.store.latestBatches(limit, before);
-    res.json({ batches: await Promise.all(batches.map(summary)), latest: seq.store.lastBatchNumber() });
+    const batches = await seq.store.latestBatches(limit, before);
+    res.json({ batches: await Promise.all(batches.map(summary)), latest: await seq.store.lastBatchNumber() });
   });
 
   // A batch's public data as readable rows: queue operations (deposits and withdrawals), bundles (provider, receipts,
@@ -97,11 +97,11 @@ export function registerExplorerRoutes(app: Express, seq: Sequencer, deps: Explo
   app.get("/v1/batches/:n/decoded", async (req: Request, res: Response) => {
     const n = String(req.params.n);
     if (!/^[1-9][0-9]{0,9}$/.test(n)) return refuse(res, 400, "invalid_batch", "a batch number is a decimal integer from 1, without sign, exponent or leading zeros");
-    const b = seq.store.batch(Number(n));
+    const b = await seq.store.batch(Number(n));
     if (!b) return refuse(res, 404, "not_found", `no batch ${n}`);
     const body = decodeBody(b.body, seq.params);
     const address = (idx: number) => hex(seq.state.account(idx).address, 20);
-    const ops = seq.store.l1Ops(b.firstOp, b.ops);
+    const ops = await seq.store.l1Ops(b.firstOp, b.ops);
     res.json({
       ...(await summary(b)),
       ops: ops.map((op, i) => ({
@@ -115,21 +115,22 @@ export function registerExplorerRoutes(app: Express, seq: Sequencer, deps: Explo
   });
 
   app.get("/v1/explorer/overview", async (_req: Request, res: Response) => {
-    const latest = await Promise.all(seq.store.latestBatches(10).map(summary));
+    const latest = await Promise.all((await seq.store.latestBatches(10)).map(summary));
     const finalized = latest.filter((b) => b.status === "finalized");
     const receipts = finalized.reduce((s, b) => s + b.receipts, 0);
     const gasTotal = finalized.reduce((s, b) => s + (b.gasUsed ? Number(b.gasUsed) : 0), 0);
     const proving = latest.map((b) => b.provingMs).filter((x): x is number => x !== null).sort((a, b) => a - b);
     const since = Date.now() - 5 * 60_000;
-    const recent = seq.store.receiptsSince(since);
+    const recent = await seq.store.receiptsSince(since);
+    const counts = await seq.store.counts();
     const manifest = readManifest(seq.opts.instance);
     res.json({
       latest,
-      counts: seq.store.counts(),
+      counts,
       receiptsPerSecond: Number((recent / 300).toFixed(3)),
       provingMsMedian: proving.length ? proving[Math.floor(proving.length / 2)] : null,
       gasPerReceipt: receipts ? Math.round(gasTotal / receipts) : null,
-      queue: { bundlesPending: seq.store.counts().bundles_pending ?? 0, l1OpsPending: seq.store.l1OpCount() - seq.state.queueConsumed },
+      queue: { bundlesPending: counts.bundles_pending ?? 0, l1OpsPending: (await seq.store.l1OpCount()) - seq.state.queueConsumed },
       trust: manifest?.insecure
         ? { secure: false, text: `Development setup: the proving key of instance ${seq.opts.instance} was made from a powers-of-tau file made on this machine. Whoever has that file can forge proofs. Fine for a local chain; never where value is at stake.` }
         : { secure: true, text: `The proving key of instance ${seq.opts.instance} comes from a ceremony's powers-of-tau${manifest?.ptau?.path ? ` (${manifest.ptau.path.split("/").at(-1)})` : ""}.` },
@@ -137,9 +138,9 @@ export function registerExplorerRoutes(app: Express, seq: Sequencer, deps: Explo
   });
 
   // Earnings paid out per model and per datanet (contributors and owners, finalized batches, as providers declared them).
-  app.get("/v1/explorer/totals", (_req: Request, res: Response) => {
+  app.get("/v1/explorer/totals", async (_req: Request, res: Response) => {
     const view = (rows: { key: number; amount: bigint; receipts: number }[]) => rows.map((r) => ({ id: r.key, amount: r.amount.toString(), receipts: r.receipts }));
-    res.json({ byModel: view(seq.store.ledgerTotals("model")), byDatanet: view(seq.store.ledgerTotals("datanet")) });
+    res.json({ byModel: view(await seq.store.ledgerTotals("model")), byDatanet: view(await seq.store.ledgerTotals("datanet")) });
   });
 
   // What a browser needs to check a batch's proof against L1 by itself.
@@ -155,7 +156,7 @@ export function registerExplorerRoutes(app: Express, seq: Sequencer, deps: Explo
   app.get("/v1/accounts/:address/earnings", async (req: Request, res: Response) => {
     const address = String(req.params.address);
     if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return refuse(res, 400, "invalid_address", "an address is 0x and 40 hex digits");
-    const rows = seq.store.ledgerOf(address);
+    const rows = await seq.store.ledgerOf(address);
     const earned = rows.filter((r) => r.kind === "contributor" || r.kind === "owner" || r.kind === "protocol");
     const history: { batch: number; at: string; amount: string; cumulative: string }[] = [];
     let total = 0n;
@@ -179,7 +180,7 @@ export function registerExplorerRoutes(app: Express, seq: Sequencer, deps: Explo
       return [...m].map(([k, t]) => ({ key: k, amount: t.amount.toString(), receipts: t.receipts.size })).sort((a, b) => (BigInt(b.amount) > BigInt(a.amount) ? 1 : -1));
     };
     // Withdrawal requests on L1 that no batch has consumed yet.
-    const requested = seq.store.l1Ops(seq.finalized.queueConsumed, seq.store.l1OpCount() - seq.finalized.queueConsumed)
+    const requested = (await seq.store.l1Ops(seq.finalized.queueConsumed, (await seq.store.l1OpCount()) - seq.finalized.queueConsumed))
       .map((op, i) => ({ op, queueIndex: seq.finalized.queueConsumed + i }))
       .filter(({ op }) => op.kind === "withdrawal" && hex(op.address, 20) === address.toLowerCase());
     const claimable = BigInt(await seq.rollup.claimable(address));
@@ -199,15 +200,15 @@ export function registerExplorerRoutes(app: Express, seq: Sequencer, deps: Explo
   });
 
   // Search: a batch number, a receipt id, an L1 transaction hash of a batch, or an address with an account.
-  app.get("/v1/search", (req: Request, res: Response) => {
+  app.get("/v1/search", async (req: Request, res: Response) => {
     const q = String(req.query.q ?? "").trim();
     if (/^[1-9][0-9]{0,9}$/.test(q)) {
-      if (!seq.store.batch(Number(q))) return refuse(res, 404, "not_found", `no batch ${q} (the latest is ${seq.store.lastBatchNumber()})`);
+      if (!(await seq.store.batch(Number(q)))) return refuse(res, 404, "not_found", `no batch ${q} (the latest is ${await seq.store.lastBatchNumber()})`);
       return void res.json({ kind: "batch", number: Number(q) });
     }
     if (/^0x[0-9a-fA-F]{64}$/.test(q)) {
-      if (seq.store.receipt(q.toLowerCase())) return void res.json({ kind: "receipt", id: q.toLowerCase() });
-      const n = seq.store.batchByTx(q.toLowerCase());
+      if (await seq.store.receipt(q.toLowerCase())) return void res.json({ kind: "receipt", id: q.toLowerCase() });
+      const n = await seq.store.batchByTx(q.toLowerCase());
       if (n !== undefined) return void res.json({ kind: "batch", number: n });
       return refuse(res, 404, "not_found", `${q} is neither a receipt id nor the L1 transaction of a batch`);
     }

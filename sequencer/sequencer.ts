@@ -71,7 +71,7 @@ export class Sequencer {
   static async open(store: Store, rollup: Contract, prover: Prover, opts: SequencerOptions, metrics?: Metrics): Promise<Sequencer> {
     const s = new Sequencer(store, rollup, prover, opts, metrics);
     const network = await rollup.runner!.provider!.getNetwork();
-    store.bindDeployment(`${network.chainId}:${(await rollup.getAddress()).toLowerCase()}`);
+    await store.bindDeployment(`${network.chainId}:${(await rollup.getAddress()).toLowerCase()}`);
     s.treasury = BigInt(await rollup.treasury());
     s.domain = await rollup.domain();
     s.creditLeafBudget = leafCapacity(s.params) - 1 - Number(await rollup.maxDepositors());
@@ -84,26 +84,26 @@ export class Sequencer {
     if (state.root !== (await this.rollup.batchRoot(0))) throw new Error("the contract's genesis root differs from the model's: wrong circuit instance?");
     this.genesisRoot = state.root;
     this.finalized = state;
-    for (const b of this.store.batches()) {
-      const ops = this.store.l1Ops(b.firstOp, b.ops);
-      const bundles = b.bundleIds.map((id) => this.store.bundle(id)!.bundle);
+    for (const b of await this.store.batches()) {
+      const ops = await this.store.l1Ops(b.firstOp, b.ops);
+      const bundles = await Promise.all(b.bundleIds.map(async (id) => (await this.store.bundle(id))!.bundle));
       const r = await buildBatch(state, { ops, bundles }, this.domain, { skipSignatureCheck: true });
       if (r.state.root !== b.newRoot) throw new Error(`replaying batch ${b.number} gives root ${hex(r.state.root)}, the store says ${hex(b.newRoot)}`);
       state = r.state;
       if (b.status === "finalized") {
         this.finalized = state;
         // Stores from before the ledger existed get their rows now.
-        if (!this.store.hasLedger(b.number)) this.store.writeLedger(b.number, this.ledgerOf(b, r));
+        if (!(await this.store.hasLedger(b.number))) await this.store.writeLedger(b.number, await this.ledgerOf(b, r));
       } else this.results.set(b.number, r);
     }
     this.state = state;
-    this.recountPending();
+    await this.recountPending();
   }
 
-  private recountPending(): void {
+  private async recountPending(): Promise<void> {
     this.pending = new Map();
     this.pendingFresh = new Set();
-    for (const b of this.store.pendingBundles()) {
+    for (const b of await this.store.pendingBundles()) {
       const p = this.pending.get(b.providerIdx) ?? { count: 0n, fees: 0n };
       this.pending.set(b.providerIdx, { count: p.count + BigInt(b.count), fees: p.fees + b.totalFee });
       for (const a of this.freshAddresses(b.bundle)) this.pendingFresh.add(a);
@@ -150,7 +150,7 @@ export class Sequencer {
       const first = hex(bundleHash(bundle.receipts, this.params));
       const sig = bundle.signature;
       const retryKey = `${first}:${sha256Hex(`${sig.R8x},${sig.R8y},${sig.S}`).slice(0, 16)}`;
-      const seen = this.store.bundleByHash(retryKey) ?? this.store.bundleByHash(first);
+      const seen = (await this.store.bundleByHash(retryKey)) ?? (await this.store.bundleByHash(first));
       const sameSignature = (b: StoredBundle) => b.bundle.signature.R8x === sig.R8x && b.bundle.signature.R8y === sig.R8y && b.bundle.signature.S === sig.S;
       if (seen && (seen.status !== "rejected" || sameSignature(seen))) return { created: false, bundle: seen };
       const hash = seen ? retryKey : first;
@@ -184,7 +184,7 @@ export class Sequencer {
       if (fresh.length > room) {
         throw new ApiError(422, "tree_full", `the bundle credits ${fresh.length} accounts that have no leaf yet; the state tree has room for ${Math.max(room, 0)} more (leaves reserved for depositors excluded)`);
       }
-      const stored = this.store.insertBundle(hash, bundle, bundle.receipts.map((r) => hex(receiptHash(r, this.params.entries))), total);
+      const stored = await this.store.insertBundle(hash, bundle, bundle.receipts.map((r) => hex(receiptHash(r, this.params.entries))), total);
       this.verifiedKey.set(hash, keyId(provider));
       fresh.forEach((a) => this.pendingFresh.add(a));
       this.pending.set(r0.providerIdx, { count: pend.count + BigInt(bundle.receipts.length), fees: pend.fees + total });
@@ -203,11 +203,11 @@ export class Sequencer {
     return this.state.account(providerIdx).nonce + (this.pending.get(providerIdx)?.count ?? 0n);
   }
 
-  receiptView(id: string): { id: string; status: ReceiptStatus; bundle: number; position: number; batch: number | null; txHash: string | null; error: string | null } | undefined {
-    const r = this.store.receipt(id.toLowerCase());
+  async receiptView(id: string): Promise<{ id: string; status: ReceiptStatus; bundle: number; position: number; batch: number | null; txHash: string | null; error: string | null } | undefined> {
+    const r = await this.store.receipt(id.toLowerCase());
     if (!r) return undefined;
     const b = r.bundle;
-    const batch = b.batch === null ? undefined : this.store.batch(b.batch);
+    const batch = b.batch === null ? undefined : await this.store.batch(b.batch);
     const status: ReceiptStatus = b.status === "batched" ? (batch!.status === "sealed" ? "batched" : batch!.status) : b.status;
     return { id: id.toLowerCase(), status, bundle: b.id, position: r.position, batch: b.batch, txHash: batch?.txHash ?? null, error: b.error ?? batch?.error ?? null };
   }
@@ -239,24 +239,24 @@ export class Sequencer {
     await this.exclusive(() => this.maybeSeal());
     this.proving ??= this.proveNext().finally(() => (this.proving = undefined));
     this.submitting ??= this.submitNext().finally(() => (this.submitting = undefined));
-    const counts = this.store.counts();
+    const counts = await this.store.counts();
     this.metrics?.queueDepth.set({ queue: "bundles_pending" }, counts.bundles_pending);
-    this.metrics?.queueDepth.set({ queue: "l1_ops_pending" }, this.store.l1OpCount() - this.state.queueConsumed);
+    this.metrics?.queueDepth.set({ queue: "l1_ops_pending" }, (await this.store.l1OpCount()) - this.state.queueConsumed);
     this.metrics?.queueDepth.set({ queue: "batches_unfinalized" }, this.results.size);
   }
 
   private async syncQueue(): Promise<void> {
-    const have = this.store.l1OpCount();
+    const have = await this.store.l1OpCount();
     const ops = await readQueue(this.rollup, have);
     if (ops.length === 0) return;
-    this.store.addL1Ops(have, ops);
+    await this.store.addL1Ops(have, ops);
     ops.forEach((_, i) => this.opsSeenAt.set(have + i, Date.now()));
   }
 
   private async maybeSeal(): Promise<void> {
     const p = this.params;
-    let bundles = this.store.pendingBundles();
-    const opsPending = this.store.l1OpCount() - this.state.queueConsumed;
+    let bundles = await this.store.pendingBundles();
+    const opsPending = (await this.store.l1OpCount()) - this.state.queueConsumed;
     if (bundles.length === 0 && opsPending === 0) return;
     // An L1 operation seen before a restart has no timestamp: it counts as overdue.
     const opsOldest = opsPending > 0 ? (this.opsSeenAt.get(this.state.queueConsumed) ?? 0) : Infinity;
@@ -264,7 +264,7 @@ export class Sequencer {
     const full = bundles.length >= p.bundles || opsPending >= p.queueOps;
     if (!full && Date.now() - oldest < this.opts.maxWaitMs) return;
 
-    const ops = this.store.l1Ops(this.state.queueConsumed, Math.min(p.queueOps, opsPending));
+    const ops = await this.store.l1Ops(this.state.queueConsumed, Math.min(p.queueOps, opsPending));
     // The model checks every bundle exactly as the circuit will, at its place in the
     // batch: after this batch's queue operations (a deposit may have replaced the
     // provider's key, a withdrawal emptied its balance). A bundle that fails is
@@ -280,21 +280,21 @@ export class Sequencer {
         if (!(e instanceof BundleError)) {
           // Not a bundle's fault (e.g. a model/contract mismatch): nothing to reject, so say so,
           // and keep the L1 queue moving with a batch of its operations alone.
-          this.alert(`cannot seal batch ${this.store.lastBatchNumber() + 1}${chosen.length ? ` with bundles ${chosen.map((b) => b.id).join(", ")}` : ""}: ${(e as Error).message}`);
+          this.alert(`cannot seal batch ${(await this.store.lastBatchNumber()) + 1}${chosen.length ? ` with bundles ${chosen.map((b) => b.id).join(", ")}` : ""}: ${(e as Error).message}`);
           if (chosen.length === 0 || ops.length === 0) return;
           bundles = [];
           continue;
         }
-        this.rejectWithLater(chosen[e.bundle], e.reason, "invalid_at_sealing");
-        bundles = this.store.pendingBundles();
+        await this.rejectWithLater(chosen[e.bundle], e.reason, "invalid_at_sealing");
+        bundles = await this.store.pendingBundles();
         continue;
       }
-      const number = this.store.lastBatchNumber() + 1;
-      this.store.sealBatch({ number, firstOp: this.state.queueConsumed, ops: ops.length, bundleIds: chosen.map((b) => b.id), newRoot: r.publicInputs.newRoot, body: r.body });
+      const number = (await this.store.lastBatchNumber()) + 1;
+      await this.store.sealBatch({ number, firstOp: this.state.queueConsumed, ops: ops.length, bundleIds: chosen.map((b) => b.id), newRoot: r.publicInputs.newRoot, body: r.body });
       this.state = r.state;
       this.results.set(number, r);
       chosen.forEach((b) => this.verifiedKey.delete(b.hash)); // sealed: an unsealed batch is checked in full again
-      this.recountPending();
+      await this.recountPending();
       this.metrics?.batchReceipts.observe(chosen.reduce((a, b) => a + b.count, 0));
       return;
     }
@@ -329,26 +329,26 @@ export class Sequencer {
   }
 
   /** Rejects a pending bundle and its provider's later ones, whose nonces follow it; their nonces are free again. */
-  private rejectWithLater(bad: StoredBundle, reason: string, metric: string): void {
-    for (const b of this.store.pendingBundles()) {
+  private async rejectWithLater(bad: StoredBundle, reason: string, metric: string): Promise<void> {
+    for (const b of await this.store.pendingBundles()) {
       if (b.providerIdx !== bad.providerIdx || b.id < bad.id) continue;
-      this.store.rejectBundle(b.id, b.id === bad.id ? reason : `follows bundle ${bad.id} of the same provider, which was rejected: ${reason}`);
+      await this.store.rejectBundle(b.id, b.id === bad.id ? reason : `follows bundle ${bad.id} of the same provider, which was rejected: ${reason}`);
       this.verifiedKey.delete(b.hash);
       this.suspects.delete(b.id);
     }
     this.metrics?.rejected.inc({ reason: metric });
-    this.recountPending();
+    await this.recountPending();
   }
 
   private async proveNext(): Promise<void> {
-    const b = this.store.firstBatchIn("sealed", "proving", "failed");
+    const b = await this.store.firstBatchIn("sealed", "proving", "failed");
     if (!b) return;
     const retry = this.proveRetryAt.get(b.number);
     if (b.status === "failed" && retry && Date.now() < retry.at) return; // after a restart: at once
-    this.store.updateBatch(b.number, { status: "proving" });
+    await this.store.updateBatch(b.number, { status: "proving" });
     try {
       const proved = await this.prover.prove(this.opts.instance, this.results.get(b.number)!.circuitInput);
-      this.store.updateBatch(b.number, { status: "proved", proof: JSON.stringify(proved.proof), error: null });
+      await this.store.updateBatch(b.number, { status: "proved", proof: JSON.stringify(proved.proof), error: null });
       this.proveRetryAt.delete(b.number);
       this.resolve(`proving batch ${b.number} fails repeatedly`);
       this.metrics?.proofSeconds.observe(proved.ms / 1000);
@@ -361,7 +361,7 @@ export class Sequencer {
       const attempts = (retry?.attempts ?? 0) + 1;
       const waitMs = Math.min(60_000, this.opts.pollMs * 2 ** attempts);
       this.proveRetryAt.set(b.number, { attempts, at: Date.now() + waitMs });
-      this.store.updateBatch(b.number, { status: "failed", error: `proving failed: ${message}` });
+      await this.store.updateBatch(b.number, { status: "failed", error: `proving failed: ${message}` });
       if (attempts >= 3) this.alert(`proving batch ${b.number} fails repeatedly (3 attempts or more): ${message}`);
     }
   }
@@ -376,26 +376,26 @@ export class Sequencer {
    * and the circuit disagree, and liveness comes first.
    */
   private async unseal(number: number, reason: string): Promise<void> {
-    const dropped = this.store.batchesFrom(number);
-    const bundleIds = this.store.batch(number)!.bundleIds;
+    const dropped = await this.store.batchesFrom(number);
+    const bundleIds = (await this.store.batch(number))!.bundleIds;
     const again = bundleIds.filter((id) => this.suspects.has(id));
-    this.store.unsealFrom(number, reason);
+    await this.store.unsealFrom(number, reason);
     this.metrics?.unsealed.inc(dropped.length);
     for (const b of dropped) this.results.delete(b.number);
     this.state = number === 1 ? this.finalized : (this.results.get(number - 1)?.state ?? this.finalized);
-    for (const b of dropped.flatMap((d) => d.bundleIds)) this.verifiedKey.delete(this.store.bundle(b)!.hash);
+    for (const b of dropped.flatMap((d) => d.bundleIds)) this.verifiedKey.delete((await this.store.bundle(b))!.hash);
     if (bundleIds.length === 0) this.alert(`batch ${number} (queue operations only) failed witness generation: ${reason}`);
     for (const id of again) {
-      const b = this.store.bundle(id)!;
-      if (b.status === "accepted") this.rejectWithLater(b, `the circuit refuses this bundle although the sequencer's checks accept it (${reason.slice(0, 200)})`, "circuit_refused");
+      const b = (await this.store.bundle(id))!;
+      if (b.status === "accepted") await this.rejectWithLater(b, `the circuit refuses this bundle although the sequencer's checks accept it (${reason.slice(0, 200)})`, "circuit_refused");
     }
     if (again.length > 0) this.alert(`the model accepted bundles ${again.join(", ")} that the circuit refused: ${reason.slice(0, 300)}`);
     bundleIds.filter((id) => !again.includes(id)).forEach((id) => this.suspects.add(id));
-    this.recountPending();
+    await this.recountPending();
   }
 
   private async submitNext(): Promise<void> {
-    const b = this.store.firstBatchIn("sealed", "proving", "proved", "submitted", "failed");
+    const b = await this.store.firstBatchIn("sealed", "proving", "proved", "submitted", "failed");
     if (!b || (b.status !== "proved" && b.status !== "submitted")) return;
     const onChain = Number(await this.rollup.batchCount());
     if (onChain >= b.number) return this.adoptOnChain(b);
@@ -408,13 +408,13 @@ export class Sequencer {
     try {
       const tx = await this.rollup.submitBatch(b.newRoot, b.ops, b.body, proofCalldata(proof));
       if (this.opts.crashAt === "sent") process.kill(process.pid, "SIGKILL");
-      this.store.updateBatch(b.number, { status: "submitted", txHash: tx.hash });
+      await this.store.updateBatch(b.number, { status: "submitted", txHash: tx.hash });
       const receipt = await tx.wait();
       this.metrics?.gasUsed.inc(Number(receipt.gasUsed));
-      this.finalize(b.number, tx.hash);
+      await this.finalize(b.number, tx.hash);
     } catch (e) {
       // Failed or dropped: the same batch is sent again on a later tick.
-      this.store.updateBatch(b.number, { status: "proved", error: `submission failed, will retry: ${(e as Error).message.slice(0, 300)}` });
+      await this.store.updateBatch(b.number, { status: "proved", error: `submission failed, will retry: ${(e as Error).message.slice(0, 300)}` });
     }
   }
 
@@ -423,26 +423,26 @@ export class Sequencer {
     const root = BigInt(await this.rollup.batchRoot(b.number));
     if (root !== b.newRoot) {
       const problem = `L1 holds root ${hex(root)} for batch ${b.number}, not ${hex(b.newRoot)}: another sequencer shares this rollup, or the store belongs elsewhere`;
-      this.store.updateBatch(b.number, { status: "failed", error: problem });
+      await this.store.updateBatch(b.number, { status: "failed", error: problem });
       this.alert(problem);
       return;
     }
     const events = await this.rollup.queryFilter(this.rollup.filters.BatchSubmitted(b.number));
-    this.finalize(b.number, events[0]?.transactionHash ?? b.txHash ?? "");
+    await this.finalize(b.number, events[0]?.transactionHash ?? b.txHash ?? "");
   }
 
   /** The balance movements of batch `b` (sequencer/ledger.ts). */
-  private ledgerOf(b: StoredBatch, r: BatchResult): LedgerRow[] {
-    const bundles = b.bundleIds.map((id) => {
-      const stored = this.store.bundle(id)!;
-      const receiptIds = this.store.receiptIds(id);
-      return { bundle: stored.bundle, receiptIds, meta: receiptIds.map((rid) => this.store.receiptMeta(rid)) };
-    });
-    return ledgerRows(b.number, r, this.store.l1Ops(b.firstOp, b.ops), bundles, this.params, this.treasury);
+  private async ledgerOf(b: StoredBatch, r: BatchResult): Promise<LedgerRow[]> {
+    const bundles = await Promise.all(b.bundleIds.map(async (id) => {
+      const stored = (await this.store.bundle(id))!;
+      const receiptIds = await this.store.receiptIds(id);
+      return { bundle: stored.bundle, receiptIds, meta: await Promise.all(receiptIds.map((rid) => this.store.receiptMeta(rid))) };
+    }));
+    return ledgerRows(b.number, r, await this.store.l1Ops(b.firstOp, b.ops), bundles, this.params, this.treasury);
   }
 
-  private finalize(number: number, txHash: string): void {
-    this.store.finalizeBatch(number, txHash, this.ledgerOf(this.store.batch(number)!, this.results.get(number)!));
+  private async finalize(number: number, txHash: string): Promise<void> {
+    await this.store.finalizeBatch(number, txHash, await this.ledgerOf((await this.store.batch(number))!, this.results.get(number)!));
     this.finalized = this.results.get(number)!.state;
     this.results.delete(number);
   }

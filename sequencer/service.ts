@@ -18,7 +18,7 @@ import type { DatanetDeps } from "./datanets.js";
 import type { RelayLimits } from "./relay-guard.js";
 import { Metrics } from "./metrics.js";
 import { Sequencer } from "./sequencer.js";
-import { Store } from "./store.js";
+import { asyncStore, SqliteStore } from "./store.js";
 
 export interface ServiceConfig {
   rpcUrl: string;
@@ -65,7 +65,8 @@ export async function startService(cfg: ServiceConfig, prover: Prover = new Prov
   const provider = new JsonRpcProvider(cfg.rpcUrl, undefined, { pollingInterval: Math.min(cfg.pollMs, 1000), cacheTimeout: -1 });
   const wallet = new Wallet(cfg.sequencerKey, provider);
   const rollup = new Contract(cfg.rollupAddress, artifact("AttributionRollup").abi as never, wallet);
-  const store = new Store(cfg.dbFile, loadInstance(cfg.instance).params);
+  const sqlite = new SqliteStore(cfg.dbFile, loadInstance(cfg.instance).params);
+  const store = asyncStore(sqlite);
   const metrics = new Metrics();
   const sequencer = await Sequencer.open(store, rollup, prover, { instance: cfg.instance, maxWaitMs: cfg.maxWaitMs, pollMs: cfg.pollMs, resubmitAfterMs: cfg.resubmitAfterMs ?? 30_000, crashAt: cfg.crashAt }, metrics);
   let datanets: DatanetDeps | undefined;
@@ -80,7 +81,7 @@ export async function startService(cfg: ServiceConfig, prover: Prover = new Prov
   if (cfg.modelRegistryAddress) {
     if (!datanets) throw new Error("a ModelRegistry needs the DatanetRegistry (--registry) whose contributions models train on");
     if ((await provider.getCode(cfg.modelRegistryAddress)) === "0x") throw new Error(`no contract at the ModelRegistry address ${cfg.modelRegistryAddress}`);
-    const jobs = new JobManager(store.db, { dir: cfg.jobsDir ?? `${cfg.dbFile}.models`, contentDir: datanets.store.dir });
+    const jobs = new JobManager(sqlite.db, { dir: cfg.jobsDir ?? `${cfg.dbFile}.models`, contentDir: datanets.store.dir });
     const local = (await provider.getNetwork()).chainId === LOCAL_CHAIN_ID;
     const devSigners = cfg.devSigners && local ? new Map(Array.from({ length: 20 }, (_, i) => Object.assign(devWallet(i, provider), { devIndex: i })).map((w) => [w.address.toLowerCase(), w])) : undefined;
     models = { jobs, registry: modelRegistryAt(cfg.modelRegistryAddress, datanets.registry.runner), datanets, devSigners };
@@ -103,7 +104,7 @@ export async function startService(cfg: ServiceConfig, prover: Prover = new Prov
       await sequencer.stop();
       await models?.jobs.close();
       await prover.close();
-      store.close();
+      await store.close();
       provider.destroy();
     },
   };

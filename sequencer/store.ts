@@ -122,7 +122,7 @@ const big = (_: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v
  * Emits "batch" ({ number, status, at }) when a batch is sealed or changes status, and "bundle"
  * ({ id, count }) when a bundle is accepted: the explorer's live updates (GET /v1/events).
  */
-export class Store extends EventEmitter {
+export class SqliteStore extends EventEmitter {
   readonly db: Database.Database;
   private readonly schema: ReturnType<typeof bundleSchema>; // built once: pendingBundles() runs every tick
 
@@ -418,4 +418,34 @@ function toBatch(r: Record<string, unknown>): StoredBatch {
     error: (r.error as string | null) ?? null,
     updatedAt: r.updated_at as number,
   };
+}
+
+/** Every method of a store, returning a promise: what the sequencer uses, whatever the database. */
+type Asynced<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : T[K] };
+type StoreMethods = Exclude<keyof SqliteStore, keyof EventEmitter | "db">;
+/**
+ * The sequencer's store: written before acknowledgement, state = replay, idempotent, crash-safe. Events
+ * "batch" and "bundle" as SqliteStore documents. Implementations: SQLite (`asyncStore(new SqliteStore(…))`, the default).
+ */
+export type Store = Asynced<Pick<SqliteStore, StoreMethods>> & Pick<EventEmitter, "on" | "off" | "emit" | "setMaxListeners">;
+
+/**
+ * The embedded SQLite store behind the async interface: each call runs synchronously and returns a settled
+ * promise, so a write is on disk before the promise resolves.
+ */
+export function asyncStore(db: SqliteStore): Store {
+  const emitter = new Set<PropertyKey>(["on", "off", "emit", "setMaxListeners", "once", "addListener", "removeListener"]);
+  return new Proxy(db, {
+    get(target, key) {
+      const v = Reflect.get(target, key, target);
+      if (typeof v !== "function" || emitter.has(key)) return typeof v === "function" ? v.bind(target) : v;
+      return (...args: unknown[]) => {
+        try {
+          return Promise.resolve(v.apply(target, args));
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      };
+    },
+  }) as unknown as Store;
 }

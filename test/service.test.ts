@@ -210,7 +210,7 @@ describe("sequencer service end to end", function () {
     const withReceipt = (patch: Record<string, unknown>) => ({ ...valid, receipts: [{ ...valid.receipts[0], ...patch }] });
 
     it("answers each malformed or invalid request with its status and error code", async () => {
-      const bundlesBefore = svc.sequencer.store.pendingBundles().length;
+      const bundlesBefore = (await svc.sequencer.store.pendingBundles()).length;
       const cases: [string, unknown, number, string, string?][] = [
         ["malformed JSON", undefined, 400, "malformed_json", "{\"receipts\": ["],
         ["a string body", "hello", 400, "invalid_body"],
@@ -249,7 +249,7 @@ describe("sequencer service end to end", function () {
       }
       const typed = await api("POST", "/v1/bundles", withReceipt({ fee: 5 }));
       expect(typed.json.error.issues[0]).to.deep.equal({ field: "receipts.0.fee", reason: "fee must be a decimal string" });
-      expect(svc.sequencer.store.pendingBundles().length).to.equal(bundlesBefore);
+      expect((await svc.sequencer.store.pendingBundles()).length).to.equal(bundlesBefore);
       const metrics = await (await fetch(`${svc.url}/metrics`)).text();
       expect(metrics).to.match(/poa_receipts_rejected_total\{reason="nonce_replayed"\} 1/);
     });
