@@ -4,8 +4,21 @@ import { Piscina } from "piscina";
 import type { ProvedBatch } from "./groth16.js";
 import type { ProverTask } from "./worker.js";
 
+/** Which proof a request is for: the farm names its queue jobs after it (a restart finds them again). */
+export interface ProofJob {
+  batch: number;
+  /** Unique to this batch's content (deployment, number, new root). */
+  key: string;
+  /** 1, 2, …: a new attempt after a proof that failed the sequencer's check is a new job. */
+  attempt: number;
+}
+
+export type ProverResult = ProvedBatch & { ms: number; worker?: string };
+
 export interface Prover {
-  prove(instance: string, input: Record<string, unknown>): Promise<ProvedBatch & { ms: number }>;
+  /** Batches this prover can work on at once (the sequencer proves up to this many in parallel; default 1). */
+  readonly capacity?: number;
+  prove(instance: string, input: Record<string, unknown>, job?: ProofJob): Promise<ProverResult>;
   close(): Promise<void>;
 }
 
@@ -14,6 +27,7 @@ export class ProverPool implements Prover {
 
   /** threads: worker threads (snarkjs itself uses several cores per proof; 1 suits a 2-core machine). */
   constructor(threads = 1) {
+    this.capacity = threads;
     this.pool = new Piscina({
       filename: new URL("./worker-entry.mjs", import.meta.url).href,
       minThreads: threads,
@@ -22,9 +36,11 @@ export class ProverPool implements Prover {
     });
   }
 
-  async prove(instance: string, input: Record<string, unknown>): Promise<ProvedBatch & { ms: number }> {
+  readonly capacity: number;
+
+  async prove(instance: string, input: Record<string, unknown>): Promise<ProverResult> {
     const task: ProverTask = { kind: "prove", instance, input };
-    return this.pool.run(task);
+    return { ...(await this.pool.run(task)), worker: "in-process" };
   }
 
   /** Ends snarkjs's curve threads inside each worker, then the workers. */

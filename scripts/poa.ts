@@ -21,6 +21,7 @@ import { SERVING_DEFAULTS, startServingNode } from "../serving/server.js";
 import { attributionCommands } from "./poa-attribution.js";
 import { datanetCommands } from "./poa-datanet.js";
 import { modelCommands } from "./poa-model.js";
+import { farmCommands } from "./poa-farm.js";
 
 const env = process.env;
 /** POA_API, else the port `poa start` listens on (POA_PORT, 8080) on this machine. */
@@ -39,7 +40,7 @@ const l1Options = (c: Command) =>
 program
   .command("start")
   .description("run the sequencer: on a local Hardhat chain by default, or against --rpc / --rollup")
-  .addOption(new Option("--rpc <url>", "EVM JSON-RPC URL; without it a local Hardhat node is started and the contracts deployed").env("POA_RPC_URL"))
+  .addOption(new Option("--rpc <urls>", "EVM JSON-RPC URL, or several comma-separated (failover, in order); without it a local Hardhat node is started and the contracts deployed").env("POA_RPC_URL"))
   .addOption(new Option("--rollup <address>", "AttributionRollup address (with --rpc)").env("POA_ROLLUP"))
   .addOption(new Option("--sequencer-key <hex>", "private key with SEQUENCER_ROLE (with --rpc)").env("POA_SEQUENCER_KEY"))
   .addOption(new Option("--registry <address>", "DatanetRegistry address: serves /v1/datanets (with --rpc)").env("POA_REGISTRY"))
@@ -49,6 +50,15 @@ program
   .addOption(new Option("--port <n>", "HTTP port").env("POA_PORT").default("8080"))
   .addOption(new Option("--chain-port <n>", "port of the local Hardhat node").env("POA_CHAIN_PORT").default("8545"))
   .addOption(new Option("--db <file>", "database file (default: build/local/sequencer.db on the local chain, build/sequencer.db with --rpc)").env("POA_DB"))
+  .addOption(new Option("--database-url <url>", "postgres://… : keep the sequencer's store on this PostgreSQL server instead of the SQLite file (--db then holds only ModelFactory jobs)").env("POA_DATABASE_URL"))
+  .addOption(new Option("--prover-farm", "prove on `poa prover` workers through a queue in the --database-url database, instead of in-process threads").env("POA_PROVER_FARM"))
+  .addOption(new Option("--farm-parallel <n>", "with --prover-farm: batches proved at once").env("POA_FARM_PARALLEL").default("4"))
+  .addOption(new Option("--farm-lease-seconds <s>", "with --prover-farm: a worker silent this long loses its job (≥ 10)").env("POA_LEASE_SECONDS").default("30"))
+  .addOption(new Option("--confirmations <n>", "L1 blocks a deposit or withdrawal request must be under before it is batched (default: 0 on the local chain 31337, else 12)").env("POA_CONFIRMATIONS"))
+  .addOption(new Option("--from-block <n>", "the rollup's deployment block: the first scan of its queue starts there").env("POA_FROM_BLOCK").default("0"))
+  .addOption(new Option("--max-fee-gwei <n>", "EIP-1559 fee cap per gas for batch transactions; above it batches wait, with an alert").env("POA_MAX_FEE_GWEI").default("200"))
+  .addOption(new Option("--priority-fee-gwei <n>", "tip per gas offered at first").env("POA_PRIORITY_FEE_GWEI").default("2"))
+  .addOption(new Option("--replace-after-ms <n>", "replace a batch transaction not mined after this long, on the same nonce with 25 % higher fees").env("POA_REPLACE_AFTER_MS").default("30000"))
   .option("--fresh", "local chain: start a new chain and database instead of resuming the last run's")
   .addOption(new Option("--instance <name>", "circuit instance (circuits/circuits.json)").env("POA_INSTANCE").default("test"))
   .addOption(new Option("--max-wait-ms <n>", "seal a non-full batch after this wait").env("POA_MAX_WAIT_MS").default("2000"))
@@ -85,12 +95,15 @@ program
     } else if (!rollup || !key) {
       throw new Error("--rpc needs --rollup and --sequencer-key (or POA_ROLLUP, POA_SEQUENCER_KEY)");
     } else {
-      const probe = new JsonRpcProvider(rpcUrl);
+      const probe = new JsonRpcProvider(rpcUrl.split(",")[0]);
       assertSetupFitsChain(o.instance, (await probe.getNetwork()).chainId, o.insecureDevSetup);
       probe.destroy();
     }
     const svc = await startService({
-      rpcUrl, rollupAddress: rollup, sequencerKey: key, instance: o.instance, dbFile: db ?? join(ROOT, "build", "sequencer.db"),
+      rpcUrl, rollupAddress: rollup, sequencerKey: key, instance: o.instance, dbFile: db ?? join(ROOT, "build", "sequencer.db"), databaseUrl: o.databaseUrl,
+      fees: { maxFeePerGas: parseUnits(o.maxFeeGwei, "gwei"), priorityFee: parseUnits(o.priorityFeeGwei, "gwei"), stuckAfterMs: Number(o.replaceAfterMs) },
+      confirmations: o.confirmations === undefined ? undefined : Number(o.confirmations), l1FromBlock: Number(o.fromBlock),
+      proverFarm: o.proverFarm ? { parallel: Number(o.farmParallel), leaseSeconds: Number(o.farmLeaseSeconds) } : undefined,
       port: Number(o.port), maxWaitMs: Number(o.maxWaitMs), pollMs: 200, proverThreads: Number(o.proverThreads), crashAt: o.crashAt,
       registryAddress: registry, relayerKey, registryFromBlock, modelRegistryAddress: modelRegistry, devSigners: !o.rpc,
       // The local chain is the browser's to read (the explorer's proof check); elsewhere only a URL given for browsers.
@@ -103,7 +116,7 @@ program
     const servingProvider = new Wallet(o.serveProviderKey ?? devWallet(SERVING_PROVIDER_ACCOUNT).privateKey);
     const node = modelRegistry && Number(o.servePort) > 0
       ? await startServingNode({
-          ...SERVING_DEFAULTS, rpcUrl, modelRegistryAddress: modelRegistry, artifactsApi: svc.url, cacheDir: `${db ?? join(ROOT, "build", "sequencer.db")}.serving`, port: Number(o.servePort),
+          ...SERVING_DEFAULTS, rpcUrl: rpcUrl.split(",")[0], modelRegistryAddress: modelRegistry, artifactsApi: svc.url, cacheDir: `${db ?? join(ROOT, "build", "sequencer.db")}.serving`, port: Number(o.servePort),
           payments: { sequencerApi: svc.url, rollupAddress: rollup, instance: o.instance, providerAddress: servingProvider.address, signingKey: bjjKey(servingProvider, o.serveBjjKey) },
         })
       : undefined;
@@ -294,6 +307,7 @@ l1Options(program.command("withdraw").description("withdraw a contributor's whol
 program.addCommand(datanetCommands(l1Options));
 program.addCommand(attributionCommands());
 program.addCommand(modelCommands());
+for (const c of farmCommands()) program.addCommand(c);
 
 program.parseAsync().catch((e) => {
   console.error(`poa: ${shortError(e)}`);

@@ -2,6 +2,7 @@
 // contract's events and submitting proved batches.
 import { getBytes, type Contract, type ContractTransactionReceipt, type EventLog } from "ethers";
 import type { QueueOp } from "../core/queue.js";
+import type { L1Cursor, L1QueueOp } from "./store.js";
 import type { BatchResult } from "../core/rollup.js";
 import { proofCalldata, type ProvedBatch } from "../prover/groth16.js";
 
@@ -25,6 +26,43 @@ export async function readQueue(rollup: Contract, from: number, to?: number): Pr
     out.push(op);
   }
   return out;
+}
+
+/** What one scan of confirmed blocks found: the queue operations in order, and the new cursor. */
+export interface QueueScan {
+  ops: L1QueueOp[];
+  cursor: L1Cursor;
+}
+
+/**
+ * Reads the queue operations in blocks (cursor, head - confirmations], at most `maxBlocks` of them
+ * (RPC providers cap log ranges), from the events of the rollup. `have` operations are stored
+ * already: events before that index are skipped, and the rest must continue it without a gap.
+ * Returns undefined when no new block is confirmed.
+ */
+export async function scanQueue(rollup: Contract, have: number, after: number, confirmations: number, maxBlocks = 2000): Promise<QueueScan | undefined> {
+  const provider = rollup.runner!.provider!;
+  const safe = (await provider.getBlockNumber()) - confirmations;
+  if (safe <= after) return undefined;
+  const to = Math.min(safe, after + maxBlocks);
+  const from = after + 1;
+  const found = new Map<number, L1QueueOp>();
+  for (const e of (await rollup.queryFilter(rollup.filters.DepositQueued(), from, to)) as EventLog[]) {
+    const [index, account, amount, ax, ay] = e.args;
+    found.set(Number(index), { kind: "deposit", address: BigInt(account), amount, ax, ay, account: 0, blockNumber: e.blockNumber, blockHash: e.blockHash });
+  }
+  for (const e of (await rollup.queryFilter(rollup.filters.WithdrawalRequested(), from, to)) as EventLog[]) {
+    const [index, account, accountIndex] = e.args;
+    found.set(Number(index), { kind: "withdrawal", address: BigInt(account), amount: 0n, ax: 0n, ay: 0n, account: Number(accountIndex), blockNumber: e.blockNumber, blockHash: e.blockHash });
+  }
+  const ops: L1QueueOp[] = [];
+  for (const i of [...found.keys()].filter((i) => i >= have).sort((a, b) => a - b)) {
+    if (i !== have + ops.length) throw new Error(`L1 queue operation ${have + ops.length} has no event in blocks ${from}..${to}, yet ${i} has`);
+    ops.push(found.get(i)!);
+  }
+  const block = await provider.getBlock(to);
+  if (!block?.hash) throw new Error(`the L1 node did not return block ${to}`);
+  return { ops, cursor: { block: to, hash: block.hash } };
 }
 
 /** Submits a proved batch and waits for its receipt. */

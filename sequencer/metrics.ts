@@ -8,6 +8,7 @@ export class Metrics {
   readonly batchReceipts = new Histogram({ name: "poa_batch_receipts", help: "Receipts per sealed batch", buckets: [0, 1, 2, 4, 8, 16, 32, 64, 128], registers: [this.registry] });
   readonly proofSeconds = new Histogram({ name: "poa_proof_duration_seconds", help: "Witness + proof + verification time per batch", buckets: [1, 2, 5, 10, 20, 40, 80, 160], registers: [this.registry] });
   readonly gasUsed = new Counter({ name: "poa_l1_gas_used_total", help: "Gas used by submitBatch transactions", registers: [this.registry] });
+  readonly replaced = new Counter({ name: "poa_l1_replacements_total", help: "Stuck submitBatch transactions replaced with higher fees on the same nonce", registers: [this.registry] });
   readonly alerts = new Counter({ name: "poa_operator_alerts_total", help: "Problems the sequencer could not resolve by itself (see /healthz)", registers: [this.registry] });
   readonly unsealed = new Counter({ name: "poa_batches_unsealed_total", help: "Sealed batches taken apart after the circuit refused one", registers: [this.registry] });
   readonly queueDepth = new Gauge({ name: "poa_queue_depth", help: "Work waiting, by queue", labelNames: ["queue"], registers: [this.registry] });

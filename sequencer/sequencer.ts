@@ -1,5 +1,6 @@
 // The sequencer: accepts signed bundles, seals them with the L1 queue into
-// batches, proves batches on the prover pool and submits them in order.
+// batches, proves them (several at once on a prover farm), checks every proof
+// itself, and submits them in order.
 //
 // Every step is written to the store before it is relied on, and the
 // in-memory state is a replay of the store, so a restart at any moment loses
@@ -13,10 +14,15 @@ import { bundleHash, checkBundleShape, creditedAddresses, receiptHash, verifyBun
 import { buildBatch, BundleError, RollupState, type BatchResult } from "../core/rollup.js";
 import { proofCalldata, WITNESS_FAILED } from "../prover/groth16.js";
 import { sha256Hex } from "../scripts/lib/artifacts.js";
-import type { Prover } from "../prover/pool.js";
-import { readQueue } from "./l1.js";
+import type { Prover, ProverResult } from "../prover/pool.js";
+import { publicSignals } from "../core/publicData.js";
+import { artifactPaths } from "../scripts/lib/artifacts.js";
+import { readFileSync } from "node:fs";
+import * as snarkjs from "snarkjs";
+import { scanQueue } from "./l1.js";
+import { L1Submitter, type FeePolicy } from "./submitter.js";
 import type { Metrics } from "./metrics.js";
-import type { Store, StoredBatch, StoredBundle } from "./store.js";
+import type { L1Cursor, Store, StoredBatch, StoredBundle } from "./store.js";
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -28,12 +34,20 @@ export interface SequencerOptions {
   instance: string;
   maxWaitMs: number; // seal a non-full batch once its oldest item waited this long
   pollMs: number; // pipeline tick
-  resubmitAfterMs: number; // resend a submitted transaction that has no receipt after this long
+  /** EIP-1559 fees: the cap, the tip, and when a stuck transaction is replaced (sequencer/submitter.ts). */
+  fees: FeePolicy;
+  /** L1 blocks a queue operation must be under before the sequencer takes it (POA_CONFIRMATIONS). */
+  confirmations: number;
+  /** The rollup's deployment block: the first scan of the queue starts there. */
+  l1FromBlock: number;
   /** Crash tests only: kill -9 this process right after a bundle is acknowledged, a batch is proved, or its transaction is sent. */
   crashAt?: "accepted" | "proved" | "sent";
 }
 
 export type ReceiptStatus = "accepted" | "rejected" | "batched" | "proving" | "proved" | "submitted" | "finalized" | "failed";
+
+/** Bad proofs of one batch before the sequencer slows down and alerts (it keeps asking: liveness first). */
+const MAX_BAD_PROOFS = 3;
 
 const hex = (x: bigint) => `0x${x.toString(16).padStart(64, "0")}`;
 
@@ -55,7 +69,13 @@ export class Sequencer {
   creditLeafBudget = 0;
   private opsSeenAt = new Map<number, number>();
   private lock: Promise<unknown> = Promise.resolve();
-  private proving?: Promise<void>;
+  /** Batches being proved now, by number (up to the prover's capacity). */
+  private readonly provingNow = new Map<number, Promise<void>>();
+  /** Proof attempts per batch since this process started (names farm jobs; bounds bad proofs). */
+  private readonly attempts = new Map<number, number>();
+  private vkey?: unknown;
+  private stopping = false;
+  private deploymentId = "";
   private submitting?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
@@ -63,15 +83,19 @@ export class Sequencer {
   domain!: bigint;
   genesisRoot!: bigint;
 
+  readonly submitter: L1Submitter;
+
   private constructor(readonly store: Store, readonly rollup: Contract, readonly prover: Prover, readonly opts: SequencerOptions, readonly metrics?: Metrics) {
     this.params = loadInstance(opts.instance).params;
+    this.submitter = new L1Submitter(rollup, opts.fees);
   }
 
   /** Opens the sequencer on a store and a deployed rollup; replays the store from genesis. */
   static async open(store: Store, rollup: Contract, prover: Prover, opts: SequencerOptions, metrics?: Metrics): Promise<Sequencer> {
     const s = new Sequencer(store, rollup, prover, opts, metrics);
     const network = await rollup.runner!.provider!.getNetwork();
-    await store.bindDeployment(`${network.chainId}:${(await rollup.getAddress()).toLowerCase()}`);
+    s.deploymentId = `${network.chainId}:${(await rollup.getAddress()).toLowerCase()}`;
+    await store.bindDeployment(s.deploymentId);
     s.treasury = BigInt(await rollup.treasury());
     s.domain = await rollup.domain();
     s.creditLeafBudget = leafCapacity(s.params) - 1 - Number(await rollup.maxDepositors());
@@ -215,6 +239,7 @@ export class Sequencer {
   // ------------------------------------------------------------ pipeline
 
   start(): void {
+    this.stopping = false;
     const loop = async () => {
       try {
         await (this.ticking = this.tick());
@@ -230,14 +255,15 @@ export class Sequencer {
   async stop(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    await Promise.allSettled([this.ticking, this.proving, this.submitting, this.lock]);
+    this.stopping = true;
+    await Promise.allSettled([this.ticking, ...this.provingNow.values(), this.submitting, this.lock]);
   }
 
   /** One round: read the L1 queue, seal what is due, start a proof, submit what is proved. */
   async tick(): Promise<void> {
     await this.syncQueue();
     await this.exclusive(() => this.maybeSeal());
-    this.proving ??= this.proveNext().finally(() => (this.proving = undefined));
+    await this.dispatchProofs();
     this.submitting ??= this.submitNext().finally(() => (this.submitting = undefined));
     const counts = await this.store.counts();
     this.metrics?.queueDepth.set({ queue: "bundles_pending" }, counts.bundles_pending);
@@ -245,12 +271,38 @@ export class Sequencer {
     this.metrics?.queueDepth.set({ queue: "batches_unfinalized" }, this.results.size);
   }
 
+  /**
+   * Reads the L1 queue from the persisted cursor on, in blocks at least `confirmations` deep: an
+   * operation that a reorganization removes or reorders before then is never seen. The cursor
+   * moves with the operations, in one write. If the block at the cursor itself changed (a
+   * reorganization deeper than the confirmation depth), the operations no batch has taken yet are
+   * dropped and read again, with an alert.
+   */
   private async syncQueue(): Promise<void> {
-    const have = await this.store.l1OpCount();
-    const ops = await readQueue(this.rollup, have);
-    if (ops.length === 0) return;
-    await this.store.addL1Ops(have, ops);
-    ops.forEach((_, i) => this.opsSeenAt.set(have + i, Date.now()));
+    let cursor = await this.store.l1Cursor();
+    if (cursor) {
+      const block = await this.rollup.runner!.provider!.getBlock(cursor.block);
+      if (block?.hash !== cursor.hash) cursor = await this.rewindQueue(cursor);
+    }
+    for (let round = 0; round < 20; round++) {
+      const have = await this.store.l1OpCount();
+      const scan = await scanQueue(this.rollup, have, cursor?.block ?? this.opts.l1FromBlock - 1, this.opts.confirmations);
+      if (!scan) return;
+      await this.store.addL1Ops(have, scan.ops, scan.cursor);
+      scan.ops.forEach((_, i) => this.opsSeenAt.set(have + i, Date.now()));
+      cursor = scan.cursor;
+    }
+  }
+
+  private async rewindQueue(stale: L1Cursor): Promise<L1Cursor | undefined> {
+    const keep = this.state.queueConsumed; // taken by sealed batches: those stay (L1 refuses a batch whose queue hash is wrong)
+    const last = keep > 0 ? (await this.store.l1Ops(keep - 1, 1))[0] : undefined;
+    const back = last?.blockNumber !== undefined ? await this.rollup.runner!.provider!.getBlock(last.blockNumber - 1) : null;
+    const cursor = back?.hash ? { block: back.number, hash: back.hash } : null;
+    await this.store.dropL1Ops(keep, cursor);
+    for (const i of [...this.opsSeenAt.keys()]) if (i >= keep) this.opsSeenAt.delete(i);
+    this.alert(`L1 reorganized deeper than ${this.opts.confirmations} confirmations: block ${stale.block} is no longer ${stale.hash.slice(0, 10)}…; the queue is read again from block ${(cursor?.block ?? this.opts.l1FromBlock - 1) + 1}`);
+    return cursor ?? undefined;
   }
 
   private async maybeSeal(): Promise<void> {
@@ -340,29 +392,78 @@ export class Sequencer {
     await this.recountPending();
   }
 
-  private async proveNext(): Promise<void> {
-    const b = await this.store.firstBatchIn("sealed", "proving", "failed");
-    if (!b) return;
+  /** Starts proofs of the oldest unproved batches, up to the prover's capacity; each runs on its own. */
+  private async dispatchProofs(): Promise<void> {
+    const capacity = Math.max(1, this.prover.capacity ?? 1);
+    if (this.stopping || this.provingNow.size >= capacity) return;
+    const first = await this.store.firstBatchIn("sealed", "proving", "failed");
+    if (!first) return;
+    for (const b of await this.store.batchesFrom(first.number)) {
+      if (this.provingNow.size >= capacity) break;
+      if ((b.status !== "sealed" && b.status !== "proving" && b.status !== "failed") || this.provingNow.has(b.number)) continue;
+      const retry = this.proveRetryAt.get(b.number);
+      if (b.status === "failed" && retry && Date.now() < retry.at) continue; // after a restart: at once
+      this.provingNow.set(b.number, this.proveBatch(b).finally(() => this.provingNow.delete(b.number)));
+    }
+  }
+
+  /**
+   * Proves one batch and checks the proof itself against the public inputs it computed: a proof
+   * from any prover (a farm worker above all) that does not verify is recorded against that
+   * worker and asked for again, as a new attempt.
+   */
+  private async proveBatch(b: StoredBatch): Promise<void> {
+    const r = this.results.get(b.number)!;
     const retry = this.proveRetryAt.get(b.number);
-    if (b.status === "failed" && retry && Date.now() < retry.at) return; // after a restart: at once
+    const attempt = (this.attempts.get(b.number) ?? 0) + 1;
+    this.attempts.set(b.number, attempt);
     await this.store.updateBatch(b.number, { status: "proving" });
+    let proved: ProverResult;
     try {
-      const proved = await this.prover.prove(this.opts.instance, this.results.get(b.number)!.circuitInput);
-      await this.store.updateBatch(b.number, { status: "proved", proof: JSON.stringify(proved.proof), error: null });
-      this.proveRetryAt.delete(b.number);
-      this.resolve(`proving batch ${b.number} fails repeatedly`);
-      this.metrics?.proofSeconds.observe(proved.ms / 1000);
-      if (this.opts.crashAt === "proved") process.kill(process.pid, "SIGKILL");
+      proved = await this.prover.prove(this.opts.instance, r.circuitInput, { batch: b.number, key: `${this.deploymentId}:${b.number}:${hex(b.newRoot)}`, attempt });
     } catch (e) {
+      if (this.stopping) return; // stays "proving": proved again after the restart
       const message = (e as Error).message;
       if (message.startsWith(WITNESS_FAILED)) return this.exclusive(() => this.unseal(b.number, message));
-      // The prover itself failed (out of memory, a crashed worker): the batch is
-      // fine, so it is proved again after a growing pause.
-      const attempts = (retry?.attempts ?? 0) + 1;
-      const waitMs = Math.min(60_000, this.opts.pollMs * 2 ** attempts);
-      this.proveRetryAt.set(b.number, { attempts, at: Date.now() + waitMs });
+      // The prover itself failed (out of memory, a crashed worker, a farm job out of tries): the
+      // batch is fine, so it is proved again after a growing pause.
+      const failures = (retry?.attempts ?? 0) + 1;
+      const waitMs = Math.min(60_000, this.opts.pollMs * 2 ** failures);
+      this.proveRetryAt.set(b.number, { attempts: failures, at: Date.now() + waitMs });
+      await this.store.recordProofAttempt({ batch: b.number, worker: "(none)", outcome: "failed", ms: null, error: message.slice(0, 500) });
       await this.store.updateBatch(b.number, { status: "failed", error: `proving failed: ${message}` });
-      if (attempts >= 3) this.alert(`proving batch ${b.number} fails repeatedly (3 attempts or more): ${message}`);
+      if (failures >= 3) this.alert(`proving batch ${b.number} fails repeatedly (3 attempts or more): ${message}`);
+      return;
+    }
+    // An unseal may have taken the batch apart while it was proved: then this proof is for nothing.
+    if (this.results.get(b.number) !== r) return;
+    const worker = proved.worker ?? "(unnamed)";
+    if (!(await this.proofVerifies(r, proved))) {
+      const problem = `worker ${worker} returned a proof of batch ${b.number} that does not verify against the sequencer's public inputs`;
+      await this.store.recordProofAttempt({ batch: b.number, worker, outcome: "bad_proof", ms: proved.ms, error: problem });
+      // Asked for again at once; after MAX_BAD_PROOFS bad ones, more slowly and with an alert.
+      const bad = attempt >= MAX_BAD_PROOFS;
+      this.proveRetryAt.set(b.number, { attempts: retry?.attempts ?? 0, at: bad ? Date.now() + 30_000 : 0 });
+      await this.store.updateBatch(b.number, { status: "failed", error: `${problem}; proving again` });
+      if (bad) this.alert(`batch ${b.number}: ${attempt} proofs that do not verify (last from worker ${worker})`);
+      return;
+    }
+    await this.store.recordProofAttempt({ batch: b.number, worker, outcome: "proved", ms: proved.ms, error: null });
+    await this.store.updateBatch(b.number, { status: "proved", proof: JSON.stringify(proved.proof), error: null });
+    this.proveRetryAt.delete(b.number);
+    this.resolve(`proving batch ${b.number} fails repeatedly`);
+    this.resolve(`batch ${b.number}: `);
+    this.metrics?.proofSeconds.observe(proved.ms / 1000);
+    if (this.opts.crashAt === "proved") process.kill(process.pid, "SIGKILL");
+  }
+
+  /** Groth16 check of a returned proof against the public inputs this sequencer computed (never the worker's). */
+  private async proofVerifies(r: BatchResult, proved: ProverResult): Promise<boolean> {
+    this.vkey ??= JSON.parse(readFileSync(artifactPaths(this.opts.instance).vkey, "utf8"));
+    try {
+      return await snarkjs.groth16.verify(this.vkey, publicSignals(r.publicInputs).map(String), proved.proof);
+    } catch {
+      return false; // malformed: not a proof at all
     }
   }
 
@@ -394,26 +495,54 @@ export class Sequencer {
     await this.recountPending();
   }
 
+  /**
+   * Sends the oldest proved batch, or follows the transaction that carries it: finalized once its
+   * receipt is in, sent again if it reverted, replaced on the same nonce with higher fees (within the
+   * cap) once it has waited stuckAfterMs without one. A base fee above the cap holds the batch back
+   * with an alert. Batches reach L1 in order: a later one waits for every earlier one.
+   */
   private async submitNext(): Promise<void> {
     const b = await this.store.firstBatchIn("sealed", "proving", "proved", "submitted", "failed");
     if (!b || (b.status !== "proved" && b.status !== "submitted")) return;
     const onChain = Number(await this.rollup.batchCount());
     if (onChain >= b.number) return this.adoptOnChain(b);
     if (onChain !== b.number - 1) throw new Error(`L1 holds ${onChain} batches; batch ${b.number} cannot follow`);
-    if (b.status === "submitted" && b.txHash) {
-      const receipt = await this.rollup.runner!.provider!.getTransactionReceipt(b.txHash);
-      if (!receipt && Date.now() - b.updatedAt < this.opts.resubmitAfterMs) return; // still pending
-    }
-    const proof = JSON.parse(b.proof!);
+    const args = [b.newRoot, b.ops, b.body, proofCalldata(JSON.parse(b.proof!))];
+    const feeAlert = `batch ${b.number} waits: `;
     try {
-      const tx = await this.rollup.submitBatch(b.newRoot, b.ops, b.body, proofCalldata(proof));
+      if (b.status === "submitted" && b.txHash) {
+        const receipt = await this.submitter.receipt(b.txHash);
+        if (receipt?.status === 1) {
+          this.metrics?.gasUsed.inc(Number(receipt.gasUsed));
+          return this.finalize(b.number, b.txHash);
+        }
+        if (receipt) {
+          await this.store.updateBatch(b.number, { status: "proved", error: `transaction ${b.txHash} reverted; the batch is sent again` });
+          return;
+        }
+        if (Date.now() - b.updatedAt < this.submitter.fees.stuckAfterMs) return; // pending, not yet stuck
+        const r = await this.submitter.replace(b.txHash, args).catch(async (e: Error) => {
+          // E.g. the old transaction was mined meanwhile ("nonce too low"): the next tick sees it.
+          await this.store.updateBatch(b.number, { error: `replacing ${b.txHash} failed: ${e.message.slice(0, 300)}` });
+          return null;
+        });
+        if (r === null) return;
+        if (r && "wait" in r) return this.alert(feeAlert + r.wait);
+        if (r) {
+          this.resolve(feeAlert);
+          this.metrics?.replaced.inc();
+          await this.store.updateBatch(b.number, { status: "submitted", txHash: r.hash, error: `replaced stuck transaction ${b.txHash} (nonce ${r.nonce}) with one offering ${r.maxFeePerGas} wei per gas` });
+          return;
+        }
+        // The node no longer knows the transaction (dropped): send afresh.
+      }
+      const sent = await this.submitter.send(args);
+      if ("wait" in sent) return this.alert(feeAlert + sent.wait);
+      this.resolve(feeAlert);
       if (this.opts.crashAt === "sent") process.kill(process.pid, "SIGKILL");
-      await this.store.updateBatch(b.number, { status: "submitted", txHash: tx.hash });
-      const receipt = await tx.wait();
-      this.metrics?.gasUsed.inc(Number(receipt.gasUsed));
-      await this.finalize(b.number, tx.hash);
+      await this.store.updateBatch(b.number, { status: "submitted", txHash: sent.hash, error: null });
     } catch (e) {
-      // Failed or dropped: the same batch is sent again on a later tick.
+      // Refused or failed to send (an RPC error, a revert in estimation): the same batch is sent again on a later tick.
       await this.store.updateBatch(b.number, { status: "proved", error: `submission failed, will retry: ${(e as Error).message.slice(0, 300)}` });
     }
   }

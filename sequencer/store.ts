@@ -10,6 +10,7 @@ import type { SignedBundle } from "../core/receipt.js";
 import { bundleToJson, bundleSchema, toSignedBundle } from "./schemas.js";
 import type { BatchParams } from "../core/params.js";
 import type { LedgerRow, ReceiptMeta } from "./ledger.js";
+import { MIGRATIONS_TABLE, pending } from "./migrations.js";
 
 export type BatchStatus = "sealed" | "proving" | "proved" | "submitted" | "finalized" | "failed";
 
@@ -40,83 +41,39 @@ export interface StoredBatch {
   updatedAt: number;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS bundles (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  hash TEXT NOT NULL UNIQUE,
-  provider_idx INTEGER NOT NULL,
-  first_nonce TEXT NOT NULL,
-  count INTEGER NOT NULL,
-  total_fee TEXT NOT NULL,
-  json TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('accepted', 'batched', 'rejected')),
-  batch INTEGER,
-  error TEXT,
-  received_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS bundles_received ON bundles (received_at);
-CREATE UNIQUE INDEX IF NOT EXISTS bundles_provider_nonce ON bundles (provider_idx, first_nonce) WHERE status != 'rejected';
-CREATE TABLE IF NOT EXISTS receipts (
-  id TEXT PRIMARY KEY,
-  bundle_id INTEGER NOT NULL REFERENCES bundles (id),
-  position INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS batches (
-  number INTEGER PRIMARY KEY,
-  status TEXT NOT NULL,
-  first_op INTEGER NOT NULL,
-  ops INTEGER NOT NULL,
-  bundle_ids TEXT NOT NULL,
-  new_root TEXT NOT NULL,
-  body BLOB NOT NULL,
-  proof TEXT,
-  tx_hash TEXT,
-  error TEXT,
-  updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS batches_status ON batches (status, number);
-CREATE TABLE IF NOT EXISTS l1_ops (
-  queue_index INTEGER PRIMARY KEY,
-  json TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS batch_failures (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  number INTEGER NOT NULL,
-  bundle_ids TEXT NOT NULL,
-  error TEXT NOT NULL,
-  at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
--- Each status a batch takes, with its time (the explorer's status pipeline and receipt timelines).
-CREATE TABLE IF NOT EXISTS batch_events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  number INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  tx_hash TEXT,
-  error TEXT
-);
-CREATE INDEX IF NOT EXISTS batch_events_number ON batch_events (number, id);
--- What a provider declared about a receipt (model, contributions): not proven, shown as declared.
-CREATE TABLE IF NOT EXISTS receipt_meta (receipt TEXT PRIMARY KEY, json TEXT NOT NULL);
--- Balance movements of finalized batches (sequencer/ledger.ts): the explorer's account pages and aggregates.
-CREATE TABLE IF NOT EXISTS ledger (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  batch INTEGER NOT NULL,
-  address TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  amount TEXT NOT NULL,
-  receipt TEXT,
-  model INTEGER,
-  datanet INTEGER,
-  contribution INTEGER,
-  at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ledger_address ON ledger (address, batch);
-CREATE INDEX IF NOT EXISTS ledger_batch ON ledger (batch);
-`;
-
 const big = (_: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
+
+/** A queue operation with the L1 block its event was read from (absent for stores from before version 2). */
+export type L1QueueOp = QueueOp & { blockNumber?: number; blockHash?: string };
+/** The last L1 block the queue reader scanned, with its hash (a changed hash means L1 reorganized below it). */
+export interface L1Cursor {
+  block: number;
+  hash: string;
+}
+export interface ProofAttempt {
+  batch: number;
+  worker: string;
+  outcome: "proved" | "bad_proof" | "failed";
+  ms: number | null;
+  error: string | null;
+  at: number;
+}
+
+export interface OpRow {
+  json: string;
+  block_number: number | string | null;
+  block_hash: string | null;
+}
+const opJson = (op: L1QueueOp): QueueOp => ({ kind: op.kind, address: op.address, amount: op.amount, ax: op.ax, ay: op.ay, account: op.account });
+/** A stored queue operation (both stores keep the same JSON). */
+export function toOp(r: OpRow): L1QueueOp {
+  const o = JSON.parse(r.json);
+  const op: L1QueueOp = { ...o, address: BigInt(o.address), amount: BigInt(o.amount), ax: BigInt(o.ax), ay: BigInt(o.ay) };
+  if (r.block_number !== null) op.blockNumber = Number(r.block_number);
+  if (r.block_hash !== null) op.blockHash = r.block_hash;
+  return op;
+}
+export { big as bigintJson, opJson };
 
 /**
  * Emits "batch" ({ number, status, at }) when a batch is sealed or changes status, and "bundle"
@@ -133,7 +90,24 @@ export class SqliteStore extends EventEmitter {
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
-    this.db.exec(SCHEMA);
+    this.migrate();
+  }
+
+  /** Applies the schema migrations this file lacks, each in its own transaction (sequencer/migrations.ts). */
+  private migrate(): void {
+    this.db.exec(MIGRATIONS_TABLE);
+    const applied = (this.db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version);
+    for (const m of pending(applied)) {
+      this.db.transaction(() => {
+        this.db.exec(m.sqlite);
+        this.db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, Date.now());
+      })();
+    }
+  }
+
+  /** The schema versions applied to this store, in order. */
+  schemaVersions(): number[] {
+    return (this.db.prepare("SELECT version FROM schema_migrations ORDER BY version").all() as { version: number }[]).map((r) => r.version);
   }
 
   close(): void {
@@ -170,17 +144,17 @@ export class SqliteStore extends EventEmitter {
 
   bundleByHash(hash: string): StoredBundle | undefined {
     const row = this.db.prepare("SELECT * FROM bundles WHERE hash = ?").get(hash);
-    return row ? this.toBundle(row as Record<string, unknown>) : undefined;
+    return row ? toBundle(this.schema, row as Record<string, unknown>) : undefined;
   }
 
   bundle(id: number): StoredBundle | undefined {
     const row = this.db.prepare("SELECT * FROM bundles WHERE id = ?").get(id);
-    return row ? this.toBundle(row as Record<string, unknown>) : undefined;
+    return row ? toBundle(this.schema, row as Record<string, unknown>) : undefined;
   }
 
   /** Bundles not yet in a batch, oldest first. */
   pendingBundles(): StoredBundle[] {
-    return (this.db.prepare("SELECT * FROM bundles WHERE status = 'accepted' ORDER BY id").all() as Record<string, unknown>[]).map((r) => this.toBundle(r));
+    return (this.db.prepare("SELECT * FROM bundles WHERE status = 'accepted' ORDER BY id").all() as Record<string, unknown>[]).map((r) => toBundle(this.schema, r));
   }
 
   /** A pending bundle that can no longer be applied (e.g. an L1 withdrawal emptied the provider first). */
@@ -198,38 +172,53 @@ export class SqliteStore extends EventEmitter {
     return row ? { bundle: this.bundle(row.bundle_id)!, position: row.position } : undefined;
   }
 
-  private toBundle(r: Record<string, unknown>): StoredBundle {
-    return {
-      id: r.id as number,
-      hash: r.hash as string,
-      providerIdx: r.provider_idx as number,
-      count: r.count as number,
-      totalFee: BigInt(r.total_fee as string),
-      bundle: toSignedBundle(this.schema.parse(JSON.parse(r.json as string))),
-      status: r.status as StoredBundle["status"],
-      batch: (r.batch as number | null) ?? null,
-      error: (r.error as string | null) ?? null,
-      receivedAt: r.received_at as number,
-    };
-  }
-
   // ------------------------------------------------------------ L1 queue
 
   l1OpCount(): number {
     return (this.db.prepare("SELECT COUNT(*) AS n FROM l1_ops").get() as { n: number }).n;
   }
 
-  addL1Ops(from: number, ops: QueueOp[]): void {
-    const ins = this.db.prepare("INSERT OR IGNORE INTO l1_ops (queue_index, json) VALUES (?, ?)");
-    this.db.transaction(() => ops.forEach((op, i) => ins.run(from + i, JSON.stringify(op, big))))();
+  /**
+   * Appends queue operations [from, from + ops.length) read from L1 and, in the same transaction,
+   * moves the reader's cursor to the last block it scanned: a restart resumes the scan there.
+   */
+  addL1Ops(from: number, ops: L1QueueOp[], cursor?: L1Cursor): void {
+    const ins = this.db.prepare("INSERT OR IGNORE INTO l1_ops (queue_index, json, block_number, block_hash) VALUES (?, ?, ?, ?)");
+    this.db.transaction(() => {
+      ops.forEach((op, i) => ins.run(from + i, JSON.stringify(opJson(op), big), op.blockNumber ?? null, op.blockHash ?? null));
+      if (cursor) this.db.prepare("INSERT INTO meta (key, value) VALUES ('l1_cursor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(JSON.stringify(cursor));
+    })();
   }
 
-  l1Ops(from: number, count: number): QueueOp[] {
-    const rows = this.db.prepare("SELECT json FROM l1_ops WHERE queue_index >= ? AND queue_index < ? ORDER BY queue_index").all(from, from + count) as { json: string }[];
-    return rows.map((r) => {
-      const o = JSON.parse(r.json);
-      return { ...o, address: BigInt(o.address), amount: BigInt(o.amount), ax: BigInt(o.ax), ay: BigInt(o.ay) };
-    });
+  /** The last L1 block the queue reader scanned (confirmed), or undefined before the first scan. */
+  l1Cursor(): L1Cursor | undefined {
+    const r = this.db.prepare("SELECT value FROM meta WHERE key = 'l1_cursor'").get() as { value: string } | undefined;
+    return r ? JSON.parse(r.value) : undefined;
+  }
+
+  l1Ops(from: number, count: number): L1QueueOp[] {
+    const rows = this.db.prepare("SELECT json, block_number, block_hash FROM l1_ops WHERE queue_index >= ? AND queue_index < ? ORDER BY queue_index").all(from, from + count) as OpRow[];
+    return rows.map(toOp);
+  }
+
+  /** Removes queue operations from index `from` on (L1 reorganized below the cursor) and sets the cursor back (null: to the start). */
+  dropL1Ops(from: number, cursor: L1Cursor | null): void {
+    this.db.transaction(() => {
+      this.db.prepare("DELETE FROM l1_ops WHERE queue_index >= ?").run(from);
+      if (cursor) this.db.prepare("INSERT INTO meta (key, value) VALUES ('l1_cursor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(JSON.stringify(cursor));
+      else this.db.prepare("DELETE FROM meta WHERE key = 'l1_cursor'").run();
+    })();
+  }
+
+  // ------------------------------------------------------------ proving attempts
+
+  /** Records one attempt at proving a batch: which worker, how it ended, how long it took. */
+  recordProofAttempt(a: Omit<ProofAttempt, "at">): void {
+    this.db.prepare("INSERT INTO proof_attempts (batch, worker, outcome, ms, error, at) VALUES (?, ?, ?, ?, ?, ?)").run(a.batch, a.worker, a.outcome, a.ms, a.error, Date.now());
+  }
+
+  proofAttempts(batch: number): ProofAttempt[] {
+    return this.db.prepare("SELECT batch, worker, outcome, ms, error, at FROM proof_attempts WHERE batch = ? ORDER BY id").all(batch) as ProofAttempt[];
   }
 
   // ------------------------------------------------------------ batches
@@ -290,23 +279,13 @@ export class SqliteStore extends EventEmitter {
   /** An address's ledger rows, oldest first, with each batch's finalization time. */
   ledgerOf(address: string): (LedgerRow & { at: number })[] {
     const rows = this.db.prepare("SELECT * FROM ledger WHERE address = ? ORDER BY batch, id").all(address.toLowerCase()) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      batch: Number(r.batch), address: String(r.address), kind: r.kind as LedgerRow["kind"], amount: BigInt(r.amount as string),
-      receipt: (r.receipt as string | null) ?? null, model: (r.model as number | null) ?? null, datanet: (r.datanet as number | null) ?? null, contribution: (r.contribution as number | null) ?? null, at: Number(r.at),
-    }));
+    return rows.map(toLedgerRow);
   }
 
   /** Totals over the ledger grouped by model or by datanet (contributor and owner earnings). */
   ledgerTotals(by: "model" | "datanet"): { key: number; amount: bigint; receipts: number }[] {
     const rows = this.db.prepare(`SELECT ${by} AS k, amount, receipt FROM ledger WHERE ${by} IS NOT NULL AND kind IN ('contributor', 'owner')`).all() as { k: number; amount: string; receipt: string }[];
-    const out = new Map<number, { amount: bigint; receipts: Set<string> }>();
-    for (const r of rows) {
-      const t = out.get(r.k) ?? { amount: 0n, receipts: new Set<string>() };
-      t.amount += BigInt(r.amount);
-      t.receipts.add(r.receipt);
-      out.set(r.k, t);
-    }
-    return [...out].map(([key, t]) => ({ key, amount: t.amount, receipts: t.receipts.size }));
+    return sumTotals(rows);
   }
 
   setReceiptMeta(receiptIds: string[], metas: (ReceiptMeta | null | undefined)[]): void {
@@ -404,7 +383,44 @@ export class SqliteStore extends EventEmitter {
   }
 }
 
-function toBatch(r: Record<string, unknown>): StoredBatch {
+/** A bundles row as a StoredBundle (both stores keep the same columns). */
+export function toBundle(schema: ReturnType<typeof bundleSchema>, r: Record<string, unknown>): StoredBundle {
+  return {
+    id: r.id as number,
+    hash: r.hash as string,
+    providerIdx: r.provider_idx as number,
+    count: r.count as number,
+    totalFee: BigInt(r.total_fee as string),
+    bundle: toSignedBundle(schema.parse(JSON.parse(r.json as string))),
+    status: r.status as StoredBundle["status"],
+    batch: (r.batch as number | null) ?? null,
+    error: (r.error as string | null) ?? null,
+    receivedAt: Number(r.received_at),
+  };
+}
+
+/** Ledger amounts summed per key, with the number of distinct receipts behind each sum. */
+export function sumTotals(rows: { k: number; amount: string; receipt: string }[]): { key: number; amount: bigint; receipts: number }[] {
+  const out = new Map<number, { amount: bigint; receipts: Set<string> }>();
+  for (const r of rows) {
+    const t = out.get(r.k) ?? { amount: 0n, receipts: new Set<string>() };
+    t.amount += BigInt(r.amount);
+    t.receipts.add(r.receipt);
+    out.set(r.k, t);
+  }
+  return [...out].map(([key, t]) => ({ key, amount: t.amount, receipts: t.receipts.size }));
+}
+
+/** A ledger row with its time. */
+export function toLedgerRow(r: Record<string, unknown>): LedgerRow & { at: number } {
+  return {
+    batch: Number(r.batch), address: String(r.address), kind: r.kind as LedgerRow["kind"], amount: BigInt(r.amount as string),
+    receipt: (r.receipt as string | null) ?? null, model: (r.model as number | null) ?? null, datanet: (r.datanet as number | null) ?? null, contribution: (r.contribution as number | null) ?? null, at: Number(r.at),
+  };
+}
+
+/** A batches row as a StoredBatch. */
+export function toBatch(r: Record<string, unknown>): StoredBatch {
   return {
     number: r.number as number,
     status: r.status as BatchStatus,
@@ -416,7 +432,7 @@ function toBatch(r: Record<string, unknown>): StoredBatch {
     proof: (r.proof as string | null) ?? null,
     txHash: (r.tx_hash as string | null) ?? null,
     error: (r.error as string | null) ?? null,
-    updatedAt: r.updated_at as number,
+    updatedAt: Number(r.updated_at),
   };
 }
 

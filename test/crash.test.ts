@@ -3,10 +3,10 @@
 // submission; after each restart nothing acknowledged is lost or applied twice.
 import Database from "better-sqlite3";
 import { expect } from "chai";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { Contract, JsonRpcProvider, type Wallet } from "ethers";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
 import { payout } from "../core/payout.js";
@@ -20,36 +20,16 @@ import { readBatches, readQueue } from "../sequencer/l1.js";
 import { bundleToJson } from "../sequencer/schemas.js";
 import { INSTANCE, OPEN, params, privateKey } from "./helpers.js";
 import { http, waitFor } from "./lib/http.js";
+import { poaRun, poaStart, type Running } from "./lib/poa.js";
+import { freshDatabase } from "./lib/postgres.js";
 
-interface Running {
-  proc: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-}
-
-/** Runs `poa start <args>` as its own process; resolves once it serves. */
-async function poaStart(args: string[], env = process.env): Promise<Running & { log: () => string }> {
-  const proc = spawn(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "poa.ts"), "start", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
-  proc.stderr!.on("data", (x) => (out += x));
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.stdout!.on("data", (x) => {
-      out += x;
-      const m = /sequencer API (http:\/\/[^/\s]+)\/v1/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    void exited.then(() => reject(new Error(`the service exited during start:\n${out}`)));
-  });
-  return { proc, url, exited, log: () => out };
-}
-
-describe("crash and restart (kill -9)", function () {
+for (const backend of ["SQLite", "PostgreSQL"] as const) describe(`crash and restart (kill -9), store on ${backend}`, function () {
   let chain: LocalChain;
+  let databaseUrl: string | undefined;
   let d: Deployment;
   let alice: Wallet, c1: Wallet, owner: Wallet;
   const key = privateKey(21);
-  const dbFile = join(mkdtempSync(join(tmpdir(), "poa-crash-")), "sequencer.db");
+  const dbFile = join(mkdtempSync(join(tmpdir(), "poa-crash-")), "sequencer.db"); // the jobs' file alone with PostgreSQL
   const port = 19000 + (process.pid % 1000);
   let svc: Running | undefined;
   let domain: bigint;
@@ -60,6 +40,7 @@ describe("crash and restart (kill -9)", function () {
 
   async function start(maxWaitMs: number, crashAt?: string): Promise<Running> {
     const args = ["--rpc", chain.url, "--rollup", await d.rollup.getAddress(), "--sequencer-key", devWallet(1).privateKey, "--db", dbFile, "--port", String(port), "--max-wait-ms", String(maxWaitMs)];
+    if (databaseUrl) args.push("--database-url", databaseUrl);
     if (crashAt) args.push("--crash-at", crashAt);
     return poaStart(args);
   }
@@ -80,11 +61,21 @@ describe("crash and restart (kill -9)", function () {
     return res.json.receipts[0].id;
   }
 
-  /** A bundle's status as the database file holds it (the service is down). */
-  const storedStatus = (receiptId: string) => {
+  /** A bundle's status as the database holds it (the service is down). */
+  const storedStatus = async (receiptId: string): Promise<string> => {
+    const sql = "SELECT b.status FROM receipts r JOIN bundles b ON b.id = r.bundle_id WHERE r.id = ";
+    if (databaseUrl) {
+      const c = new pg.Client({ connectionString: databaseUrl });
+      await c.connect();
+      try {
+        return (await c.query(`${sql}$1`, [receiptId])).rows[0].status;
+      } finally {
+        await c.end();
+      }
+    }
     const db = new Database(dbFile, { readonly: true });
     try {
-      return (db.prepare("SELECT b.status FROM receipts r JOIN bundles b ON b.id = r.bundle_id WHERE r.id = ?").get(receiptId) as { status: string }).status;
+      return (db.prepare(`${sql}?`).get(receiptId) as { status: string }).status;
     } finally {
       db.close();
     }
@@ -94,6 +85,7 @@ describe("crash and restart (kill -9)", function () {
 
   before(async () => {
     await initCrypto();
+    if (backend === "PostgreSQL") databaseUrl = await freshDatabase("crash");
     chain = await startLocalChain(17545 + (process.pid % 1000));
     const deployer = devWallet(0, chain.provider);
     [alice, c1, owner] = [2, 4, 6].map((i) => devWallet(i, chain.provider));
@@ -118,7 +110,7 @@ describe("crash and restart (kill -9)", function () {
     const id = await postBundle(10n ** 18n);
     await svc.exited;
     svc = undefined;
-    expect(storedStatus(id)).to.equal("accepted");
+    expect(await storedStatus(id)).to.equal("accepted");
     svc = await start(200);
     await finalized(id);
   });
@@ -195,7 +187,7 @@ describe("local mode (npm start): the chain outlives a killed sequencer", functi
   const apiPort = 13000 + (process.pid % 1000);
   const env = { ...process.env, POA_LOCAL_DIR: dir, POA_CHAIN_PORT: String(chainPort), POA_PORT: String(apiPort), POA_MAX_WAIT_MS: "200" };
   const key = privateKey(61);
-  let svc: (Running & { log: () => string }) | undefined;
+  let svc: Running | undefined;
 
   const start = (...extra: string[]) => poaStart(extra, env);
 
@@ -247,7 +239,7 @@ describe("local mode (npm start): the chain outlives a killed sequencer", functi
   });
 
   it("deploys with `poa deploy --rpc` again and again, and says in one line why a deployment fails", async () => {
-    const deploy = (key: string) => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "poa.ts"), "deploy", "--rpc", deployment().rpcUrl, "--private-key", key], { cwd: ROOT, env, encoding: "utf8" });
+    const deploy = (key: string) => poaRun(["deploy", "--rpc", deployment().rpcUrl, "--private-key", key], env);
     const rollups = new Set<string>();
     for (let i = 0; i < 3; i++) {
       const r = deploy(devWallet(5).privateKey);

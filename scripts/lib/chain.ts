@@ -1,7 +1,7 @@
 // A local chain for `npm start` and the service tests: a real `hardhat node`
 // child process (JSON-RPC over HTTP), and its well-known development accounts.
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HDNodeWallet, JsonRpcProvider, Wallet } from "ethers";
 import { ROOT } from "./artifacts.js";
@@ -33,6 +33,20 @@ export interface ChainOptions {
    * child, killed when this process exits (tests).
    */
   detached?: { logFile: string };
+  /**
+   * The EVM implementation: Hardhat's node (EDR, the default) or Foundry's anvil (revm), an
+   * independent engine, from the @foundry-rs/anvil npm packages. Both use chain id 31337, the
+   * cancun hardfork and the same 20 mnemonic accounts, so everything else runs unchanged.
+   */
+  engine?: "hardhat" | "anvil";
+}
+
+/** The anvil binary that @foundry-rs/anvil installs for this platform. */
+export function anvilBinary(): string {
+  const arch = process.arch === "x64" ? "amd64" : process.arch;
+  const bin = join(ROOT, "node_modules", "@foundry-rs", `anvil-${process.platform}-${arch}`, "bin", "anvil");
+  if (!existsSync(bin)) throw new Error(`anvil is not installed for ${process.platform}-${arch} (${bin}): npm ci installs @foundry-rs/anvil with its binary package`);
+  return bin;
 }
 
 /** An ethers provider for a local node: no response cache, so nonces and blocks are always read afresh. */
@@ -53,8 +67,12 @@ export async function chainAnswers(url: string): Promise<boolean> {
 export async function startLocalChain(port: number, o: ChainOptions = {}): Promise<LocalChain> {
   const url = `http://127.0.0.1:${port}`;
   if (await chainAnswers(url)) throw new Error(`port ${port} already has a JSON-RPC node; stop it or choose another --chain-port`);
-  const bin = join(ROOT, "node_modules", ".bin", "hardhat");
-  const args = ["node", "--port", String(port), "--hostname", "127.0.0.1"];
+  const anvil = o.engine === "anvil";
+  const bin = anvil ? anvilBinary() : join(ROOT, "node_modules", ".bin", "hardhat");
+  const args = anvil
+    ? ["--port", String(port), "--host", "127.0.0.1", "--chain-id", "31337", "--hardfork", "cancun", "--accounts", "20", "--mnemonic", DEV_MNEMONIC, "--silent"]
+    : ["node", "--port", String(port), "--hostname", "127.0.0.1"];
+  const engine = anvil ? "anvil" : "hardhat node";
   let child: ChildProcess;
   let output = () => "";
   if (o.detached) {
@@ -78,10 +96,10 @@ export async function startLocalChain(port: number, o: ChainOptions = {}): Promi
   void exited.then(() => (gone = true));
   const t0 = Date.now();
   while (!(await chainAnswers(url))) {
-    if (gone) throw new Error(`hardhat node exited during start:\n${output()}`);
+    if (gone) throw new Error(`${engine} exited during start:\n${output()}`);
     if (Date.now() - t0 > 60_000) {
       child.kill("SIGKILL");
-      throw new Error(`hardhat node did not answer within 60 s:\n${output()}`);
+      throw new Error(`${engine} did not answer within 60 s:\n${output()}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
