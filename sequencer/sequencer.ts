@@ -8,9 +8,11 @@
 // rules; README.md the receipt lifecycle).
 import type { Contract } from "ethers";
 import { leafCapacity, loadInstance, type BatchParams } from "../core/params.js";
-import { keyProblem, type PublicKey } from "../core/crypto.js";
+import type { PublicKey } from "../core/crypto.js";
 import { ledgerRows, type LedgerRow } from "./ledger.js";
-import { bundleHash, checkBundleShape, creditedAddresses, receiptHash, verifyBundle, type SignedBundle } from "../core/receipt.js";
+import { checkBundleShape, creditedAddresses, type SignedBundle } from "../core/receipt.js";
+import { Piscina } from "piscina";
+import type { IngestResult, IngestTask } from "./ingest-worker.js";
 import { buildBatch, BundleError, RollupState, type BatchResult } from "../core/rollup.js";
 import { proofCalldata, WITNESS_FAILED } from "../prover/groth16.js";
 import { sha256Hex } from "../scripts/lib/artifacts.js";
@@ -36,6 +38,8 @@ export interface SequencerOptions {
   pollMs: number; // pipeline tick
   /** EIP-1559 fees: the cap, the tip, and when a stuck transaction is replaced (sequencer/submitter.ts). */
   fees: FeePolicy;
+  /** Threads checking incoming bundles' hashes and signatures (default 2). */
+  ingestThreads?: number;
   /** L1 blocks a queue operation must be under before the sequencer takes it (POA_CONFIRMATIONS). */
   confirmations: number;
   /** The rollup's deployment block: the first scan of the queue starts there. */
@@ -84,10 +88,13 @@ export class Sequencer {
   genesisRoot!: bigint;
 
   readonly submitter: L1Submitter;
+  /** Threads that hash and verify incoming bundles (sequencer/ingest-worker.ts). */
+  private readonly ingest: Piscina;
 
   private constructor(readonly store: Store, readonly rollup: Contract, readonly prover: Prover, readonly opts: SequencerOptions, readonly metrics?: Metrics) {
     this.params = loadInstance(opts.instance).params;
     this.submitter = new L1Submitter(rollup, opts.fees);
+    this.ingest = new Piscina({ filename: new URL("./ingest-worker-entry.mjs", import.meta.url).href, minThreads: 1, maxThreads: Math.max(1, opts.ingestThreads ?? 2), idleTimeout: 60_000 });
   }
 
   /** Opens the sequencer on a store and a deployed rollup; replays the store from genesis. */
@@ -160,18 +167,26 @@ export class Sequencer {
 
   // ------------------------------------------------------------ ingest
 
-  /** Validates and stores a signed bundle. Idempotent: the same bundle again returns the first answer. */
-  accept(bundle: SignedBundle): Promise<{ created: boolean; bundle: StoredBundle }> {
+  /**
+   * Validates and stores a signed bundle. Idempotent: the same bundle again returns the first answer.
+   * Hashing and the signature check run first, on an ingest thread and outside the lock (so that
+   * neither the event loop nor other bundles wait on them), against the provider's key as it is now;
+   * the decision is taken under the lock, with the key checked again.
+   */
+  async accept(bundle: SignedBundle): Promise<{ created: boolean; bundle: StoredBundle }> {
+    try {
+      checkBundleShape(bundle.receipts, this.params);
+    } catch (e) {
+      throw new ApiError(400, "bad_bundle", (e as Error).message);
+    }
+    const r0 = bundle.receipts[0];
+    const check = (key: PublicKey) => this.ingest.run({ bundle, key: { ax: key.ax, ay: key.ay }, params: this.params, domain: this.domain } satisfies IngestTask) as Promise<IngestResult>;
+    let checked = await check(this.state.account(r0.providerIdx));
     return this.exclusive(async () => {
-      try {
-        checkBundleShape(bundle.receipts, this.params);
-      } catch (e) {
-        throw new ApiError(400, "bad_bundle", (e as Error).message);
-      }
       // The same bundle again gets its first answer, whatever became of it. A rejected
       // bundle's receipts signed anew (a provider that rotated its key) are a new
       // attempt, kept under the bundle hash and the signature; nonces stop any repeat.
-      const first = hex(bundleHash(bundle.receipts, this.params));
+      const first = checked.hash;
       const sig = bundle.signature;
       const retryKey = `${first}:${sha256Hex(`${sig.R8x},${sig.R8y},${sig.S}`).slice(0, 16)}`;
       const seen = (await this.store.bundleByHash(retryKey)) ?? (await this.store.bundleByHash(first));
@@ -179,17 +194,17 @@ export class Sequencer {
       if (seen && (seen.status !== "rejected" || sameSignature(seen))) return { created: false, bundle: seen };
       const hash = seen ? retryKey : first;
 
-      const r0 = bundle.receipts[0];
       const provider = this.state.account(r0.providerIdx);
       if (provider.address === 0n) throw new ApiError(422, "unknown_provider", `provider account ${r0.providerIdx} does not exist (deposit on L1 first)`);
       if (provider.ax === 0n && provider.ay === 0n) throw new ApiError(422, "unknown_provider", `account ${r0.providerIdx} has no signing key (deposit with a Baby Jubjub key first)`);
-      const problem = await keyProblem(provider);
-      if (problem) throw new ApiError(422, "invalid_key", `provider ${r0.providerIdx}'s key cannot sign bundles: ${problem}; deposit again with a key made by prv2pub`);
+      // A batch sealed while the bundle was checked may have brought the provider a new key: check again (rare).
+      if (keyId(provider) !== checked.keyId) checked = await check(provider);
+      if (checked.keyProblem) throw new ApiError(422, "invalid_key", `provider ${r0.providerIdx}'s key cannot sign bundles: ${checked.keyProblem}; deposit again with a key made by prv2pub`);
       const pend = this.pending.get(r0.providerIdx) ?? { count: 0n, fees: 0n };
       const expected = provider.nonce + pend.count;
       if (r0.nonce < expected) throw new ApiError(409, "nonce_replayed", `nonce ${r0.nonce} of provider ${r0.providerIdx} is already used; the next nonce is ${expected}`);
       if (r0.nonce > expected) throw new ApiError(409, "nonce_skipped", `nonce ${r0.nonce} of provider ${r0.providerIdx} skips ahead; the next nonce is ${expected}`);
-      if (!(await verifyBundle(bundle, provider, this.params, this.domain))) {
+      if (!checked.signatureOk) {
         throw new ApiError(401, "bad_signature", `the signature does not verify against provider ${r0.providerIdx}'s key for this rollup (domain ${this.domain})`);
       }
       const total = bundle.receipts.reduce((a, r) => a + r.fee, 0n);
@@ -208,7 +223,7 @@ export class Sequencer {
       if (fresh.length > room) {
         throw new ApiError(422, "tree_full", `the bundle credits ${fresh.length} accounts that have no leaf yet; the state tree has room for ${Math.max(room, 0)} more (leaves reserved for depositors excluded)`);
       }
-      const stored = await this.store.insertBundle(hash, bundle, bundle.receipts.map((r) => hex(receiptHash(r, this.params.entries))), total);
+      const stored = await this.store.insertBundle(hash, bundle, checked.receiptIds, total);
       this.verifiedKey.set(hash, keyId(provider));
       fresh.forEach((a) => this.pendingFresh.add(a));
       this.pending.set(r0.providerIdx, { count: pend.count + BigInt(bundle.receipts.length), fees: pend.fees + total });
@@ -257,6 +272,11 @@ export class Sequencer {
     this.timer = undefined;
     this.stopping = true;
     await Promise.allSettled([this.ticking, ...this.provingNow.values(), this.submitting, this.lock]);
+  }
+
+  /** Ends the ingest threads (after stop(), when the service closes). */
+  async close(): Promise<void> {
+    await this.ingest.destroy();
   }
 
   /** One round: read the L1 queue, seal what is due, start a proof, submit what is proved. */

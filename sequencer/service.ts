@@ -130,6 +130,7 @@ export async function startService(cfg: ServiceConfig, given?: Prover): Promise<
       await closed;
       // Closing the prover ends the proofs under way (a restart proves them again), so stop() need not wait them out.
       await Promise.all([sequencer.stop(), prover.close()]);
+      await sequencer.close();
       await models?.jobs.close();
       jobsDb?.close();
       await store.close();
