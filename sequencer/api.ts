@@ -119,6 +119,8 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
       receipts: await receiptsOf(b.bundleIds),
       // Earlier contents of this batch number, taken apart after the circuit refused them.
       previousAttempts: await Promise.all((await seq.store.batchFailures(b.number)).map(async (f) => ({ error: f.error, receipts: await receiptsOf(f.bundleIds), at: new Date(f.at).toISOString() }))),
+      // Each proof asked for: which worker answered, how (proved, bad_proof, failed), in how long.
+      proofAttempts: (await seq.store.proofAttempts(b.number)).map((a) => ({ worker: a.worker, outcome: a.outcome, ms: a.ms, error: a.error, at: new Date(a.at).toISOString() })),
     });
   });
 

@@ -94,7 +94,7 @@ export class Sequencer {
   private constructor(readonly store: Store, readonly rollup: Contract, readonly prover: Prover, readonly opts: SequencerOptions, readonly metrics?: Metrics) {
     this.params = loadInstance(opts.instance).params;
     this.submitter = new L1Submitter(rollup, opts.fees);
-    this.ingest = new Piscina({ filename: new URL("./ingest-worker-entry.mjs", import.meta.url).href, minThreads: 1, maxThreads: Math.max(1, opts.ingestThreads ?? 2), idleTimeout: 60_000 });
+    this.ingest = new Piscina({ filename: new URL("./ingest-worker-entry.mjs", import.meta.url).href, minThreads: Math.max(1, opts.ingestThreads ?? 2), maxThreads: Math.max(1, opts.ingestThreads ?? 2), idleTimeout: Infinity });
   }
 
   /** Opens the sequencer on a store and a deployed rollup; replays the store from genesis. */

@@ -168,6 +168,8 @@ describe("prover farm: poa prover workers on a PostgreSQL queue", function () {
     expect(rows[0]).to.deep.include({ worker: "liar", outcome: "bad_proof" });
     expect(rows[0].error).to.equal(`worker liar returned a proof of batch ${b} that does not verify against the sequencer's public inputs`);
     expect(rows.filter((r) => r.outcome === "proved").map((r) => r.worker)).to.deep.equal(["honest"]);
+    const shown = (await http(svc.url, "GET", `/v1/batches/${b}`)).json.proofAttempts as { worker: string; outcome: string }[];
+    expect(shown.map((a) => [a.worker, a.outcome])).to.deep.equal(rows.map((r) => [r.worker, r.outcome]));
     expect(Number(await d.rollup.batchCount())).to.equal(b);
   });
 
