@@ -15,6 +15,7 @@ declare module "circomlibjs" {
   export interface BabyJub {
     F: Field & { isZero(x: Uint8Array): boolean; eq(a: Uint8Array, b: Uint8Array): boolean; one: Uint8Array };
     subOrder: bigint;
+    Base8: [Uint8Array, Uint8Array];
     inCurve(P: [Uint8Array, Uint8Array]): boolean;
     mulPointEscalar(P: [Uint8Array, Uint8Array], e: bigint): [Uint8Array, Uint8Array];
   }
@@ -27,6 +28,7 @@ declare module "circomlibjs" {
   }
   export function buildPoseidon(): Promise<Poseidon>;
   export function buildEddsa(): Promise<Eddsa>;
+  export function buildBabyjub(): Promise<BabyJub>;
   export const poseidonContract: {
     createCode(nInputs: number): string;
     generateABI(nInputs: number): unknown[];
