@@ -100,13 +100,18 @@ export class Sequencer {
   /** Opens the sequencer on a store and a deployed rollup; replays the store from genesis. */
   static async open(store: Store, rollup: Contract, prover: Prover, opts: SequencerOptions, metrics?: Metrics): Promise<Sequencer> {
     const s = new Sequencer(store, rollup, prover, opts, metrics);
-    const network = await rollup.runner!.provider!.getNetwork();
-    s.deploymentId = `${network.chainId}:${(await rollup.getAddress()).toLowerCase()}`;
-    await store.bindDeployment(s.deploymentId);
-    s.treasury = BigInt(await rollup.treasury());
-    s.domain = await rollup.domain();
-    s.creditLeafBudget = leafCapacity(s.params) - 1 - Number(await rollup.maxDepositors());
-    await s.replay();
+    try {
+      const network = await rollup.runner!.provider!.getNetwork();
+      s.deploymentId = `${network.chainId}:${(await rollup.getAddress()).toLowerCase()}`;
+      await store.bindDeployment(s.deploymentId);
+      s.treasury = BigInt(await rollup.treasury());
+      s.domain = await rollup.domain();
+      s.creditLeafBudget = leafCapacity(s.params) - 1 - Number(await rollup.maxDepositors());
+      await s.replay();
+    } catch (e) {
+      await s.close(); // its ingest threads
+      throw e;
+    }
     return s;
   }
 
@@ -276,7 +281,7 @@ export class Sequencer {
 
   /** Ends the ingest threads (after stop(), when the service closes). */
   async close(): Promise<void> {
-    await this.ingest.destroy();
+    await this.ingest.close(); // lets a check under way finish, then ends the threads
   }
 
   /** One round: read the L1 queue, seal what is due, start a proof, submit what is proved. */

@@ -128,8 +128,13 @@ export async function startService(cfg: ServiceConfig, given?: Prover): Promise<
       const closed = new Promise((r) => server.close(r));
       server.closeAllConnections(); // keep-alive clients would hold close() open
       await closed;
-      // Closing the prover ends the proofs under way (a restart proves them again), so stop() need not wait them out.
-      await Promise.all([sequencer.stop(), prover.close()]);
+      // The in-process pool: the proof under way ends first (stop() waits for it), then the threads.
+      // A farm: closing its client first ends the wait for remote proofs (a restart finds the jobs again).
+      if (prover instanceof FarmProver) await Promise.all([sequencer.stop(), prover.close()]);
+      else {
+        await sequencer.stop();
+        await prover.close();
+      }
       await sequencer.close();
       await models?.jobs.close();
       jobsDb?.close();
