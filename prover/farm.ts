@@ -139,8 +139,13 @@ export class FarmProver implements Prover {
 
   /** Jobs waiting and running (the farm's depth, for scaling and /healthz). */
   async depth(): Promise<{ queued: number; active: number }> {
-    const q = await this.boss.getQueue(PROVE_QUEUE);
-    return { queued: q?.queuedCount ?? 0, active: q?.activeCount ?? 0 };
+    // Counted from the job table: pg-boss's own queue counts are a cache its monitor refreshes.
+    const { rows } = await this.boss.getDb().executeSql(
+      "SELECT state, count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active') GROUP BY state",
+      [PROVE_QUEUE],
+    );
+    const n = (state: string) => rows.find((r) => r.state === state)?.n ?? 0;
+    return { queued: n("created") + n("retry"), active: n("active") };
   }
 
   async close(): Promise<void> {

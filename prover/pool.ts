@@ -19,6 +19,8 @@ export interface Prover {
   /** Batches this prover can work on at once (the sequencer proves up to this many in parallel; default 1). */
   readonly capacity?: number;
   prove(instance: string, input: Record<string, unknown>, job?: ProofJob): Promise<ProverResult>;
+  /** Proof jobs waiting and running, where a queue holds them (the farm): the gauge to scale workers on. */
+  depth?(): Promise<{ queued: number; active: number }>;
   close(): Promise<void>;
 }
 

@@ -50,12 +50,20 @@ export interface SequencerOptions {
 
 export type ReceiptStatus = "accepted" | "rejected" | "batched" | "proving" | "proved" | "submitted" | "finalized" | "failed";
 
+/** Ingest threads by default (0: the checks run on the event loop; the native EdDSA check costs ~2 ms). */
+const INGEST_THREADS = 2;
+
 /**
- * Ingest threads by default. 0: the checks run on the event loop (the native EdDSA check costs
- * ~2 ms). Threads are off by default for now: with them, the test run aborted twice in native code
- * ("double free or corruption") at a service's start after other services had closed; see DEVELOPERS.
+ * One ingest pool per process, made on first use and never ended: its idle threads are unref'd
+ * and do not hold the process open. Ending a pool's threads (tsx, circomlibjs's WebAssembly) and
+ * starting new ones as services came and went aborted the test process in native code ("double
+ * free or corruption"); a pool that lives as long as the process has nothing to tear down.
  */
-const INGEST_THREADS = 0;
+let ingestPool: Piscina | undefined;
+function sharedIngestPool(threads: number): Piscina {
+  ingestPool ??= new Piscina({ filename: new URL("./ingest-worker-entry.mjs", import.meta.url).href, minThreads: threads, maxThreads: threads, idleTimeout: Infinity });
+  return ingestPool;
+}
 
 /** Bad proofs of one batch before the sequencer slows down and alerts (it keeps asking: liveness first). */
 const MAX_BAD_PROOFS = 3;
@@ -95,31 +103,26 @@ export class Sequencer {
   genesisRoot!: bigint;
 
   readonly submitter: L1Submitter;
-  /** Threads that hash and verify incoming bundles (sequencer/ingest-worker.ts). */
+  /** Threads that hash and verify incoming bundles (sequencer/ingest-worker.ts), shared by the process. */
   private readonly ingest?: Piscina;
 
   private constructor(readonly store: Store, readonly rollup: Contract, readonly prover: Prover, readonly opts: SequencerOptions, readonly metrics?: Metrics) {
     this.params = loadInstance(opts.instance).params;
     this.submitter = new L1Submitter(rollup, opts.fees);
     const threads = opts.ingestThreads ?? INGEST_THREADS;
-    this.ingest = threads > 0 ? new Piscina({ filename: new URL("./ingest-worker-entry.mjs", import.meta.url).href, minThreads: threads, maxThreads: threads, idleTimeout: Infinity }) : undefined;
+    this.ingest = threads > 0 ? sharedIngestPool(threads) : undefined;
   }
 
   /** Opens the sequencer on a store and a deployed rollup; replays the store from genesis. */
   static async open(store: Store, rollup: Contract, prover: Prover, opts: SequencerOptions, metrics?: Metrics): Promise<Sequencer> {
     const s = new Sequencer(store, rollup, prover, opts, metrics);
-    try {
-      const network = await rollup.runner!.provider!.getNetwork();
-      s.deploymentId = `${network.chainId}:${(await rollup.getAddress()).toLowerCase()}`;
-      await store.bindDeployment(s.deploymentId);
-      s.treasury = BigInt(await rollup.treasury());
-      s.domain = await rollup.domain();
-      s.creditLeafBudget = leafCapacity(s.params) - 1 - Number(await rollup.maxDepositors());
-      await s.replay();
-    } catch (e) {
-      await s.close(); // its ingest threads
-      throw e;
-    }
+    const network = await rollup.runner!.provider!.getNetwork();
+    s.deploymentId = `${network.chainId}:${(await rollup.getAddress()).toLowerCase()}`;
+    await store.bindDeployment(s.deploymentId);
+    s.treasury = BigInt(await rollup.treasury());
+    s.domain = await rollup.domain();
+    s.creditLeafBudget = leafCapacity(s.params) - 1 - Number(await rollup.maxDepositors());
+    await s.replay();
     return s;
   }
 
@@ -290,11 +293,6 @@ export class Sequencer {
     await Promise.allSettled([this.ticking, ...this.provingNow.values(), this.submitting, this.lock]);
   }
 
-  /** Ends the ingest threads (after stop(), when the service closes). */
-  async close(): Promise<void> {
-    await this.ingest?.close(); // lets a check under way finish, then ends the threads
-  }
-
   /** One round: read the L1 queue, seal what is due, start a proof, submit what is proved. */
   async tick(): Promise<void> {
     await this.syncQueue();
@@ -305,6 +303,11 @@ export class Sequencer {
     this.metrics?.queueDepth.set({ queue: "bundles_pending" }, counts.bundles_pending);
     this.metrics?.queueDepth.set({ queue: "l1_ops_pending" }, (await this.store.l1OpCount()) - this.state.queueConsumed);
     this.metrics?.queueDepth.set({ queue: "batches_unfinalized" }, this.results.size);
+    const jobs = this.metrics && (await this.prover.depth?.());
+    if (jobs) {
+      this.metrics!.queueDepth.set({ queue: "proof_jobs_queued" }, jobs.queued);
+      this.metrics!.queueDepth.set({ queue: "proof_jobs_active" }, jobs.active);
+    }
   }
 
   /**

@@ -135,7 +135,6 @@ export async function startService(cfg: ServiceConfig, given?: Prover): Promise<
         await sequencer.stop();
         await prover.close();
       }
-      await sequencer.close();
       await models?.jobs.close();
       jobsDb?.close();
       await store.close();

@@ -123,6 +123,12 @@ describe("prover farm: poa prover workers on a PostgreSQL queue", function () {
     await waitFor("the slow worker's first job", async () => slow.log().includes("proving batch 1 "));
     aliceIdx = 1;
     const ids = [await post(OPEN), await post(2n * OPEN)];
+    // While the slow worker holds batch 1, batches 2 and 3 wait in the queue: the gauge to scale on.
+    const gauge = (q: string) => new RegExp(`^poa_queue_depth\\{queue="${q}"\\} (\\d+)$`, "m");
+    await waitFor("2 jobs queued and 1 running in /metrics", async () => {
+      const m = (await fetch(`${svc.url}/metrics`).then((r) => r.text()));
+      return m.match(gauge("proof_jobs_queued"))?.[1] === "2" && m.match(gauge("proof_jobs_active"))?.[1] === "1";
+    }, 15_000);
     await startWorker("fast");
     for (const id of ids) await finalized(id);
     const rows = await attempts();
