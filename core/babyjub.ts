@@ -1,6 +1,7 @@
 // Baby Jubjub in native BigInt, for verifying EdDSA-Poseidon signatures fast:
 // extended twisted Edwards coordinates (no inversion until the end), a 4-bit
-// window for the variable base and a precomputed table for the fixed base B8.
+// window for a variable base, and precomputed tables for the fixed base B8 and
+// for the public keys that sign again and again.
 // circomlibjs computes the same check in affine coordinates with an inversion
 // per addition, about 25 times slower here; test/babyjub.test.ts compares the
 // two on valid, tampered and random signatures.
@@ -72,10 +73,10 @@ function multiply(p: Point, k: bigint): Point {
   return r;
 }
 
-// B8's table: for each 4-bit window j, w·16^j·B8 for w = 0..15 (64 windows cover 256 bits).
-const B8_TABLE: Point[][] = (() => {
+/** A fixed base's table: for each 4-bit window j, w·16^j·base for w = 0..15 (64 windows cover 256 bits). */
+function fixedBaseTable(p: Point): Point[][] {
   const out: Point[][] = [];
-  let base = fromAffine(B8[0], B8[1]);
+  let base = p;
   for (let j = 0; j < 64; j++) {
     const row: Point[] = [IDENTITY, base];
     for (let w = 2; w < 16; w++) row.push(add(row[w - 1], base));
@@ -83,15 +84,38 @@ const B8_TABLE: Point[][] = (() => {
     base = double(double(double(double(base))));
   }
   return out;
-})();
+}
 
-function multiplyB8(k: bigint): Point {
+/** k·base from its table: one addition per nonzero window, no doubling. */
+function multiplyFixed(table: Point[][], k: bigint): Point {
   let r = IDENTITY;
   for (let j = 0; k > 0n; j++, k >>= 4n) {
     const w = Number(k & 15n);
-    if (w) r = add(r, B8_TABLE[j][w]);
+    if (w) r = add(r, table[j][w]);
   }
   return r;
+}
+
+const B8_TABLE = fixedBaseTable(fromAffine(B8[0], B8[1]));
+
+/**
+ * Tables of the public keys that verified lately. A provider signs every bundle with the same key,
+ * so its table (about 3 verifications' work to build, ~200 KB) turns the variable-base product
+ * (8·hm)·A, 251 doublings and 63 additions, into ≤ 64 additions: the check costs about a third.
+ * Keys come from deposits paid for on L1; the least recently used table goes past KEY_TABLES.
+ */
+const KEY_TABLES = 128;
+const keyTables = new Map<string, Point[][]>();
+function keyTable(x: bigint, y: bigint): Point[][] {
+  const id = `${x}:${y}`;
+  let t = keyTables.get(id);
+  if (t) keyTables.delete(id); // re-inserted below: the Map's order is the recency
+  else {
+    t = fixedBaseTable(fromAffine(x, y));
+    if (keyTables.size >= KEY_TABLES) keyTables.delete(keyTables.keys().next().value!);
+  }
+  keyTables.set(id, t);
+  return t;
 }
 
 const samePoint = (p: Point, q: Point) => mod(p[0] * q[2] - q[0] * p[2]) === 0n && mod(p[1] * q[2] - q[1] * p[2]) === 0n;
@@ -128,6 +152,6 @@ export function verifyWithHash(hm: bigint, r8x: bigint, r8y: bigint, s: bigint, 
   const [rx, ry, kx, ky] = [mod(r8x), mod(r8y), mod(ax), mod(ay)];
   if (!onCurve(rx, ry) || !onCurve(kx, ky) || s >= SUB_ORDER || s < 0n) return false;
   // A has order l, so (8·hm)·A = ((8·hm) mod l)·A.
-  const right = add(fromAffine(rx, ry), multiply(fromAffine(kx, ky), (8n * hm) % SUB_ORDER));
-  return samePoint(multiplyB8(s), right);
+  const right = add(fromAffine(rx, ry), multiplyFixed(keyTable(kx, ky), (8n * hm) % SUB_ORDER));
+  return samePoint(multiplyFixed(B8_TABLE, s), right);
 }

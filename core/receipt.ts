@@ -67,14 +67,23 @@ export function receiptHash(r: Receipt, K: number): bigint {
 
 /** Poseidon of the receipt hashes, 0 for each unused slot up to the bundle size. */
 export function bundleHash(receipts: Receipt[], p: BatchParams): bigint {
-  const hashes = receipts.map((r) => receiptHash(r, p.entries));
+  return bundleHashOf(receipts.map((r) => receiptHash(r, p.entries)), p);
+}
+
+/** bundleHash from receipt hashes already computed (Poseidon is most of a bundle check's cost). */
+export function bundleHashOf(receiptHashes: bigint[], p: BatchParams): bigint {
+  const hashes = [...receiptHashes];
   while (hashes.length < p.bundleSize) hashes.push(0n);
   return poseidon(hashes);
 }
 
 /** The field element a provider signs for a bundle on one deployment. */
 export function bundleMessage(receipts: Receipt[], p: BatchParams, domain: bigint): bigint {
-  return poseidon([domain, bundleHash(receipts, p)]);
+  return bundleMessageOf(bundleHash(receipts, p), domain);
+}
+
+export function bundleMessageOf(bundleHash: bigint, domain: bigint): bigint {
+  return poseidon([domain, bundleHash]);
 }
 
 /** Addresses a bundle may credit: the treasury, owners, and contributors with a positive score (each takes a slot of its batch). */

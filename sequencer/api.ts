@@ -44,12 +44,13 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
       return refuse(res, 400, "invalid_body", issues.map((i) => `${i.field}: ${i.reason}`).join("; "), { issues });
     }
     try {
-      const { created, bundle } = await seq.accept(toBundle(parsed.data as never));
+      const { created, bundle, receiptIds: ids } = await seq.accept(toBundle(parsed.data as never));
       // What the provider declares about its receipts (model, contributions) is kept beside them (a repeat fills what a crash lost).
       const meta = (parsed.data as { meta?: (ReceiptMeta | null)[] }).meta;
-      const ids = await seq.store.receiptIds(bundle.id);
       if (meta) await seq.store.setReceiptMeta(ids, meta);
-      res.status(created ? 202 : 200).json({ bundle: bundle.id, receipts: await Promise.all(ids.map((id) => seq.receiptView(id))) });
+      // A repeat's receipts may have moved on (or to a newer bundle): read them; a new bundle's are as accepted.
+      const views = created ? ids.map((id, i) => seq.receiptViewIn(bundle, id, i)) : ids.map((id) => seq.receiptView(id));
+      res.status(created ? 202 : 200).json({ bundle: bundle.id, receipts: await Promise.all(views) });
       if (seq.opts.crashAt === "accepted") res.on("finish", () => process.kill(process.pid, "SIGKILL"));
     } catch (e) {
       if (e instanceof ApiError) return refuse(res, e.status, e.code, e.message);

@@ -48,6 +48,8 @@ export interface SequencerOptions {
   crashAt?: "accepted" | "proved" | "sent";
 }
 
+export interface ReceiptView { id: string; status: ReceiptStatus; bundle: number; position: number; batch: number | null; txHash: string | null; error: string | null }
+
 export type ReceiptStatus = "accepted" | "rejected" | "batched" | "proving" | "proved" | "submitted" | "finalized" | "failed";
 
 /** Ingest threads by default (0: the checks run on the event loop; the native EdDSA check costs ~2 ms). */
@@ -189,7 +191,7 @@ export class Sequencer {
    * neither the event loop nor other bundles wait on them), against the provider's key as it is now;
    * the decision is taken under the lock, with the key checked again.
    */
-  async accept(bundle: SignedBundle): Promise<{ created: boolean; bundle: StoredBundle }> {
+  async accept(bundle: SignedBundle): Promise<{ created: boolean; bundle: StoredBundle; receiptIds: string[] }> {
     try {
       checkBundleShape(bundle.receipts, this.params);
     } catch (e) {
@@ -210,7 +212,7 @@ export class Sequencer {
       const retryKey = `${first}:${sha256Hex(`${sig.R8x},${sig.R8y},${sig.S}`).slice(0, 16)}`;
       const seen = (await this.store.bundleByHash(retryKey)) ?? (await this.store.bundleByHash(first));
       const sameSignature = (b: StoredBundle) => b.bundle.signature.R8x === sig.R8x && b.bundle.signature.R8y === sig.R8y && b.bundle.signature.S === sig.S;
-      if (seen && (seen.status !== "rejected" || sameSignature(seen))) return { created: false, bundle: seen };
+      if (seen && (seen.status !== "rejected" || sameSignature(seen))) return { created: false, bundle: seen, receiptIds: await this.store.receiptIds(seen.id) };
       const hash = seen ? retryKey : first;
 
       const provider = this.state.account(r0.providerIdx);
@@ -247,7 +249,7 @@ export class Sequencer {
       fresh.forEach((a) => this.pendingFresh.add(a));
       this.pending.set(r0.providerIdx, { count: pend.count + BigInt(bundle.receipts.length), fees: pend.fees + total });
       this.metrics?.accepted.inc(bundle.receipts.length);
-      return { created: true, bundle: stored };
+      return { created: true, bundle: stored, receiptIds: checked.receiptIds };
     });
   }
 
@@ -261,13 +263,16 @@ export class Sequencer {
     return this.state.account(providerIdx).nonce + (this.pending.get(providerIdx)?.count ?? 0n);
   }
 
-  async receiptView(id: string): Promise<{ id: string; status: ReceiptStatus; bundle: number; position: number; batch: number | null; txHash: string | null; error: string | null } | undefined> {
+  async receiptView(id: string): Promise<ReceiptView | undefined> {
     const r = await this.store.receipt(id.toLowerCase());
-    if (!r) return undefined;
-    const b = r.bundle;
+    return r && this.receiptViewIn(r.bundle, id, r.position);
+  }
+
+  /** A receipt's view from its bundle as read (a bundle just accepted needs no read: it is in no batch). */
+  async receiptViewIn(b: StoredBundle, id: string, position: number): Promise<ReceiptView> {
     const batch = b.batch === null ? undefined : await this.store.batch(b.batch);
     const status: ReceiptStatus = b.status === "batched" ? (batch!.status === "sealed" ? "batched" : batch!.status) : b.status;
-    return { id: id.toLowerCase(), status, bundle: b.id, position: r.position, batch: b.batch, txHash: batch?.txHash ?? null, error: b.error ?? batch?.error ?? null };
+    return { id: id.toLowerCase(), status, bundle: b.id, position, batch: b.batch, txHash: batch?.txHash ?? null, error: b.error ?? batch?.error ?? null };
   }
 
   // ------------------------------------------------------------ pipeline

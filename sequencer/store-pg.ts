@@ -14,7 +14,7 @@ import type { LedgerRow, ReceiptMeta } from "./ledger.js";
 import { MIGRATIONS_TABLE, pending } from "./migrations.js";
 import { bundleSchema, bundleToJson } from "./schemas.js";
 import {
-  bigintJson, opJson, sumTotals, toBatch, toBundle, toLedgerRow, toOp,
+  acceptedBundle, bigintJson, opJson, sumTotals, toBatch, toBundle, toLedgerRow, toOp,
   type BatchStatus, type L1Cursor, type L1QueueOp, type OpRow, type ProofAttempt, type Store, type StoredBatch, type StoredBundle,
 } from "./store.js";
 
@@ -108,10 +108,11 @@ export class PgStore extends EventEmitter implements Store {
   // ------------------------------------------------------------ bundles
 
   async insertBundle(hash: string, bundle: SignedBundle, receiptIds: string[], totalFee: bigint): Promise<StoredBundle> {
+    const now = Date.now();
     const id = await this.tx(async (c) => {
       const { rows } = await c.query(
         "INSERT INTO bundles (hash, provider_idx, first_nonce, count, total_fee, json, status, received_at) VALUES ($1, $2, $3, $4, $5, $6, 'accepted', $7) RETURNING id",
-        [hash, bundle.receipts[0].providerIdx, bundle.receipts[0].nonce.toString(), bundle.receipts.length, totalFee.toString(), JSON.stringify(bundleToJson(bundle)), Date.now()],
+        [hash, bundle.receipts[0].providerIdx, bundle.receipts[0].nonce.toString(), bundle.receipts.length, totalFee.toString(), JSON.stringify(bundleToJson(bundle)), now],
       );
       // As in SQLite: a receipt of a rejected bundle that comes back in a new bundle follows the new one.
       await c.query(
@@ -121,7 +122,7 @@ export class PgStore extends EventEmitter implements Store {
       );
       return rows[0].id as number;
     });
-    const stored = (await this.bundle(id))!;
+    const stored = acceptedBundle(id, hash, bundle, totalFee, now);
     this.emit("bundle", { id: stored.id, count: stored.count });
     return stored;
   }

@@ -93,21 +93,37 @@ export class SqliteStore extends EventEmitter {
     this.migrate();
   }
 
+  /**
+   * The prepared statement of `text`, prepared once: preparing costs about as much as running a
+   * short query, and the accept path and every tick run the same few statements. The texts built
+   * at run time (IN lists, column sets) take a few shapes each; the cap only guards against a bug.
+   */
+  private sql(text: string): Database.Statement {
+    let st = this.statements.get(text);
+    if (!st) {
+      if (this.statements.size >= 512) this.statements.clear();
+      st = this.db.prepare(text);
+      this.statements.set(text, st);
+    }
+    return st;
+  }
+  private readonly statements = new Map<string, Database.Statement>();
+
   /** Applies the schema migrations this file lacks, each in its own transaction (sequencer/migrations.ts). */
   private migrate(): void {
     this.db.exec(MIGRATIONS_TABLE);
-    const applied = (this.db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version);
+    const applied = (this.sql("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version);
     for (const m of pending(applied)) {
       this.db.transaction(() => {
         this.db.exec(m.sqlite);
-        this.db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, Date.now());
+        this.sql("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, Date.now());
       })();
     }
   }
 
   /** The schema versions applied to this store, in order. */
   schemaVersions(): number[] {
-    return (this.db.prepare("SELECT version FROM schema_migrations ORDER BY version").all() as { version: number }[]).map((r) => r.version);
+    return (this.sql("SELECT version FROM schema_migrations ORDER BY version").all() as { version: number }[]).map((r) => r.version);
   }
 
   close(): void {
@@ -116,8 +132,8 @@ export class SqliteStore extends EventEmitter {
 
   /** Binds the store to one deployment; a store made for another rollup is refused. */
   bindDeployment(id: string): void {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'deployment'").get() as { value: string } | undefined;
-    if (!row) this.db.prepare("INSERT INTO meta (key, value) VALUES ('deployment', ?)").run(id);
+    const row = this.sql("SELECT value FROM meta WHERE key = 'deployment'").get() as { value: string } | undefined;
+    if (!row) this.sql("INSERT INTO meta (key, value) VALUES ('deployment', ?)").run(id);
     else if (row.value !== id) throw new Error(`the store at ${this.db.name} belongs to deployment ${row.value}, not ${id}`);
   }
 
@@ -127,55 +143,55 @@ export class SqliteStore extends EventEmitter {
   insertBundle(hash: string, bundle: SignedBundle, receiptIds: string[], totalFee: bigint): StoredBundle {
     const now = Date.now();
     const tx = this.db.transaction(() => {
-      const r = this.db
-        .prepare("INSERT INTO bundles (hash, provider_idx, first_nonce, count, total_fee, json, status, received_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?)")
+      const r = this
+        .sql("INSERT INTO bundles (hash, provider_idx, first_nonce, count, total_fee, json, status, received_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?)")
         .run(hash, bundle.receipts[0].providerIdx, bundle.receipts[0].nonce.toString(), bundle.receipts.length, totalFee.toString(), JSON.stringify(bundleToJson(bundle)), now);
       const id = Number(r.lastInsertRowid);
       // A receipt of a rejected bundle may come back in a new bundle (its nonce is free
       // again); it then follows the new bundle. Nonce checks stop any other repeat.
-      const ins = this.db.prepare("INSERT OR REPLACE INTO receipts (id, bundle_id, position) VALUES (?, ?, ?)");
+      const ins = this.sql("INSERT OR REPLACE INTO receipts (id, bundle_id, position) VALUES (?, ?, ?)");
       receiptIds.forEach((rid, i) => ins.run(rid, id, i));
       return id;
     });
-    const stored = this.bundle(tx())!;
+    const stored = acceptedBundle(tx(), hash, bundle, totalFee, now);
     this.emit("bundle", { id: stored.id, count: stored.count });
     return stored;
   }
 
   bundleByHash(hash: string): StoredBundle | undefined {
-    const row = this.db.prepare("SELECT * FROM bundles WHERE hash = ?").get(hash);
+    const row = this.sql("SELECT * FROM bundles WHERE hash = ?").get(hash);
     return row ? toBundle(this.schema, row as Record<string, unknown>) : undefined;
   }
 
   bundle(id: number): StoredBundle | undefined {
-    const row = this.db.prepare("SELECT * FROM bundles WHERE id = ?").get(id);
+    const row = this.sql("SELECT * FROM bundles WHERE id = ?").get(id);
     return row ? toBundle(this.schema, row as Record<string, unknown>) : undefined;
   }
 
   /** Bundles not yet in a batch, oldest first. */
   pendingBundles(): StoredBundle[] {
-    return (this.db.prepare("SELECT * FROM bundles WHERE status = 'accepted' ORDER BY id").all() as Record<string, unknown>[]).map((r) => toBundle(this.schema, r));
+    return (this.sql("SELECT * FROM bundles WHERE status = 'accepted' ORDER BY id").all() as Record<string, unknown>[]).map((r) => toBundle(this.schema, r));
   }
 
   /** A pending bundle that can no longer be applied (e.g. an L1 withdrawal emptied the provider first). */
   rejectBundle(id: number, reason: string): void {
-    this.db.prepare("UPDATE bundles SET status = 'rejected', error = ? WHERE id = ? AND status = 'accepted'").run(reason, id);
+    this.sql("UPDATE bundles SET status = 'rejected', error = ? WHERE id = ? AND status = 'accepted'").run(reason, id);
   }
 
   /** Receipt ids of a bundle, in bundle order. */
   receiptIds(bundleId: number): string[] {
-    return (this.db.prepare("SELECT id FROM receipts WHERE bundle_id = ? ORDER BY position").all(bundleId) as { id: string }[]).map((r) => r.id);
+    return (this.sql("SELECT id FROM receipts WHERE bundle_id = ? ORDER BY position").all(bundleId) as { id: string }[]).map((r) => r.id);
   }
 
   receipt(id: string): { bundle: StoredBundle; position: number } | undefined {
-    const row = this.db.prepare("SELECT bundle_id, position FROM receipts WHERE id = ?").get(id) as { bundle_id: number; position: number } | undefined;
+    const row = this.sql("SELECT bundle_id, position FROM receipts WHERE id = ?").get(id) as { bundle_id: number; position: number } | undefined;
     return row ? { bundle: this.bundle(row.bundle_id)!, position: row.position } : undefined;
   }
 
   // ------------------------------------------------------------ L1 queue
 
   l1OpCount(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM l1_ops").get() as { n: number }).n;
+    return (this.sql("SELECT COUNT(*) AS n FROM l1_ops").get() as { n: number }).n;
   }
 
   /**
@@ -183,30 +199,30 @@ export class SqliteStore extends EventEmitter {
    * moves the reader's cursor to the last block it scanned: a restart resumes the scan there.
    */
   addL1Ops(from: number, ops: L1QueueOp[], cursor?: L1Cursor): void {
-    const ins = this.db.prepare("INSERT OR IGNORE INTO l1_ops (queue_index, json, block_number, block_hash) VALUES (?, ?, ?, ?)");
+    const ins = this.sql("INSERT OR IGNORE INTO l1_ops (queue_index, json, block_number, block_hash) VALUES (?, ?, ?, ?)");
     this.db.transaction(() => {
       ops.forEach((op, i) => ins.run(from + i, JSON.stringify(opJson(op), big), op.blockNumber ?? null, op.blockHash ?? null));
-      if (cursor) this.db.prepare("INSERT INTO meta (key, value) VALUES ('l1_cursor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(JSON.stringify(cursor));
+      if (cursor) this.sql("INSERT INTO meta (key, value) VALUES ('l1_cursor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(JSON.stringify(cursor));
     })();
   }
 
   /** The last L1 block the queue reader scanned (confirmed), or undefined before the first scan. */
   l1Cursor(): L1Cursor | undefined {
-    const r = this.db.prepare("SELECT value FROM meta WHERE key = 'l1_cursor'").get() as { value: string } | undefined;
+    const r = this.sql("SELECT value FROM meta WHERE key = 'l1_cursor'").get() as { value: string } | undefined;
     return r ? JSON.parse(r.value) : undefined;
   }
 
   l1Ops(from: number, count: number): L1QueueOp[] {
-    const rows = this.db.prepare("SELECT json, block_number, block_hash FROM l1_ops WHERE queue_index >= ? AND queue_index < ? ORDER BY queue_index").all(from, from + count) as OpRow[];
+    const rows = this.sql("SELECT json, block_number, block_hash FROM l1_ops WHERE queue_index >= ? AND queue_index < ? ORDER BY queue_index").all(from, from + count) as OpRow[];
     return rows.map(toOp);
   }
 
   /** Removes queue operations from index `from` on (L1 reorganized below the cursor) and sets the cursor back (null: to the start). */
   dropL1Ops(from: number, cursor: L1Cursor | null): void {
     this.db.transaction(() => {
-      this.db.prepare("DELETE FROM l1_ops WHERE queue_index >= ?").run(from);
-      if (cursor) this.db.prepare("INSERT INTO meta (key, value) VALUES ('l1_cursor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(JSON.stringify(cursor));
-      else this.db.prepare("DELETE FROM meta WHERE key = 'l1_cursor'").run();
+      this.sql("DELETE FROM l1_ops WHERE queue_index >= ?").run(from);
+      if (cursor) this.sql("INSERT INTO meta (key, value) VALUES ('l1_cursor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(JSON.stringify(cursor));
+      else this.sql("DELETE FROM meta WHERE key = 'l1_cursor'").run();
     })();
   }
 
@@ -214,11 +230,11 @@ export class SqliteStore extends EventEmitter {
 
   /** Records one attempt at proving a batch: which worker, how it ended, how long it took. */
   recordProofAttempt(a: Omit<ProofAttempt, "at">): void {
-    this.db.prepare("INSERT INTO proof_attempts (batch, worker, outcome, ms, error, at) VALUES (?, ?, ?, ?, ?, ?)").run(a.batch, a.worker, a.outcome, a.ms, a.error, Date.now());
+    this.sql("INSERT INTO proof_attempts (batch, worker, outcome, ms, error, at) VALUES (?, ?, ?, ?, ?, ?)").run(a.batch, a.worker, a.outcome, a.ms, a.error, Date.now());
   }
 
   proofAttempts(batch: number): ProofAttempt[] {
-    return this.db.prepare("SELECT batch, worker, outcome, ms, error, at FROM proof_attempts WHERE batch = ? ORDER BY id").all(batch) as ProofAttempt[];
+    return this.sql("SELECT batch, worker, outcome, ms, error, at FROM proof_attempts WHERE batch = ? ORDER BY id").all(batch) as ProofAttempt[];
   }
 
   // ------------------------------------------------------------ batches
@@ -226,11 +242,11 @@ export class SqliteStore extends EventEmitter {
   /** Seals a batch and moves its bundles to it, atomically. */
   sealBatch(b: Omit<StoredBatch, "status" | "proof" | "txHash" | "error" | "updatedAt">): void {
     this.db.transaction(() => {
-      this.db
-        .prepare("INSERT INTO batches (number, status, first_op, ops, bundle_ids, new_root, body, updated_at) VALUES (?, 'sealed', ?, ?, ?, ?, ?, ?)")
+      this
+        .sql("INSERT INTO batches (number, status, first_op, ops, bundle_ids, new_root, body, updated_at) VALUES (?, 'sealed', ?, ?, ?, ?, ?, ?)")
         .run(b.number, b.firstOp, b.ops, JSON.stringify(b.bundleIds), b.newRoot.toString(), Buffer.from(b.body), Date.now());
-      this.db.prepare("INSERT INTO batch_events (number, status, at) VALUES (?, 'sealed', ?)").run(b.number, Date.now());
-      const upd = this.db.prepare("UPDATE bundles SET status = 'batched', batch = ? WHERE id = ? AND status = 'accepted'");
+      this.sql("INSERT INTO batch_events (number, status, at) VALUES (?, 'sealed', ?)").run(b.number, Date.now());
+      const upd = this.sql("UPDATE bundles SET status = 'batched', batch = ? WHERE id = ? AND status = 'accepted'");
       for (const id of b.bundleIds) {
         if (upd.run(b.number, id).changes !== 1) throw new Error(`bundle ${id} is not pending; it cannot join batch ${b.number}`);
       }
@@ -246,8 +262,8 @@ export class SqliteStore extends EventEmitter {
     if (fields.error !== undefined) sets.push("error = @error");
     const now = Date.now();
     this.db.transaction(() => {
-      this.db.prepare(`UPDATE batches SET ${sets.join(", ")} WHERE number = @number`).run({ now, number, status: null, proof: null, txHash: null, error: null, ...fields });
-      if (fields.status !== undefined) this.db.prepare("INSERT INTO batch_events (number, status, at, tx_hash, error) VALUES (?, ?, ?, ?, ?)").run(number, fields.status, now, fields.txHash ?? null, fields.error ?? null);
+      this.sql(`UPDATE batches SET ${sets.join(", ")} WHERE number = @number`).run({ now, number, status: null, proof: null, txHash: null, error: null, ...fields });
+      if (fields.status !== undefined) this.sql("INSERT INTO batch_events (number, status, at, tx_hash, error) VALUES (?, ?, ?, ?, ?)").run(number, fields.status, now, fields.txHash ?? null, fields.error ?? null);
     })();
     if (fields.status !== undefined) this.emit("batch", { number, status: fields.status, at: now });
   }
@@ -265,7 +281,7 @@ export class SqliteStore extends EventEmitter {
     const at = Date.now();
     this.db.transaction(() => {
       if (this.hasLedger(number)) return;
-      const ins = this.db.prepare("INSERT INTO ledger (batch, address, kind, amount, receipt, model, datanet, contribution, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      const ins = this.sql("INSERT INTO ledger (batch, address, kind, amount, receipt, model, datanet, contribution, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
       for (const r of rows) ins.run(number, r.address, r.kind, r.amount.toString(), r.receipt, r.model, r.datanet, r.contribution, at);
       // A batch with no movement still gets a marker row, so that it is not backfilled again.
       if (rows.length === 0) ins.run(number, "", "protocol", "0", null, null, null, null, at);
@@ -273,72 +289,72 @@ export class SqliteStore extends EventEmitter {
   }
 
   hasLedger(number: number): boolean {
-    return this.db.prepare("SELECT 1 FROM ledger WHERE batch = ? LIMIT 1").get(number) !== undefined;
+    return this.sql("SELECT 1 FROM ledger WHERE batch = ? LIMIT 1").get(number) !== undefined;
   }
 
   /** An address's ledger rows, oldest first, with each batch's finalization time. */
   ledgerOf(address: string): (LedgerRow & { at: number })[] {
-    const rows = this.db.prepare("SELECT * FROM ledger WHERE address = ? ORDER BY batch, id").all(address.toLowerCase()) as Record<string, unknown>[];
+    const rows = this.sql("SELECT * FROM ledger WHERE address = ? ORDER BY batch, id").all(address.toLowerCase()) as Record<string, unknown>[];
     return rows.map(toLedgerRow);
   }
 
   /** Totals over the ledger grouped by model or by datanet (contributor and owner earnings). */
   ledgerTotals(by: "model" | "datanet"): { key: number; amount: bigint; receipts: number }[] {
-    const rows = this.db.prepare(`SELECT ${by} AS k, amount, receipt FROM ledger WHERE ${by} IS NOT NULL AND kind IN ('contributor', 'owner')`).all() as { k: number; amount: string; receipt: string }[];
+    const rows = this.sql(`SELECT ${by} AS k, amount, receipt FROM ledger WHERE ${by} IS NOT NULL AND kind IN ('contributor', 'owner')`).all() as { k: number; amount: string; receipt: string }[];
     return sumTotals(rows);
   }
 
   setReceiptMeta(receiptIds: string[], metas: (ReceiptMeta | null | undefined)[]): void {
-    const ins = this.db.prepare("INSERT OR IGNORE INTO receipt_meta (receipt, json) VALUES (?, ?)");
+    const ins = this.sql("INSERT OR IGNORE INTO receipt_meta (receipt, json) VALUES (?, ?)");
     this.db.transaction(() => receiptIds.forEach((id, i) => metas[i] && ins.run(id, JSON.stringify(metas[i]))))();
   }
 
   receiptMeta(id: string): ReceiptMeta | null {
-    const r = this.db.prepare("SELECT json FROM receipt_meta WHERE receipt = ?").get(id) as { json: string } | undefined;
+    const r = this.sql("SELECT json FROM receipt_meta WHERE receipt = ?").get(id) as { json: string } | undefined;
     return r ? JSON.parse(r.json) : null;
   }
 
   /** The statuses batch `number` took, in order, with their times (ms). */
   batchEvents(number: number): { status: BatchStatus; at: number; txHash: string | null; error: string | null }[] {
-    const rows = this.db.prepare("SELECT status, at, tx_hash, error FROM batch_events WHERE number = ? ORDER BY id").all(number) as { status: BatchStatus; at: number; tx_hash: string | null; error: string | null }[];
+    const rows = this.sql("SELECT status, at, tx_hash, error FROM batch_events WHERE number = ? ORDER BY id").all(number) as { status: BatchStatus; at: number; tx_hash: string | null; error: string | null }[];
     return rows.map((r) => ({ status: r.status, at: r.at, txHash: r.tx_hash, error: r.error }));
   }
 
   /** Batches newest first, up to `limit`, numbered below `before`. */
   latestBatches(limit: number, before = Number.MAX_SAFE_INTEGER): StoredBatch[] {
-    return (this.db.prepare("SELECT * FROM batches WHERE number < ? ORDER BY number DESC LIMIT ?").all(before, limit) as Record<string, unknown>[]).map(toBatch);
+    return (this.sql("SELECT * FROM batches WHERE number < ? ORDER BY number DESC LIMIT ?").all(before, limit) as Record<string, unknown>[]).map(toBatch);
   }
 
   /** The batch submitted in L1 transaction `txHash`. */
   batchByTx(txHash: string): number | undefined {
-    const r = this.db.prepare("SELECT number FROM batches WHERE lower(tx_hash) = ?").get(txHash.toLowerCase()) as { number: number } | undefined;
+    const r = this.sql("SELECT number FROM batches WHERE lower(tx_hash) = ?").get(txHash.toLowerCase()) as { number: number } | undefined;
     return r?.number;
   }
 
   /** Receipts accepted since `since` (ms), in bundles not rejected. */
   receiptsSince(since: number): number {
-    return (this.db.prepare("SELECT COALESCE(SUM(count), 0) AS n FROM bundles WHERE received_at >= ? AND status != 'rejected'").get(since) as { n: number }).n;
+    return (this.sql("SELECT COALESCE(SUM(count), 0) AS n FROM bundles WHERE received_at >= ? AND status != 'rejected'").get(since) as { n: number }).n;
   }
 
   /** Receipts in the given bundles. */
   receiptCount(bundleIds: number[]): number {
     if (bundleIds.length === 0) return 0;
-    return (this.db.prepare(`SELECT COALESCE(SUM(count), 0) AS n FROM bundles WHERE id IN (${bundleIds.map(() => "?").join(", ")})`).get(...bundleIds) as { n: number }).n;
+    return (this.sql(`SELECT COALESCE(SUM(count), 0) AS n FROM bundles WHERE id IN (${bundleIds.map(() => "?").join(", ")})`).get(...bundleIds) as { n: number }).n;
   }
 
   batch(number: number): StoredBatch | undefined {
-    const row = this.db.prepare("SELECT * FROM batches WHERE number = ?").get(number);
+    const row = this.sql("SELECT * FROM batches WHERE number = ?").get(number);
     return row ? toBatch(row as Record<string, unknown>) : undefined;
   }
 
   /** The oldest batch in one of `statuses` (an index scan, not a read of every batch). */
   firstBatchIn(...statuses: BatchStatus[]): StoredBatch | undefined {
-    const row = this.db.prepare(`SELECT * FROM batches WHERE status IN (${statuses.map(() => "?").join(", ")}) ORDER BY number LIMIT 1`).get(...statuses);
+    const row = this.sql(`SELECT * FROM batches WHERE status IN (${statuses.map(() => "?").join(", ")}) ORDER BY number LIMIT 1`).get(...statuses);
     return row ? toBatch(row as Record<string, unknown>) : undefined;
   }
 
   lastBatchNumber(): number {
-    return (this.db.prepare("SELECT COALESCE(MAX(number), 0) AS n FROM batches").get() as { n: number }).n;
+    return (this.sql("SELECT COALESCE(MAX(number), 0) AS n FROM batches").get() as { n: number }).n;
   }
 
   /**
@@ -351,39 +367,44 @@ export class SqliteStore extends EventEmitter {
       const now = Date.now();
       for (const b of this.batchesFrom(number)) {
         if (b.status === "submitted" || b.status === "finalized") throw new Error(`batch ${b.number} is ${b.status}; it cannot be unsealed`);
-        this.db.prepare("INSERT INTO batch_failures (number, bundle_ids, error, at) VALUES (?, ?, ?, ?)").run(b.number, JSON.stringify(b.bundleIds), b.number === number ? reason : `follows batch ${number}, which failed`, now);
-        this.db.prepare("UPDATE bundles SET status = 'accepted', batch = NULL WHERE batch = ? AND status = 'batched'").run(b.number);
+        this.sql("INSERT INTO batch_failures (number, bundle_ids, error, at) VALUES (?, ?, ?, ?)").run(b.number, JSON.stringify(b.bundleIds), b.number === number ? reason : `follows batch ${number}, which failed`, now);
+        this.sql("UPDATE bundles SET status = 'accepted', batch = NULL WHERE batch = ? AND status = 'batched'").run(b.number);
       }
-      this.db.prepare("DELETE FROM batches WHERE number >= ?").run(number);
-      this.db.prepare("DELETE FROM batch_events WHERE number >= ?").run(number);
+      this.sql("DELETE FROM batches WHERE number >= ?").run(number);
+      this.sql("DELETE FROM batch_events WHERE number >= ?").run(number);
     })();
   }
 
   /** Earlier attempts at batch `number` that were taken apart, oldest first. */
   batchFailures(number: number): { bundleIds: number[]; error: string; at: number }[] {
-    const rows = this.db.prepare("SELECT bundle_ids, error, at FROM batch_failures WHERE number = ? ORDER BY id").all(number) as { bundle_ids: string; error: string; at: number }[];
+    const rows = this.sql("SELECT bundle_ids, error, at FROM batch_failures WHERE number = ? ORDER BY id").all(number) as { bundle_ids: string; error: string; at: number }[];
     return rows.map((r) => ({ bundleIds: JSON.parse(r.bundle_ids), error: r.error, at: r.at }));
   }
 
   /** Batches from `number` on, oldest first. */
   batchesFrom(number: number): StoredBatch[] {
-    return (this.db.prepare("SELECT * FROM batches WHERE number >= ? ORDER BY number").all(number) as Record<string, unknown>[]).map(toBatch);
+    return (this.sql("SELECT * FROM batches WHERE number >= ? ORDER BY number").all(number) as Record<string, unknown>[]).map(toBatch);
   }
 
   /** Every batch, oldest first: for the replay at start only. */
   batches(): StoredBatch[] {
-    return (this.db.prepare("SELECT * FROM batches ORDER BY number").all() as Record<string, unknown>[]).map(toBatch);
+    return (this.sql("SELECT * FROM batches ORDER BY number").all() as Record<string, unknown>[]).map(toBatch);
   }
 
   counts(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const r of this.db.prepare("SELECT status, COUNT(*) AS n FROM batches GROUP BY status").all() as { status: string; n: number }[]) out[`batches_${r.status}`] = r.n;
-    out.bundles_pending = (this.db.prepare("SELECT COUNT(*) AS n FROM bundles WHERE status = 'accepted'").get() as { n: number }).n;
+    for (const r of this.sql("SELECT status, COUNT(*) AS n FROM batches GROUP BY status").all() as { status: string; n: number }[]) out[`batches_${r.status}`] = r.n;
+    out.bundles_pending = (this.sql("SELECT COUNT(*) AS n FROM bundles WHERE status = 'accepted'").get() as { n: number }).n;
     return out;
   }
 }
 
 /** A bundles row as a StoredBundle (both stores keep the same columns). */
+/** The row insertBundle wrote, as bundle(id) would read it back (without the read and the parse). */
+export function acceptedBundle(id: number, hash: string, bundle: SignedBundle, totalFee: bigint, receivedAt: number): StoredBundle {
+  return { id, hash, providerIdx: bundle.receipts[0].providerIdx, count: bundle.receipts.length, totalFee, bundle, status: "accepted", batch: null, error: null, receivedAt };
+}
+
 export function toBundle(schema: ReturnType<typeof bundleSchema>, r: Record<string, unknown>): StoredBundle {
   return {
     id: r.id as number,

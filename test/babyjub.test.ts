@@ -59,6 +59,25 @@ describe("Baby Jubjub in native BigInt (core/babyjub.ts)", function () {
     );
   });
 
+  it("verifies with a key's cached table as without it: many messages under one key, and past the cache's 128 keys", async () => {
+    // The first check under a key builds its table and later ones use it; 140 keys evict the oldest tables.
+    const privs = Array.from({ length: 140 }, (_, i) => keyOf(20_000 + i));
+    const keys = await Promise.all(privs.map((k) => publicKeyOf(k)));
+    const sigs = await Promise.all(privs.map((k, i) => signMessage(k, BigInt(i))));
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [i, key] of keys.entries()) {
+        expect(await verifySignature(BigInt(i), sigs[i], key), `key ${i}, pass ${pass}`).to.equal(true);
+        expect(await verifySignature(BigInt(i) + 1n, sigs[i], key), `key ${i}, pass ${pass}, another message`).to.equal(false);
+        expect(await verifySignature(BigInt(i), sigs[i], keys[(i + 1) % keys.length]), `key ${i}, pass ${pass}, another key`).to.equal(false);
+      }
+    }
+    // A cached key (the last used) and an evicted one (the first), against circomlibjs.
+    for (const i of [139, 0]) {
+      expect(await agree(BigInt(i), sigs[i], keys[i])).to.equal(true);
+      expect(await agree(5n, sigs[i], keys[i])).to.equal(false);
+    }
+  });
+
   it("agrees with circomlibjs on coordinates given at or above p (taken mod p by both)", async () => {
     const priv = keyOf(5);
     const key = await publicKeyOf(priv);
