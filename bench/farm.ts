@@ -86,6 +86,7 @@ async function main(): Promise<void> {
   const recorded = JSON.parse(readFileSync(join(ROOT, "bench", "results.json"), "utf8")) as { production?: { proveSeconds?: number } };
   const PROD_PROVE_SECONDS = Math.round(recorded.production?.proveSeconds ?? 213);
   const loads = [10, 100, 1000];
+  const twoVsOne = rows[2].perMinute / rows[1].perMinute;
   const need = (load: number, receiptsPerBatch: number, s: number) => Math.ceil((load / receiptsPerBatch) * s);
 
   const body = `Instance \`${INSTANCE}\` (${perBatch} receipts per batch), ${JOBS} jobs per row after a warm-up job per worker, on one 2-core machine
@@ -99,8 +100,9 @@ ${rows.map((r) => `| ${r.setup} | ${r.seconds.toFixed(1)} | ${r.perMinute.toFixe
 Queue overhead per job (one worker, jobs back to back: wall time less the proofs, per job): **${overheadMs.toFixed(0)} ms**
 (pg-boss polling at 0.5 s on the worker and 50 ms on the sequencer, the input and proof as JSON through PostgreSQL).
 
-Two processes on one 2-core machine do not prove faster than one: snarkjs already spreads one proof over both cores, so
-the farm's gain comes from hosts, not processes. **Workers needed** = ⌈load / receipts per batch × seconds per proof⌉
+${twoVsOne >= 1.1 ? `Two processes on one 2-core machine prove ${twoVsOne.toFixed(2)}× the batches per minute of one: snarkjs spreads a proof's
+multiexponentiations over both cores, and the second process fills the serial parts (witness generation, reading the zkey) of the first.` : `Two processes on one 2-core machine prove no faster than one (${twoVsOne.toFixed(2)}×): snarkjs already spreads one proof over both cores.`}
+The farm's real gain comes from hosts, each with its own cores. **Workers needed** = ⌈load / receipts per batch × seconds per proof⌉
 (each worker one host like this one, proving back to back):
 
 | load (receipts/s) | \`${INSTANCE}\` (${perBatch}/batch, ${proveSeconds.toFixed(1)} s/proof) | production (${prodPerBatch}/batch, ${PROD_PROVE_SECONDS} s/proof, measured by bench/production.ts) |
@@ -112,7 +114,7 @@ ${loads.map((l) => `| ${l} | ${need(l, perBatch, proveSeconds)} | ${need(l, prod
     farm: {
       instance: INSTANCE, jobs: JOBS,
       batchesPerMinute: Object.fromEntries(rows.map((r, i) => [["inProcess", "workers1", "workers2"][i], Number(r.perMinute.toFixed(3))])),
-      queueOverheadMs: Math.round(overheadMs), proveSecondsMedian: proveSeconds,
+      queueOverheadMs: Math.round(overheadMs), proveSecondsMedian: proveSeconds, twoWorkersVsOne: Number(twoVsOne.toFixed(2)),
       workersNeeded: Object.fromEntries(loads.map((l) => [l, { [INSTANCE]: need(l, perBatch, proveSeconds), production: need(l, prodPerBatch, PROD_PROVE_SECONDS) }])),
     },
   });

@@ -191,7 +191,7 @@ once; circomlibjs's WebAssembly Poseidon, 0.1–0.75 ms per hash by width) and t
 (core/babyjub.ts, with the provider key's cached table) against ${referenceMs.toFixed(1)} ms for circomlibjs's verifyPoseidon. ${cores} threads alone
 would take ${(cores * 1000 / taskMs).toFixed(0)} bundles/s = ${ceiling.toFixed(0)} receipts/s at ${R} receipts per bundle (a production-shaped bundle,
 ${prod.bundleSize} receipts of ${prod.entries} entries, takes ${prodTaskMs.toFixed(2)} ms: ${prodCeiling.toFixed(0)} receipts/s). They share the ${cores} cores with the HTTP
-thread, which a CPU profile of this run's full-validation row shows ~95 % busy: express, JSON, zod, the Piscina hand-off, the store and
+thread, which a CPU profile of this bench (\`node --cpu-prof\`) shows ~95 % busy in the full-validation row: express, JSON, zod, the Piscina hand-off, the store and
 the lock cost it several times the bare handler's work per request, so the cores, not one stage, are the limit. The goal of
 5,000 receipts/s with p99 ≤ 50 ms (fully validated, pipeline idle) is ${met ? "**met**." : `**not met** on this ${cores}-core machine: even the bare express handler
 answers ${rows[0].receiptsPerSecond.toFixed(0)} receipts/s at ${R} per bundle. On paper, at the production shape, the checks need ${Math.ceil(5000 / prod.bundleSize * prodTaskMs / 1000)} cores for 5,000

@@ -12,9 +12,9 @@ import type { BatchParams } from "../core/params.js";
 import type { SignedBundle } from "../core/receipt.js";
 import type { LedgerRow, ReceiptMeta } from "./ledger.js";
 import { MIGRATIONS_TABLE, pending } from "./migrations.js";
-import { bundleSchema, bundleToJson } from "./schemas.js";
+import { bundleToJson } from "./schemas.js";
 import {
-  acceptedBundle, bigintJson, opJson, sumTotals, toBatch, toBundle, toLedgerRow, toOp,
+  acceptedBundle, bigintJson, opJson, sumTotals, toBatch, BundleRows, toLedgerRow, toOp,
   type BatchStatus, type L1Cursor, type L1QueueOp, type OpRow, type ProofAttempt, type Store, type StoredBatch, type StoredBundle,
 } from "./store.js";
 
@@ -33,13 +33,13 @@ const types = {
 const SEQUENCER_LOCK = 0x706f612d736571n;
 
 export class PgStore extends EventEmitter implements Store {
-  private readonly schema: ReturnType<typeof bundleSchema>;
+  private readonly rows: BundleRows;
   private lockClient?: pg.PoolClient;
 
   private constructor(readonly pool: pg.Pool, params: BatchParams, readonly label: string) {
     super();
     this.setMaxListeners(0);
-    this.schema = bundleSchema(params);
+    this.rows = new BundleRows(params);
   }
 
   /** Connects, takes the one-sequencer lock, and applies the missing migrations. */
@@ -137,11 +137,11 @@ export class PgStore extends EventEmitter implements Store {
 
   private async oneBundle(sql: string, args: unknown[]): Promise<StoredBundle | undefined> {
     const { rows } = await this.pool.query(sql, args);
-    return rows[0] ? toBundle(this.schema, rows[0]) : undefined;
+    return rows[0] ? this.rows.read(rows[0]) : undefined;
   }
 
   async pendingBundles(): Promise<StoredBundle[]> {
-    return (await this.pool.query("SELECT * FROM bundles WHERE status = 'accepted' ORDER BY id")).rows.map((r) => toBundle(this.schema, r));
+    return (await this.pool.query("SELECT * FROM bundles WHERE status = 'accepted' ORDER BY id")).rows.map((r) => this.rows.read(r));
   }
 
   async rejectBundle(id: number, reason: string): Promise<void> {
@@ -154,7 +154,7 @@ export class PgStore extends EventEmitter implements Store {
 
   async receipt(id: string): Promise<{ bundle: StoredBundle; position: number } | undefined> {
     const { rows } = await this.pool.query("SELECT b.*, r.position AS receipt_position FROM receipts r JOIN bundles b ON b.id = r.bundle_id WHERE r.id = $1", [id]);
-    return rows[0] ? { bundle: toBundle(this.schema, rows[0]), position: rows[0].receipt_position } : undefined;
+    return rows[0] ? { bundle: this.rows.read(rows[0]), position: rows[0].receipt_position } : undefined;
   }
 
   // ------------------------------------------------------------ L1 queue

@@ -81,12 +81,12 @@ export { big as bigintJson, opJson };
  */
 export class SqliteStore extends EventEmitter {
   readonly db: Database.Database;
-  private readonly schema: ReturnType<typeof bundleSchema>; // built once: pendingBundles() runs every tick
+  private readonly rows: BundleRows; // pendingBundles() runs every tick
 
   constructor(file: string, params: BatchParams) {
     super();
     this.setMaxListeners(0); // one listener per open event stream
-    this.schema = bundleSchema(params);
+    this.rows = new BundleRows(params);
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
@@ -160,17 +160,17 @@ export class SqliteStore extends EventEmitter {
 
   bundleByHash(hash: string): StoredBundle | undefined {
     const row = this.sql("SELECT * FROM bundles WHERE hash = ?").get(hash);
-    return row ? toBundle(this.schema, row as Record<string, unknown>) : undefined;
+    return row ? this.rows.read(row as Record<string, unknown>) : undefined;
   }
 
   bundle(id: number): StoredBundle | undefined {
     const row = this.sql("SELECT * FROM bundles WHERE id = ?").get(id);
-    return row ? toBundle(this.schema, row as Record<string, unknown>) : undefined;
+    return row ? this.rows.read(row as Record<string, unknown>) : undefined;
   }
 
   /** Bundles not yet in a batch, oldest first. */
   pendingBundles(): StoredBundle[] {
-    return (this.sql("SELECT * FROM bundles WHERE status = 'accepted' ORDER BY id").all() as Record<string, unknown>[]).map((r) => toBundle(this.schema, r));
+    return (this.sql("SELECT * FROM bundles WHERE status = 'accepted' ORDER BY id").all() as Record<string, unknown>[]).map((r) => this.rows.read(r));
   }
 
   /** A pending bundle that can no longer be applied (e.g. an L1 withdrawal emptied the provider first). */
@@ -405,19 +405,39 @@ export function acceptedBundle(id: number, hash: string, bundle: SignedBundle, t
   return { id, hash, providerIdx: bundle.receipts[0].providerIdx, count: bundle.receipts.length, totalFee, bundle, status: "accepted", batch: null, error: null, receivedAt };
 }
 
-export function toBundle(schema: ReturnType<typeof bundleSchema>, r: Record<string, unknown>): StoredBundle {
-  return {
-    id: r.id as number,
-    hash: r.hash as string,
-    providerIdx: r.provider_idx as number,
-    count: r.count as number,
-    totalFee: BigInt(r.total_fee as string),
-    bundle: toSignedBundle(schema.parse(JSON.parse(r.json as string))),
-    status: r.status as StoredBundle["status"],
-    batch: (r.batch as number | null) ?? null,
-    error: (r.error as string | null) ?? null,
-    receivedAt: Number(r.received_at),
-  };
+/**
+ * Reads bundles rows. A bundle's JSON is written once and never changes, so each is parsed (zod,
+ * BigInts) once per id: the sealer reads every pending bundle on every tick, and a backlog grows
+ * while proofs run. The cap bounds memory; past it the cache starts over.
+ */
+export class BundleRows {
+  private readonly schema: ReturnType<typeof bundleSchema>;
+  private readonly parsed = new Map<number, SignedBundle>();
+  constructor(params: BatchParams) {
+    this.schema = bundleSchema(params);
+  }
+
+  read(r: Record<string, unknown>): StoredBundle {
+    const id = r.id as number;
+    let bundle = this.parsed.get(id);
+    if (!bundle) {
+      bundle = toSignedBundle(this.schema.parse(JSON.parse(r.json as string)));
+      if (this.parsed.size >= 50_000) this.parsed.clear();
+      this.parsed.set(id, bundle);
+    }
+    return {
+      id,
+      hash: r.hash as string,
+      providerIdx: r.provider_idx as number,
+      count: r.count as number,
+      totalFee: BigInt(r.total_fee as string),
+      bundle,
+      status: r.status as StoredBundle["status"],
+      batch: (r.batch as number | null) ?? null,
+      error: (r.error as string | null) ?? null,
+      receivedAt: Number(r.received_at),
+    };
+  }
 }
 
 /** Ledger amounts summed per key, with the number of distinct receipts behind each sum. */
