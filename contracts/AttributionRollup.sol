@@ -96,11 +96,12 @@ contract AttributionRollup is AccessControl, ReentrancyGuardTransient {
     uint256 public queueHead;
     /// @notice OPEN held for queued deposits that no batch has consumed yet.
     uint256 public pendingDeposits;
-    /// @notice The due block of the last queued operation, and how many operations share it.
-    uint64 public lastDueBlock;
-    uint64 public opsAtLastDueBlock;
-    /// @notice Distinct addresses that have deposited (packed with the two above: one slot).
+    /// @notice Distinct addresses that have deposited.
     uint128 public depositorCount;
+    /// @dev Due blocks of the last `queueOpsPerBatch` queued operations, by queue index modulo
+    /// `queueOpsPerBatch`: op i's due block must follow op i - NQ's by `blocksPerBatch`, and op
+    /// i - NQ may already be consumed (and deleted) when op i arrives. NQ slots, rewritten in turn.
+    mapping(uint256 => uint64) internal recentDue;
     /// @notice Addresses that have deposited (they may own a leaf made by a deposit).
     mapping(address => bool) public isDepositor;
 
@@ -246,29 +247,34 @@ contract AttributionRollup is AccessControl, ReentrancyGuardTransient {
         uint256 op = poseidon6.poseidon([uint256(kind), uint256(uint160(account)), uint256(amount), ax, ay, accountIndex]);
         uint256 next = poseidon2.poseidon([queueHashAt[index], op]);
         queueHashAt[index + 1] = next;
-        queuedOps[index] = QueuedOp(account, amount, kind, _nextDueBlock());
+        queuedOps[index] = QueuedOp(account, amount, kind, _nextDueBlock(index));
         queueLength = index + 1;
     }
 
-    /// @dev Due block of a new operation: `exitDelay` blocks from now, but never earlier than the
-    /// queue ahead of it can be consumed at the nominal pace: up to `queueOpsPerBatch` operations
-    /// share a due block, and the next group is due `blocksPerBatch` blocks later. A burst of any
-    /// size therefore spreads its deadlines over the batches it needs.
-    function _nextDueBlock() internal returns (uint64 due) {
+    /// @dev Due block of queued operation `index` (docs/PROTOCOL.md section 4):
+    /// due_i = max(now + exitDelay, due_(i-NQ) + blocksPerBatch). A sequencer that lands a batch of
+    /// NQ operations every `blocksPerBatch` blocks consumes op i within `blocksPerBatch` of op i - NQ,
+    /// so whatever the arrival pattern (a burst in one block, one request per block, one every k
+    /// blocks) no deadline comes faster than that pace can meet. Due blocks never decrease along
+    /// the queue, so the head's is the earliest.
+    function _nextDueBlock(uint256 index) internal returns (uint64 due) {
         due = uint64(block.number + exitDelay);
-        uint64 last = lastDueBlock;
-        uint64 sharing = opsAtLastDueBlock;
-        if (due > last) {
-            sharing = 1;
-        } else if (sharing < queueOpsPerBatch) {
-            due = last;
-            sharing += 1;
-        } else {
-            due = last + uint64(blocksPerBatch);
-            sharing = 1;
+        uint256 slot = index % queueOpsPerBatch;
+        if (index >= queueOpsPerBatch) {
+            uint64 paced = recentDue[slot] + uint64(blocksPerBatch);
+            if (paced > due) due = paced;
         }
-        lastDueBlock = due;
-        opsAtLastDueBlock = sharing;
+        recentDue[slot] = due;
+    }
+
+    /// @notice The due block the next queued operation would get if it were queued in this block.
+    function nextDueBlock() external view returns (uint256 due) {
+        due = block.number + exitDelay;
+        uint256 index = queueLength;
+        if (index >= queueOpsPerBatch) {
+            uint256 paced = uint256(recentDue[index % queueOpsPerBatch]) + blocksPerBatch;
+            if (paced > due) due = paced;
+        }
     }
 
     // ---------------------------------------------------------------- batches

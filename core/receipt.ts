@@ -4,6 +4,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { poseidon, signMessage, verifySignature, type EdDSASignature, type PublicKey } from "./crypto.js";
 import { ADDRESS_BITS, leafCapacity, type BatchParams } from "./params.js";
+import { payout, type PayoutConfig } from "./payout.js";
 
 export interface AttributionEntry {
   contributor: bigint; // L1 address of the contributor
@@ -86,12 +87,17 @@ export function bundleMessageOf(bundleHash: bigint, domain: bigint): bigint {
   return poseidon([domain, bundleHash]);
 }
 
-/** Addresses a bundle may credit: the treasury, owners, and contributors with a positive score (each takes a slot of its batch). */
-export function creditedAddresses(b: Pick<SignedBundle, "receipts">, treasury: bigint): Set<bigint> {
+/** Addresses a bundle credits: the treasury, and each owner and contributor whose payout is positive (each takes a slot of its batch). */
+export function creditedAddresses(b: Pick<SignedBundle, "receipts">, treasury: bigint, cfg: PayoutConfig): Set<bigint> {
+  // Exactly the addresses the batch credits (core/rollup.ts credits only positive amounts): a
+  // contributor whose share rounds to 0, or any address of a zero-fee receipt, takes no slot and no leaf.
   const out = new Set<bigint>([treasury]);
   for (const r of b.receipts) {
-    out.add(r.owner);
-    for (const e of r.entries) if (e.score > 0n) out.add(e.contributor);
+    const pay = payout(r.fee, r.entries.map((e) => e.score), cfg);
+    if (pay.ownerTotal > 0n) out.add(r.owner);
+    r.entries.forEach((e, i) => {
+      if (pay.shares[i] > 0n) out.add(e.contributor);
+    });
   }
   return out;
 }

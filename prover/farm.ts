@@ -126,7 +126,7 @@ export class FarmProver implements Prover {
       if (!j) throw new Error(`proof job ${id} for batch ${job.batch} vanished from the queue`);
       if (j.state === "completed") {
         const out = j.output as ProveJobOutput & { refused?: string };
-        if (out.refused) throw new Error(out.refused);
+        if (out.refused) throw Object.assign(new Error(out.refused), { worker: out.worker }); // the sequencer checks this claim itself
         return { proof: out.proof, publicSignals: out.publicSignals, ms: out.ms, worker: out.worker };
       }
       if (j.state === "failed" || j.state === "cancelled") {

@@ -11,6 +11,7 @@ import { proveExit } from "../prover/exit.js";
 import { terminateCurve } from "../prover/groth16.js";
 import { bundleToJson } from "../sequencer/schemas.js";
 import { startService } from "../sequencer/service.js";
+import { DEFAULT_ADMISSION } from "../sequencer/sequencer.js";
 import { replayL1, verifyBatch } from "../sequencer/validator.js";
 import { readManifest, ROOT } from "./lib/artifacts.js";
 import { api, bjjKey, connect, pipelineStatus, until } from "./lib/client.js";
@@ -18,6 +19,7 @@ import { devWallet, localProvider, SERVING_PROVIDER_ACCOUNT } from "./lib/chain.
 import { assertSetupFitsChain, deployRollup } from "./lib/deploy.js";
 import { openLocalDeployment, readDeployment } from "./lib/local.js";
 import { SERVING_DEFAULTS, startServingNode } from "../serving/server.js";
+import { DEFAULT_POLICY_LIMITS, type ServingPolicy } from "../serving/pricing.js";
 import { attributionCommands } from "./poa-attribution.js";
 import { datanetCommands } from "./poa-datanet.js";
 import { modelCommands } from "./poa-model.js";
@@ -62,11 +64,18 @@ program
   .option("--fresh", "local chain: start a new chain and database instead of resuming the last run's")
   .addOption(new Option("--instance <name>", "circuit instance (circuits/circuits.json)").env("POA_INSTANCE").default("test"))
   .addOption(new Option("--max-wait-ms <n>", "seal a non-full batch after this wait").env("POA_MAX_WAIT_MS").default("2000"))
+  .addOption(new Option("--min-fee <units>", "refuse receipts paying less than this (OPEN base units)").env("POA_MIN_FEE").default(DEFAULT_ADMISSION.minFee.toString()))
+  .addOption(new Option("--max-pending-bundles <n>", "bundles a provider may have accepted and not yet sealed (429 beyond)").env("POA_MAX_PENDING_BUNDLES").default(String(DEFAULT_ADMISSION.maxPendingBundles)))
+  .addOption(new Option("--max-unproved-batches <n>", "batches sealed ahead of the provers (default: the prover's capacity)").env("POA_MAX_UNPROVED_BATCHES"))
   .addOption(new Option("--prover-threads <n>", "prover worker threads").env("POA_PROVER_THREADS").default("1"))
   .addOption(new Option("--public-rpc <url>", "an L1 JSON-RPC URL browsers may use for the explorer's in-browser proof check (default: the local chain; none with --rpc)").env("POA_PUBLIC_RPC_URL"))
   .addOption(new Option("--serve-port <n>", "port of the OpenLoRA serving node started beside the sequencer (with a ModelRegistry); 0: none").env("POA_SERVE_PORT").default("8081"))
   .addOption(new Option("--serve-provider-key <hex>", `L1 key of the provider account the serving node pays fees from (default on the local chain: dev account ${SERVING_PROVIDER_ACCOUNT})`).env("POA_PROVIDER_KEY"))
   .option("--serve-bjj-key <hex>", "Baby Jubjub key its deposit registered (default: derived from the provider key)")
+  .option("--serve-allow-models <ids>", "ModelRegistry ids the serving node serves, comma-separated (local chain default: every model of a dev account)")
+  .option("--serve-allow-owners <addresses>", "owners whose models the serving node serves, comma-separated")
+  .option("--serve-max-price <OPEN>", "highest price per 1,000 tokens the serving node admits a model at", formatUnits(DEFAULT_POLICY_LIMITS.maxPricePer1kTokens, 18))
+  .option("--serve-max-fee <OPEN>", "the most one answer may cost the serving node", formatUnits(DEFAULT_POLICY_LIMITS.maxFeePerRequest, 18))
   .addOption(new Option("--crash-at <point>", "crash tests only: kill -9 after an acknowledgement, a proof or a sent transaction").choices(["accepted", "proved", "sent"]).env("POA_CRASH_AT"))
   .option("--insecure-dev-setup", "with --rpc: accept artifacts from an INSECURE development powers-of-tau")
   .option("--demo", "run the demo once the service is up (npm start)")
@@ -105,6 +114,7 @@ program
       confirmations: o.confirmations === undefined ? undefined : Number(o.confirmations), l1FromBlock: Number(o.fromBlock),
       proverFarm: o.proverFarm ? { parallel: Number(o.farmParallel), leaseSeconds: Number(o.farmLeaseSeconds) } : undefined,
       port: Number(o.port), maxWaitMs: Number(o.maxWaitMs), pollMs: 200, proverThreads: Number(o.proverThreads), crashAt: o.crashAt,
+      admission: { minFee: BigInt(o.minFee), maxPendingBundles: Number(o.maxPendingBundles), maxUnprovedBatches: o.maxUnprovedBatches === undefined ? undefined : Number(o.maxUnprovedBatches) },
       registryAddress: registry, relayerKey, registryFromBlock, modelRegistryAddress: modelRegistry, devSigners: !o.rpc,
       // The local chain is the browser's to read (the explorer's proof check); elsewhere only a URL given for browsers.
       publicRpcUrl: o.publicRpc ?? (o.rpc ? undefined : rpcUrl),
@@ -117,7 +127,10 @@ program
     const node = modelRegistry && Number(o.servePort) > 0
       ? await startServingNode({
           ...SERVING_DEFAULTS, rpcUrl: rpcUrl.split(",")[0], modelRegistryAddress: modelRegistry, artifactsApi: svc.url, cacheDir: `${db ?? join(ROOT, "build", "sequencer.db")}.serving`, port: Number(o.servePort),
-          payments: { sequencerApi: svc.url, rollupAddress: rollup, instance: o.instance, providerAddress: servingProvider.address, signingKey: bjjKey(servingProvider, o.serveBjjKey) },
+          payments: {
+            sequencerApi: svc.url, rollupAddress: rollup, instance: o.instance, providerAddress: servingProvider.address, signingKey: bjjKey(servingProvider, o.serveBjjKey),
+            policy: servingPolicy({ models: o.serveAllowModels, owners: o.serveAllowOwners, maxPrice: o.serveMaxPrice, maxFee: o.serveMaxFee }, !o.rpc),
+          },
         })
       : undefined;
     if (node) console.log(`OpenLoRA      ${node.url}/v1/chat/completions  (OpenAI-compatible; models: ${node.url}/v1/models)`);
@@ -179,6 +192,27 @@ program
     provider.destroy();
   });
 
+/**
+ * The serving node's allow-list and caps from the command line. On the local chain with no list given,
+ * the models of the 20 Hardhat dev accounts (the demo's people); elsewhere a list is required.
+ */
+function servingPolicy(o: { models?: string; owners?: string; maxPrice: string; maxFee: string }, localChain: boolean): ServingPolicy {
+  const list = (s?: string) => (s ? String(s).split(",").map((x) => x.trim()).filter(Boolean) : []);
+  const models = list(o.models).map((x) => {
+    if (!/^[1-9][0-9]*$/.test(x)) throw new Error(`--allow-models: "${x}" is not a ModelRegistry id`);
+    return Number(x);
+  });
+  const owners = list(o.owners).map((x) => {
+    if (!/^0x[0-9a-fA-F]{40}$/.test(x)) throw new Error(`--allow-owners: "${x}" is not a 0x address`);
+    return x;
+  });
+  if (models.length === 0 && owners.length === 0) {
+    if (!localChain) throw new Error("a paying serving node needs an allow-list: --allow-models <ids> or --allow-owners <addresses> (what it serves is its operator's choice)");
+    owners.push(...Array.from({ length: 20 }, (_, i) => devWallet(i).address));
+  }
+  return { models, owners, maxPricePer1kTokens: parseUnits(o.maxPrice, 18), maxFeePerRequest: parseUnits(o.maxFee, 18) };
+}
+
 async function demo(apiUrl: string, servingUrl?: string): Promise<void> {
   const { runDemo } = await import("./demo.js");
   await runDemo(apiUrl, servingUrl);
@@ -203,6 +237,11 @@ program
   .option("--preload <ids>", "adapter ids to load at start, comma-separated")
   .option("--cache-dir <dir>", "the disk tier of adapter weights, attribution indexes and the receipt outbox", join(ROOT, "build", "serving"))
   .addOption(new Option("--crash-at <point>", "crash tests only: kill -9 after answering (nothing posted) or after the sequencer accepted a bundle (not recorded)").choices(["answered", "posted"]).env("POA_SERVE_CRASH_AT"))
+  .addOption(new Option("--allow-models <ids>", "ModelRegistry ids this node serves, comma-separated (on the local chain, default: every model of a dev account)").env("POA_SERVE_ALLOW_MODELS"))
+  .addOption(new Option("--allow-owners <addresses>", "owners whose models this node serves, comma-separated").env("POA_SERVE_ALLOW_OWNERS"))
+  .option("--max-price <OPEN>", "highest price per 1,000 tokens a model is admitted at", formatUnits(DEFAULT_POLICY_LIMITS.maxPricePer1kTokens, 18))
+  .option("--max-fee <OPEN>", "the most one answer may cost this node", formatUnits(DEFAULT_POLICY_LIMITS.maxFeePerRequest, 18))
+  .option("--accept-price <ids>", "accept these models' current registered prices (an owner raised one after it was admitted), comma-separated")
   .action(async (o) => {
     await initCrypto();
     const local = o.rpc && o.modelRegistry && o.rollup && o.instance && o.providerKey ? undefined : readDeployment();
@@ -214,7 +253,11 @@ program
       rpcUrl, modelRegistryAddress, artifactsApi: o.api, base: o.base, cacheDir: o.cacheDir, port: Number(o.port),
       maxBatch: Number(o.maxBatch), maxQueue: Number(o.maxQueue), maxAdapters: Number(o.maxAdapters), adapterMemory: Number(o.adapterMemory) * 2 ** 20,
       preload: o.preload ? String(o.preload).split(",").map(Number) : [],
-      payments: { sequencerApi: o.api, rollupAddress: o.rollup ?? local!.rollup, instance: o.instance ?? local!.instance, providerAddress: providerWallet.address, signingKey: bjjKey(providerWallet, o.bjjKey), crashAt: o.crashAt },
+      payments: {
+        sequencerApi: o.api, rollupAddress: o.rollup ?? local!.rollup, instance: o.instance ?? local!.instance, providerAddress: providerWallet.address, signingKey: bjjKey(providerWallet, o.bjjKey), crashAt: o.crashAt,
+        policy: servingPolicy({ models: o.allowModels, owners: o.allowOwners, maxPrice: o.maxPrice, maxFee: o.maxFee }, !!local && !o.rpc),
+        acceptPrices: o.acceptPrice ? String(o.acceptPrice).split(",").map(Number) : [],
+      },
     });
     console.log(`provider      ${providerWallet.address} pays each answer's fee from its rollup balance`);
     console.log(`OpenLoRA ${node.url}/v1/chat/completions (resident: ${node.cache.residentIds().join(", ") || "none"})`);

@@ -53,7 +53,10 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
       res.status(created ? 202 : 200).json({ bundle: bundle.id, receipts: await Promise.all(views) });
       if (seq.opts.crashAt === "accepted") res.on("finish", () => process.kill(process.pid, "SIGKILL"));
     } catch (e) {
-      if (e instanceof ApiError) return refuse(res, e.status, e.code, e.message);
+      if (e instanceof ApiError) {
+        if (e.retryAfter !== undefined) res.set("Retry-After", String(e.retryAfter));
+        return refuse(res, e.status, e.code, e.message);
+      }
       throw e;
     }
   };
@@ -127,7 +130,7 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
 
   app.get("/healthz", async (_req, res) => {
     const alerts = [...seq.alerts].map(([problem, at]) => ({ problem, lastSeen: new Date(at).toISOString() }));
-    res.json({ ok: alerts.length === 0, alerts, finalizedRoot: hex(seq.finalized.root), sealedRoot: hex(seq.state.root), ...(await seq.store.counts()) });
+    res.json({ ok: alerts.length === 0, alerts, finalizedRoot: hex(seq.finalized.root), sealedRoot: hex(seq.state.root), l1Queue: seq.l1Queue ?? null, ...(await seq.store.counts()) });
   });
   app.get("/metrics", async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -5,6 +5,7 @@
 // the state it holds: nonces, balances, duplicates.
 import { initCrypto, keyProblem, verifySignature, type PublicKey } from "../core/crypto.js";
 import type { BatchParams } from "../core/params.js";
+import { calculateWitness } from "../prover/groth16.js";
 import { bundleHashOf, bundleMessageOf, checkBundleShape, receiptHash, type SignedBundle } from "../core/receipt.js";
 
 export interface IngestTask {
@@ -41,4 +42,16 @@ export default async function check(t: IngestTask): Promise<IngestResult> {
   const problem = (await keyProblem(t.key)) ?? null;
   const signatureOk = problem === null && (await verifySignature(bundleMessageOf(bundle, t.domain), t.bundle.signature, t.key));
   return { hash, receiptIds, keyProblem: problem, signatureOk, keyId };
+}
+
+/**
+ * Whether the circuit takes a batch's input: the sequencer's own witness generation, run here
+ * (a fraction of a proof, off the event loop) before it believes a prover that says it does not.
+ * Returns null when it does, the witness error otherwise.
+ */
+export async function witnessCheck(t: { instance: string; input: Record<string, unknown> }): Promise<string | null> {
+  return calculateWitness(t.instance, t.input).then(
+    () => null,
+    (e: Error) => e.message,
+  );
 }

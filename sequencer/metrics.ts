@@ -11,5 +11,6 @@ export class Metrics {
   readonly replaced = new Counter({ name: "poa_l1_replacements_total", help: "Stuck submitBatch transactions replaced with higher fees on the same nonce", registers: [this.registry] });
   readonly alerts = new Counter({ name: "poa_operator_alerts_total", help: "Problems the sequencer could not resolve by itself (see /healthz)", registers: [this.registry] });
   readonly unsealed = new Counter({ name: "poa_batches_unsealed_total", help: "Sealed batches taken apart after the circuit refused one", registers: [this.registry] });
+  readonly l1OpMarginBlocks = new Gauge({ name: "poa_l1_op_margin_blocks", help: "Blocks left before the oldest L1 operation not consumed on L1 is due (exitDelay when the queue is empty; negative: overdue)", registers: [this.registry] });
   readonly queueDepth = new Gauge({ name: "poa_queue_depth", help: "Work waiting, by queue", labelNames: ["queue"], registers: [this.registry] });
 }

@@ -194,6 +194,30 @@ CREATE TABLE proof_attempts (
 CREATE INDEX proof_attempts_batch ON proof_attempts (batch, id);
 `,
   },
+  {
+    version: 3,
+    name: "a prover's claim that the circuit refuses a batch, which the sequencer's own witness generation disproved (false_refusal)",
+    // SQLite cannot alter a CHECK: the table is rebuilt, its rows kept.
+    sqlite: `
+CREATE TABLE proof_attempts_v3 (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  batch INTEGER NOT NULL,
+  worker TEXT NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('proved', 'bad_proof', 'failed', 'false_refusal')),
+  ms INTEGER,
+  error TEXT,
+  at INTEGER NOT NULL
+);
+INSERT INTO proof_attempts_v3 (id, batch, worker, outcome, ms, error, at) SELECT id, batch, worker, outcome, ms, error, at FROM proof_attempts;
+DROP TABLE proof_attempts;
+ALTER TABLE proof_attempts_v3 RENAME TO proof_attempts;
+CREATE INDEX proof_attempts_batch ON proof_attempts (batch, id);
+`,
+    postgres: `
+ALTER TABLE proof_attempts DROP CONSTRAINT proof_attempts_outcome_check;
+ALTER TABLE proof_attempts ADD CONSTRAINT proof_attempts_outcome_check CHECK (outcome IN ('proved', 'bad_proof', 'failed', 'false_refusal'));
+`,
+  },
 ];
 
 /** The table every store keeps of the migrations it applied (the same in both dialects). */

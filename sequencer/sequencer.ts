@@ -12,7 +12,7 @@ import type { PublicKey } from "../core/crypto.js";
 import { ledgerRows, type LedgerRow } from "./ledger.js";
 import { checkBundleShape, creditedAddresses, type SignedBundle } from "../core/receipt.js";
 import { Piscina } from "piscina";
-import ingestCheck, { type IngestResult, type IngestTask } from "./ingest-worker.js";
+import ingestCheck, { witnessCheck, type IngestResult, type IngestTask } from "./ingest-worker.js";
 import { buildBatch, BundleError, RollupState, type BatchResult } from "../core/rollup.js";
 import { proofCalldata, WITNESS_FAILED } from "../prover/groth16.js";
 import { sha256Hex } from "../scripts/lib/artifacts.js";
@@ -27,10 +27,24 @@ import type { Metrics } from "./metrics.js";
 import type { L1Cursor, Store, StoredBatch, StoredBundle } from "./store.js";
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  /** retryAfter: seconds, sent as Retry-After (a 429). */
+  constructor(readonly status: number, readonly code: string, message: string, readonly retryAfter?: number) {
     super(message);
   }
 }
+
+/** Acceptance and sealing limits that keep one provider from filling the pipeline (docs/PROTOCOL.md §8, §12). */
+export interface AdmissionPolicy {
+  /** Every receipt pays at least this fee (OPEN base units); below it `fee_below_minimum`. */
+  minFee: bigint;
+  /** Bundles a provider may have accepted and not yet sealed; beyond it 429 `too_many_pending`. */
+  maxPendingBundles: number;
+  /** Batches sealed and not yet proved; sealing waits beyond it (default: the prover's capacity). */
+  maxUnprovedBatches?: number;
+}
+
+/** 10^9 base units = 10^-9 OPEN per receipt; the protocol's 5 % of it pays for the receipt's place in a batch. */
+export const DEFAULT_ADMISSION: AdmissionPolicy = { minFee: 10n ** 9n, maxPendingBundles: 32 };
 
 export interface SequencerOptions {
   instance: string;
@@ -46,6 +60,24 @@ export interface SequencerOptions {
   l1FromBlock: number;
   /** Crash tests only: kill -9 this process right after a bundle is acknowledged, a batch is proved, or its transaction is sent. */
   crashAt?: "accepted" | "proved" | "sent";
+  /** Minimum fee, pending bundles per provider, sealed-unproved batches (default DEFAULT_ADMISSION). */
+  admission?: Partial<AdmissionPolicy>;
+}
+
+/** How far the oldest L1 operation that no batch on L1 has consumed is from its due block. */
+export interface L1QueueHealth {
+  /** Operations queued on L1 and not yet consumed by a batch on L1. */
+  unconsumed: number;
+  /** The contract's queue head and its due block (null when the queue is empty). */
+  head: number;
+  dueBlock: number | null;
+  block: number;
+  /** dueBlock - block: a batch consuming the head must land by then (negative: overdue). */
+  blocksLeft: number | null;
+  /** Below this many blocks left the sequencer alerts (half the exitDelay). */
+  alertBelowBlocks: number;
+  /** The contract says a batch can no longer be submitted: anyone may begin exit mode. */
+  overdue: boolean;
 }
 
 export interface ReceiptView { id: string; status: ReceiptStatus; bundle: number; position: number; batch: number | null; txHash: string | null; error: string | null }
@@ -77,7 +109,7 @@ export class Sequencer {
   state!: RollupState; // after every sealed batch
   finalized!: RollupState; // after every batch final on L1
   private readonly results = new Map<number, BatchResult>(); // sealed, not final yet
-  private pending = new Map<number, { count: bigint; fees: bigint }>(); // per provider, accepted not sealed
+  private pending = new Map<number, { count: bigint; fees: bigint; bundles: number }>(); // per provider, accepted not sealed
   private pendingFresh = new Set<bigint>(); // addresses without a leaf that accepted bundles credit
   /** Bundle hash -> the key its signature verified against at acceptance (memory only: a restart re-checks). */
   private readonly verifiedKey = new Map<string, string>();
@@ -101,6 +133,15 @@ export class Sequencer {
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
   private treasury!: bigint;
+  /** Per provider: the batch that last took one of its bundles (fair sealing: least recently served first). */
+  private readonly lastServed = new Map<number, number>();
+  readonly admission: AdmissionPolicy;
+  /** The L1 queue's deadline as last read (every tick). */
+  l1Queue?: L1QueueHealth;
+  private exitDelay = 0;
+  /** The latest proof's time (Retry-After estimates). */
+  private lastProofMs = 0;
+  private l1CheckedAt = 0;
   domain!: bigint;
   genesisRoot!: bigint;
 
@@ -110,6 +151,7 @@ export class Sequencer {
 
   private constructor(readonly store: Store, readonly rollup: Contract, readonly prover: Prover, readonly opts: SequencerOptions, readonly metrics?: Metrics) {
     this.params = loadInstance(opts.instance).params;
+    this.admission = { ...DEFAULT_ADMISSION, ...opts.admission };
     this.submitter = new L1Submitter(rollup, opts.fees);
     const threads = opts.ingestThreads ?? INGEST_THREADS;
     this.ingest = threads > 0 ? sharedIngestPool(threads) : undefined;
@@ -124,6 +166,7 @@ export class Sequencer {
     s.treasury = BigInt(await rollup.treasury());
     s.domain = await rollup.domain();
     s.creditLeafBudget = leafCapacity(s.params) - 1 - Number(await rollup.maxDepositors());
+    s.exitDelay = Number(await rollup.exitDelay());
     await s.replay();
     return s;
   }
@@ -153,15 +196,15 @@ export class Sequencer {
     this.pending = new Map();
     this.pendingFresh = new Set();
     for (const b of await this.store.pendingBundles()) {
-      const p = this.pending.get(b.providerIdx) ?? { count: 0n, fees: 0n };
-      this.pending.set(b.providerIdx, { count: p.count + BigInt(b.count), fees: p.fees + b.totalFee });
+      const p = this.pending.get(b.providerIdx) ?? { count: 0n, fees: 0n, bundles: 0 };
+      this.pending.set(b.providerIdx, { count: p.count + BigInt(b.count), fees: p.fees + b.totalFee, bundles: p.bundles + 1 });
       for (const a of this.freshAddresses(b.bundle)) this.pendingFresh.add(a);
     }
   }
 
   /** Addresses a bundle credits that have no leaf yet: each will take a leaf when sealed. */
   private freshAddresses(b: SignedBundle): bigint[] {
-    return [...creditedAddresses(b, this.treasury)].filter((a) => this.state.indexOf(a) === undefined);
+    return [...creditedAddresses(b, this.treasury, this.params)].filter((a) => this.state.indexOf(a) === undefined);
   }
 
   /** Withdraws the alerts that begin with `prefix`: their problem is gone. */
@@ -198,6 +241,10 @@ export class Sequencer {
       throw new ApiError(400, "bad_bundle", (e as Error).message);
     }
     const r0 = bundle.receipts[0];
+    const cheap = bundle.receipts.findIndex((r) => r.fee < this.admission.minFee);
+    if (cheap >= 0) {
+      throw new ApiError(422, "fee_below_minimum", `receipt ${cheap} pays a fee of ${bundle.receipts[cheap].fee}; this sequencer takes receipts paying at least ${this.admission.minFee} (OPEN base units)`);
+    }
     const check = (key: PublicKey): Promise<IngestResult> => {
       const task: IngestTask = { bundle, key: { ax: key.ax, ay: key.ay }, params: this.params, domain: this.domain };
       return this.ingest ? this.ingest.run(task) : ingestCheck(task);
@@ -221,7 +268,10 @@ export class Sequencer {
       // A batch sealed while the bundle was checked may have brought the provider a new key: check again (rare).
       if (keyId(provider) !== checked.keyId) checked = await check(provider);
       if (checked.keyProblem) throw new ApiError(422, "invalid_key", `provider ${r0.providerIdx}'s key cannot sign bundles: ${checked.keyProblem}; deposit again with a key made by prv2pub`);
-      const pend = this.pending.get(r0.providerIdx) ?? { count: 0n, fees: 0n };
+      const pend = this.pending.get(r0.providerIdx) ?? { count: 0n, fees: 0n, bundles: 0 };
+      if (pend.bundles >= this.admission.maxPendingBundles) {
+        throw new ApiError(429, "too_many_pending", `provider ${r0.providerIdx} has ${pend.bundles} bundles accepted and not yet sealed (at most ${this.admission.maxPendingBundles}); post again once some are batched`, this.retryAfterSeconds());
+      }
       const expected = provider.nonce + pend.count;
       if (r0.nonce < expected) throw new ApiError(409, "nonce_replayed", `nonce ${r0.nonce} of provider ${r0.providerIdx} is already used; the next nonce is ${expected}`);
       if (r0.nonce > expected) throw new ApiError(409, "nonce_skipped", `nonce ${r0.nonce} of provider ${r0.providerIdx} skips ahead; the next nonce is ${expected}`);
@@ -231,7 +281,7 @@ export class Sequencer {
       const total = bundle.receipts.reduce((a, r) => a + r.fee, 0n);
       const available = provider.balance - pend.fees;
       if (total > available) throw new ApiError(422, "insufficient_balance", `fees ${total} exceed provider ${r0.providerIdx}'s available balance ${available}`);
-      const credited = creditedAddresses(bundle, this.treasury);
+      const credited = creditedAddresses(bundle, this.treasury, this.params);
       if (credited.size > this.params.slots) {
         throw new ApiError(422, "too_many_accounts", `the bundle credits ${credited.size - 1} accounts besides the treasury; a batch has room for ${this.params.slots - 1}`);
       }
@@ -247,7 +297,7 @@ export class Sequencer {
       const stored = await this.store.insertBundle(hash, bundle, checked.receiptIds, total);
       this.verifiedKey.set(hash, keyId(provider));
       fresh.forEach((a) => this.pendingFresh.add(a));
-      this.pending.set(r0.providerIdx, { count: pend.count + BigInt(bundle.receipts.length), fees: pend.fees + total });
+      this.pending.set(r0.providerIdx, { count: pend.count + BigInt(bundle.receipts.length), fees: pend.fees + total, bundles: pend.bundles + 1 });
       this.metrics?.accepted.inc(bundle.receipts.length);
       return { created: true, bundle: stored, receiptIds: checked.receiptIds };
     });
@@ -301,6 +351,7 @@ export class Sequencer {
   /** One round: read the L1 queue, seal what is due, start a proof, submit what is proved. */
   async tick(): Promise<void> {
     await this.syncQueue();
+    await this.watchL1Deadline();
     await this.exclusive(() => this.maybeSeal());
     await this.dispatchProofs();
     this.submitting ??= this.submitNext().finally(() => (this.submitting = undefined));
@@ -338,6 +389,31 @@ export class Sequencer {
     }
   }
 
+  /**
+   * Reads how many blocks the oldest L1 operation not yet consumed on L1 has left before its due
+   * block (at most once a second), exports it, and alerts while fewer than half the exitDelay are
+   * left: long before anyone could begin exit mode, and loudly once they can.
+   */
+  private async watchL1Deadline(): Promise<void> {
+    if (this.l1Queue && Date.now() - this.l1CheckedAt < 1000) return;
+    this.l1CheckedAt = Date.now();
+    const [head, length, block, overdue] = await Promise.all([this.rollup.queueHead(), this.rollup.queueLength(), this.rollup.runner!.provider!.getBlockNumber(), this.rollup.overdue()]);
+    const unconsumed = Number(length - head);
+    const dueBlock = unconsumed > 0 ? Number((await this.rollup.queuedOps(head)).dueBlock) : null;
+    const alertBelowBlocks = Math.ceil(this.exitDelay / 2);
+    const h: L1QueueHealth = { unconsumed, head: Number(head), dueBlock, block, blocksLeft: dueBlock === null ? null : dueBlock - block, alertBelowBlocks, overdue };
+    this.l1Queue = h;
+    this.metrics?.l1OpMarginBlocks.set(h.blocksLeft ?? this.exitDelay);
+    const prefix = "L1 queue: ";
+    const want = overdue
+      ? `${prefix}operation ${h.head} was due at block ${dueBlock}: batches are refused and anyone may begin exit mode`
+      : h.blocksLeft !== null && h.blocksLeft < alertBelowBlocks
+        ? `${prefix}operation ${h.head} is due at block ${dueBlock}, under ${alertBelowBlocks} blocks away: a batch consuming it must land by then`
+        : undefined;
+    for (const k of [...this.alerts.keys()]) if (k.startsWith(prefix) && k !== want) this.alerts.delete(k);
+    if (want && !this.alerts.has(want)) this.alert(want);
+  }
+
   private async rewindQueue(stale: L1Cursor): Promise<L1Cursor | undefined> {
     const keep = this.state.queueConsumed; // taken by sealed batches: those stay (L1 refuses a batch whose queue hash is wrong)
     const last = keep > 0 ? (await this.store.l1Ops(keep - 1, 1))[0] : undefined;
@@ -359,6 +435,10 @@ export class Sequencer {
     const oldest = Math.min(bundles[0]?.receivedAt ?? Infinity, opsOldest);
     const full = bundles.length >= p.bundles || opsPending >= p.queueOps;
     if (!full && Date.now() - oldest < this.opts.maxWaitMs) return;
+    // Seal no further ahead of the provers than they can clear: an L1 operation goes into the next
+    // batch sealed, so it waits for at most the proofs under way plus its own, never a backlog.
+    const bound = this.admission.maxUnprovedBatches ?? Math.max(1, this.prover.capacity ?? 1);
+    if ((await this.unprovedBatches()) >= bound) return;
 
     const ops = await this.store.l1Ops(this.state.queueConsumed, Math.min(p.queueOps, opsPending));
     // The model checks every bundle exactly as the circuit will, at its place in the
@@ -389,6 +469,7 @@ export class Sequencer {
       await this.store.sealBatch({ number, firstOp: this.state.queueConsumed, ops: ops.length, bundleIds: chosen.map((b) => b.id), newRoot: r.publicInputs.newRoot, body: r.body });
       this.state = r.state;
       this.results.set(number, r);
+      chosen.forEach((b) => this.lastServed.set(b.providerIdx, number));
       chosen.forEach((b) => this.verifiedKey.delete(b.hash)); // sealed: an unsealed batch is checked in full again
       await this.recountPending();
       this.metrics?.batchReceipts.observe(chosen.reduce((a, b) => a + b.count, 0));
@@ -397,21 +478,25 @@ export class Sequencer {
   }
 
   /**
-   * First come, first served, while the credited accounts fit the slots and
-   * the new ones fit the published new-account records; a provider's later
-   * bundles wait behind its first one that does not fit. (A bundle always fits
-   * an empty batch: acceptance checked it against an older, smaller state.)
+   * Fair across providers: the provider least recently served goes first (ties: whose oldest
+   * bundle waited longest), then the next, each provider's bundles in nonce order, round after
+   * round, while the credited accounts fit the slots and the new ones fit the published
+   * new-account records; a provider's later bundles wait behind its first one that does not fit.
+   * The provider first in line always fits (a bundle fits an empty batch: acceptance checked it
+   * against an older, smaller state), so with P providers waiting each one's oldest bundle is
+   * sealed within P batches (ceil(P / NB) when their bundles fit together), whatever the others'
+   * backlogs: one provider's flood cannot push another's receipts back.
    */
-  private chooseBundles(bundles: StoredBundle[]): StoredBundle[] {
+  private chooseBundles(pending: StoredBundle[]): StoredBundle[] {
     const p = this.params;
     const chosen: StoredBundle[] = [];
     const blocked = new Set<number>();
     const addresses = new Set<bigint>([this.treasury]);
     const opening = new Set<bigint>();
-    for (const b of bundles) {
+    for (const b of this.fairOrder(pending)) {
       if (chosen.length >= p.bundles) break;
       if (blocked.has(b.providerIdx)) continue;
-      const mine = creditedAddresses(b.bundle, this.treasury);
+      const mine = creditedAddresses(b.bundle, this.treasury, this.params);
       const mineNew = this.freshAddresses(b.bundle);
       if (new Set([...addresses, ...mine]).size > p.slots || new Set([...opening, ...mineNew]).size > p.newAccounts) {
         blocked.add(b.providerIdx);
@@ -422,6 +507,28 @@ export class Sequencer {
       mineNew.forEach((a) => opening.add(a));
     }
     return chosen;
+  }
+
+  /** Pending bundles interleaved across providers: round r holds each provider's r-th bundle, least recently served provider first. */
+  private fairOrder(pending: StoredBundle[]): StoredBundle[] {
+    const byProvider = new Map<number, StoredBundle[]>();
+    for (const b of pending) byProvider.set(b.providerIdx, [...(byProvider.get(b.providerIdx) ?? []), b]);
+    const queues = [...byProvider.entries()].sort(([a, qa], [b, qb]) => (this.lastServed.get(a) ?? 0) - (this.lastServed.get(b) ?? 0) || qa[0].id - qb[0].id).map(([, q]) => q);
+    const out: StoredBundle[] = [];
+    for (let round = 0; out.length < pending.length; round++) for (const q of queues) if (round < q.length) out.push(q[round]);
+    return out;
+  }
+
+  /** Seconds a provider told to wait (429) should wait: about one batch, by the latest proof time. */
+  private retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil(Math.max(this.opts.maxWaitMs, this.lastProofMs) / 1000));
+  }
+
+  /** Batches sealed and not yet proved (their proofs running or waiting). */
+  private async unprovedBatches(): Promise<number> {
+    const first = await this.store.firstBatchIn("sealed", "proving", "failed");
+    if (!first) return 0;
+    return (await this.store.batchesFrom(first.number)).filter((b) => b.status === "sealed" || b.status === "proving" || b.status === "failed").length;
   }
 
   /** Rejects a pending bundle and its provider's later ones, whose nonces follow it; their nonces are free again. */
@@ -468,7 +575,18 @@ export class Sequencer {
     } catch (e) {
       if (this.stopping) return; // stays "proving": proved again after the restart
       const message = (e as Error).message;
-      if (message.startsWith(WITNESS_FAILED)) return this.exclusive(() => this.unseal(b.number, message));
+      if (message.startsWith(WITNESS_FAILED)) {
+        // A prover's word that the circuit refuses the batch is checked before any bundle pays for it.
+        const own = await this.witnessCheck(r.circuitInput);
+        if (own !== null) return this.exclusive(() => this.unseal(b.number, own));
+        const worker = (e as { worker?: string }).worker ?? "(unnamed)";
+        const problem = `worker ${worker} said the circuit refuses batch ${b.number}, but the sequencer's own witness generation takes it`;
+        await this.store.recordProofAttempt({ batch: b.number, worker, outcome: "false_refusal", ms: null, error: `${problem}: ${message.slice(0, 300)}` });
+        this.proveRetryAt.set(b.number, { attempts: retry?.attempts ?? 0, at: attempt >= MAX_BAD_PROOFS ? Date.now() + 30_000 : 0 });
+        await this.store.updateBatch(b.number, { status: "failed", error: `${problem}; proving again` });
+        this.alert(`${problem} (the worker is lying or broken; its refusals are recorded in the batch's proof attempts)`);
+        return;
+      }
       // The prover itself failed (out of memory, a crashed worker, a farm job out of tries): the
       // batch is fine, so it is proved again after a growing pause.
       const failures = (retry?.attempts ?? 0) + 1;
@@ -498,7 +616,14 @@ export class Sequencer {
     this.resolve(`proving batch ${b.number} fails repeatedly`);
     this.resolve(`batch ${b.number}: `);
     this.metrics?.proofSeconds.observe(proved.ms / 1000);
+    this.lastProofMs = proved.ms;
     if (this.opts.crashAt === "proved") process.kill(process.pid, "SIGKILL");
+  }
+
+  /** The circuit's verdict on an input by this sequencer's own witness generation (on an ingest thread): null if it takes it, else the error. */
+  private async witnessCheck(input: Record<string, unknown>): Promise<string | null> {
+    const task = { instance: this.opts.instance, input };
+    return this.ingest ? this.ingest.run(task, { name: "witnessCheck" }) : witnessCheck(task);
   }
 
   /** Groth16 check of a returned proof against the public inputs this sequencer computed (never the worker's). */

@@ -20,7 +20,7 @@ import { createApp } from "./api.js";
 import type { DatanetDeps } from "./datanets.js";
 import type { RelayLimits } from "./relay-guard.js";
 import { Metrics } from "./metrics.js";
-import { Sequencer } from "./sequencer.js";
+import { Sequencer, type AdmissionPolicy } from "./sequencer.js";
 import { DEFAULT_FEES, type FeePolicy } from "./submitter.js";
 import { asyncStore, SqliteStore, type Store } from "./store.js";
 import { PgStore } from "./store-pg.js";
@@ -52,6 +52,8 @@ export interface ServiceConfig {
   /** The rollup's deployment block, where the first queue scan starts (default 0). */
   l1FromBlock?: number;
   crashAt?: "accepted" | "proved" | "sent";
+  /** Minimum fee per receipt, pending bundles per provider, sealed-unproved batches (sequencer.ts DEFAULT_ADMISSION). */
+  admission?: Partial<AdmissionPolicy>;
   /** DatanetRegistry address: enables /v1/datanets. */
   registryAddress?: string;
   /** The registry's deployment block, where event scans start (default 0). */
@@ -91,7 +93,7 @@ export async function startService(cfg: ServiceConfig, given?: Prover): Promise<
   const store: Store = sqlite ? asyncStore(sqlite) : await PgStore.open(cfg.databaseUrl!, params);
   const metrics = new Metrics();
   const sequencer = await Sequencer.open(store, rollup, prover, {
-    instance: cfg.instance, maxWaitMs: cfg.maxWaitMs, pollMs: cfg.pollMs, fees: { ...DEFAULT_FEES, ...cfg.fees }, crashAt: cfg.crashAt,
+    instance: cfg.instance, maxWaitMs: cfg.maxWaitMs, pollMs: cfg.pollMs, fees: { ...DEFAULT_FEES, ...cfg.fees }, crashAt: cfg.crashAt, admission: cfg.admission,
     confirmations: cfg.confirmations ?? ((await provider.getNetwork()).chainId === LOCAL_CHAIN_ID ? 0 : 12), l1FromBlock: cfg.l1FromBlock ?? 0,
   }, metrics);
   let datanets: DatanetDeps | undefined;

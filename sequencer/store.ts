@@ -53,7 +53,8 @@ export interface L1Cursor {
 export interface ProofAttempt {
   batch: number;
   worker: string;
-  outcome: "proved" | "bad_proof" | "failed";
+  /** false_refusal: the worker said the circuit refuses the batch; the sequencer's own witness generation took it. */
+  outcome: "proved" | "bad_proof" | "failed" | "false_refusal";
   ms: number | null;
   error: string | null;
   at: number;

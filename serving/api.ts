@@ -36,6 +36,7 @@ const sampling = {
   stream: z.boolean().default(false),
   n: z.literal(1, { error: "n: this server returns one choice per request" }).optional(),
   user: z.string().max(256).optional(),
+  max_fee: z.string().regex(/^[0-9]{1,30}$/, "max_fee is a decimal string of OPEN base units").optional(),
 };
 const prompt = z.string({ error: "prompt must be a string" }).max(MAX_PROMPT_CHARS, `prompt is at most ${MAX_PROMPT_CHARS} characters`);
 export const completionSchema = z.strictObject({ ...sampling, prompt: z.union([prompt, z.array(prompt).length(1, "one prompt per request")]).transform((p) => (Array.isArray(p) ? p[0] : p)) });
@@ -43,6 +44,7 @@ export const classificationSchema = z.strictObject({
   model: modelId,
   input: z.string({ error: "input must be a string" }).min(1, "input must not be empty").max(MAX_PROMPT_CHARS, `input is at most ${MAX_PROMPT_CHARS} characters`),
   user: z.string().max(256).optional(),
+  max_fee: sampling.max_fee,
 });
 export const chatSchema = z.strictObject({
   ...sampling,
@@ -50,6 +52,17 @@ export const chatSchema = z.strictObject({
     .array(z.strictObject({ role: z.enum(["system", "user", "assistant"], { error: "role is system, user or assistant" }), content: z.string().max(MAX_PROMPT_CHARS), name: z.string().optional() }))
     .min(1, "messages needs at least one message"),
 });
+
+/**
+ * The most a client lets its request cost, in OPEN base units: `max_fee` in the body, or the
+ * `X-Max-Fee` header (for clients that cannot add body fields); the lower of the two when both.
+ */
+function maxFeeOf(req: Request, body?: string): bigint | undefined {
+  const header = req.get("x-max-fee");
+  if (header !== undefined && !/^[0-9]{1,30}$/.test(header)) throw new ServeError(400, "invalid_max_fee", "the X-Max-Fee header is a decimal number of OPEN base units");
+  const caps = [body, header].filter((x): x is string => x !== undefined).map(BigInt);
+  return caps.length ? caps.reduce((a, x) => (x < a ? x : a)) : undefined;
+}
 
 const ROLE = { system: "System", user: "User", assistant: "Assistant" } as const;
 
@@ -104,6 +117,13 @@ export function createServingApp(d: ServingDeps): express.Express {
       kind === "text"
         ? { id, object: "text_completion", created, model: String(b.model), choices: [{ index: 0, text: delta, finish_reason: finish, logprobs: null }] }
         : { id, object: "chat.completion.chunk", created, model: String(b.model), choices: [{ index: 0, delta: finish ? {} : { content: delta }, finish_reason: finish }] };
+    // A client that goes away stops the decoding at the next step (its slot is freed), and the answer is
+    // charged only for what it was sent: nothing for a plain request, the streamed text for a stream.
+    const gone = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    request.signal = gone.signal;
     let streaming = false;
     if (b.stream) {
       request.onText = (delta) => {
@@ -117,7 +137,13 @@ export function createServingApp(d: ServingDeps): express.Express {
     }
     // The deposit check: the largest fee this answer can cost is reserved before any token is generated.
     let reservation: Reservation | undefined;
-    if (d.payments) request.admit = (entry, promptTokens) => void (reservation = d.payments!.reserve(entry, promptTokens + b.max_tokens));
+    let clientMaxFee: bigint | undefined;
+    try {
+      clientMaxFee = maxFeeOf(req, b.max_fee);
+    } catch (e) {
+      return refuse(res, 400, (e as ServeError).code, (e as Error).message);
+    }
+    if (d.payments) request.admit = (entry, promptTokens) => void (reservation = d.payments!.reserve(entry, promptTokens + b.max_tokens, clientMaxFee));
     let c: Completion;
     try {
       c = await d.engine.complete(request);
@@ -128,7 +154,12 @@ export function createServingApp(d: ServingDeps): express.Express {
       if (streaming) return void res.end(`data: ${JSON.stringify({ error: { code: e.code, message: e.message } })}\n\n`);
       return refuse(res, e.status, e.code, e.message);
     }
-    d.metrics.completions.inc({ finish_reason: c.finishReason });
+    if (c.clientClosed && c.tokens === 0) {
+      if (reservation !== undefined) d.payments!.release(reservation); // nothing was delivered: nothing is paid
+      d.metrics.completions.inc({ finish_reason: "client_closed" });
+      return;
+    }
+    d.metrics.completions.inc({ finish_reason: c.clientClosed ? "client_closed" : c.finishReason });
     d.metrics.tokens.inc(c.tokens);
     const usage = { prompt_tokens: c.promptTokens, completion_tokens: c.tokens, total_tokens: c.promptTokens + c.tokens };
     const timing = { time_to_first_token_ms: Math.round(c.timeToFirstTokenMs), total_ms: Math.round(c.totalMs), adapter_load_ms: Math.round(c.loadMs) };
@@ -150,6 +181,7 @@ export function createServingApp(d: ServingDeps): express.Express {
       d.metrics.attributionSeconds.observe((performance.now() - t0) / 1000);
       if (d.payments.cfg.crashAt === "answered") res.on("finish", () => process.kill(process.pid, "SIGKILL"));
     }
+    if (c.clientClosed) return; // the receipt pays for what was streamed; there is no one left to tell
     if (b.stream) {
       if (!streaming) res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
       res.write(`data: ${JSON.stringify({ ...chunk("", c.finishReason), usage, receipt })}\n\n`);
@@ -173,9 +205,10 @@ export function createServingApp(d: ServingDeps): express.Express {
     const t0 = performance.now();
     let entry: RegisteredModel, reservation: Reservation;
     const tokens = tokenize(input).length;
+    if (tokens === 0) return refuse(res, 400, "invalid_body", "input: the input holds no words or punctuation to classify", { issues: [{ field: "input", reason: "holds no words or punctuation" }] });
     try {
       entry = await d.classifier(model);
-      reservation = d.payments.reserve(entry, tokens);
+      reservation = d.payments.reserve(entry, tokens, maxFeeOf(req, parsed.data.max_fee));
     } catch (e) {
       if (!(e instanceof ServeError)) throw e;
       return refuse(res, e.status, e.code, e.message);

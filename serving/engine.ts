@@ -4,6 +4,7 @@
 // sequences join between steps as their adapters become resident and leave as
 // they finish. A full queue is refused at once (429), never buffered without bound.
 import { Sequence, decodeBatch, type Generation, type SampleOptions } from "../models/lm/decode.js";
+import { decode } from "../models/lm/tokenizer.js";
 import type { RegisteredModel } from "../models/registry.js";
 import { ServeError, type AdapterCache } from "./adapter-cache.js";
 
@@ -18,6 +19,8 @@ export interface CompletionRequest extends SampleOptions {
    * prompt's length in tokens; a ServeError thrown here refuses the request (the deposit check).
    */
   admit?: (entry: RegisteredModel, promptTokens: number) => void;
+  /** Aborted when the client goes away: decoding stops at the next step and the slot is freed. */
+  signal?: AbortSignal;
 }
 
 export interface Completion extends Generation {
@@ -27,6 +30,11 @@ export interface Completion extends Generation {
   totalMs: number;
   /** Time spent waiting for the adapter to load (0 when resident). */
   loadMs: number;
+  /**
+   * The client went away before the end: `text` and `tokens` are then what was sent to it (streamed
+   * text settled and written; nothing for a plain request), which is all the answer is charged for.
+   */
+  clientClosed: boolean;
 }
 
 export interface EngineLimits {
@@ -120,12 +128,20 @@ export class ServingEngine {
 
   /** One decode step for the running batch, after admitting waiting sequences. */
   private step(): void {
-    while (this.running.length < this.limits.maxBatch && this.ready.length > 0) this.running.push(this.ready.shift()!);
+    while (this.running.length < this.limits.maxBatch && this.ready.length > 0) {
+      const p = this.ready.shift()!;
+      if (p.req.signal?.aborted) this.finish(p, true);
+      else this.running.push(p);
+    }
     if (this.running.length === 0) return;
     const t0 = performance.now();
     const feeding: Pending[] = [];
     const tokens: number[] = [];
     for (const p of this.running) {
+      if (p.req.signal?.aborted) {
+        this.finish(p, true);
+        continue;
+      }
       const t = p.seq!.pick();
       this.stream(p);
       if (t === null) this.finish(p);
@@ -157,11 +173,12 @@ export class ServingEngine {
     }
   }
 
-  private finish(p: Pending): void {
+  private finish(p: Pending, clientClosed = false): void {
     this.cache.release(p.req.model);
     const now = performance.now();
     const c: Completion = {
-      ...p.seq!.result(),
+      ...(clientClosed ? sentPart(p.seq!, p.sent) : p.seq!.result()),
+      clientClosed,
       model: p.entry!,
       timeToFirstTokenMs: (p.firstTokenAt ?? now) - p.acceptedAt,
       totalMs: now - p.acceptedAt,
@@ -170,4 +187,12 @@ export class ServingEngine {
     this.observer.finished?.(c);
     p.resolve(c);
   }
+}
+
+/** What a client that went away was sent: the first `chars` characters of the answer, and the tokens whose text they are. */
+function sentPart(seq: Sequence, chars: number): Generation {
+  const all = seq.result();
+  let tokens = seq.out.length;
+  while (tokens > 0 && decode(seq.out.slice(0, tokens)).length > chars) tokens--;
+  return { ...all, text: all.text.slice(0, chars), tokens };
 }

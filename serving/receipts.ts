@@ -20,6 +20,7 @@ import { bundleToJson } from "../sequencer/schemas.js";
 import type { ReceiptMeta } from "../sequencer/ledger.js";
 import { ServeError } from "./adapter-cache.js";
 import type { Classification } from "./classifiers.js";
+import { PricePolicy, type ServingPolicy } from "./pricing.js";
 import { Outbox, type OutboxBundle, type OutboxReceipt } from "./outbox.js";
 import type { ReceiptWorkerData, ReceiptWorkerReply, ReceiptWorkerRequest } from "./receipt-worker.js";
 
@@ -74,6 +75,8 @@ export interface PaymentConfig {
   bundleWaitMs?: number;
   /** How often the provider's balance is read from the sequencer (default 2 s). */
   refreshMs?: number;
+  /** What the node serves and at what price (serving/pricing.ts): the operator's allow-list and caps. */
+  policy: ServingPolicy;
   /** Tests: kill -9 the process after answering ("answered": nothing posted) or after the sequencer's answer, before recording it ("posted"). */
   crashAt?: "answered" | "posted";
 }
@@ -92,6 +95,8 @@ export type Declared = { contributor: string; contribution: number; datanet: num
 /** Fees set aside for an answer being generated. */
 export interface Reservation {
   fee: bigint;
+  /** The price per 1,000 tokens the answer is charged at (the node's pinned price: serving/pricing.ts). */
+  price: bigint;
   released: boolean;
 }
 
@@ -105,6 +110,7 @@ interface ProviderAccount {
 
 export class ReceiptIssuer {
   readonly outbox: Outbox;
+  readonly prices: PricePolicy;
   /** Operator alerts: problem → last seen (shown by /healthz). */
   readonly alerts = new Map<string, number>();
   private account?: ProviderAccount;
@@ -119,6 +125,7 @@ export class ReceiptIssuer {
 
   constructor(readonly cfg: PaymentConfig, private readonly thread: ReceiptThread) {
     this.outbox = new Outbox(cfg.outboxFile, (r) => receiptHash(r, cfg.params.entries));
+    this.prices = new PricePolicy(cfg.policy, this.outbox.db);
     this.timer = setInterval(() => void this.refresh(), cfg.refreshMs ?? 2000);
     this.timer.unref();
     this.loop = initCrypto().then(() => this.refresh()).then(() => this.run());
@@ -153,16 +160,22 @@ export class ReceiptIssuer {
     return a.available - (this.acknowledgedFees - a.acknowledgedBefore) - this.outbox.unsettledFees() - this.reserved;
   }
 
-  /** The deposit check: reserves the largest fee a request of up to `maxTokens` tokens can cost, or refuses it (402). */
-  reserve(model: RegisteredModel, maxTokens: number): Reservation {
-    const fee = inferenceFee(model.pricePer1kTokens, maxTokens);
+  /**
+   * The deposit check: reserves the largest fee a request of up to `maxTokens` tokens can cost at the
+   * node's price for the model, or refuses it: 403 for a model the operator does not serve, 402 for a
+   * fee above the node's or the client's cap (`clientMaxFee`) or above the balance.
+   */
+  reserve(model: RegisteredModel, maxTokens: number, clientMaxFee?: bigint): Reservation {
+    const price = this.prices.price(model);
+    const fee = inferenceFee(price, maxTokens);
+    this.prices.checkFee(fee, clientMaxFee);
     const available = this.available();
     if (available === undefined) throw new ServeError(402, "provider_balance_low", this.accountError);
     if (fee > available) {
-      throw new ServeError(402, "provider_balance_low", `the serving node's provider balance cannot pay this answer: up to ${fee} OPEN base units (model ${model.id}: ${model.pricePer1kTokens} per 1,000 tokens × ${maxTokens} tokens), ${available > 0n ? available : 0n} available; the operator must deposit more on L1`);
+      throw new ServeError(402, "provider_balance_low", `the serving node's provider balance cannot pay this answer: up to ${fee} OPEN base units (model ${model.id}: ${price} per 1,000 tokens × ${maxTokens} tokens), ${available > 0n ? available : 0n} available; the operator must deposit more on L1`);
     }
     this.reserved += fee;
-    return { fee, released: false };
+    return { fee, price, released: false };
   }
 
   /** Gives a reservation back (once; later calls do nothing). */
@@ -195,7 +208,7 @@ export class ReceiptIssuer {
    */
   issue(reservation: Reservation, model: RegisteredModel, input: string, output: string, tokens: number, scores: ContributorScores, detail: object, declared: Declared[] = []): IssuedReceipt {
     try {
-      const fee = inferenceFee(model.pricePer1kTokens, tokens);
+      const fee = inferenceFee(reservation.price, tokens);
       if (fee > reservation.fee) throw new Error(`the fee ${fee} exceeds its reservation ${reservation.fee}`);
       if (!this.account) throw new ServeError(503, "provider_unknown", this.accountError);
       const receipt: Omit<Receipt, "nonce"> = {
@@ -300,7 +313,7 @@ export class ReceiptIssuer {
     const chosen: OutboxReceipt[] = [issued[0]];
     for (const r of issued.slice(1)) {
       if (issued[0].alone || r.alone || chosen.length >= this.cfg.params.bundleSize) break;
-      if (creditedAddresses({ receipts: [...chosen, r].map((x) => x.receipt) }, 0n).size > this.cfg.params.slots) break;
+      if (creditedAddresses({ receipts: [...chosen, r].map((x) => x.receipt) }, 0n, this.cfg.params).size > this.cfg.params.slots) break;
       chosen.push(r);
     }
     const receipts = chosen.map((r) => r.receipt);

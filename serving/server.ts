@@ -14,6 +14,7 @@ import { ContentStore } from "../attribution/datanet/store.js";
 import { contributionHash } from "../attribution/datanet/content.js";
 import { ensureBaseModel } from "../models/base-model.js";
 import { listModels, modelRegistryAt, readModel, type RegisteredModel } from "../models/registry.js";
+import type { ServingPolicy } from "./pricing.js";
 import { AdapterCache, ServeError, type AdapterSource } from "./adapter-cache.js";
 import { createServingApp } from "./api.js";
 import { ServingEngine } from "./engine.js";
@@ -54,6 +55,10 @@ export interface ServingPayments {
   signingKey: Uint8Array;
   bundleWaitMs?: number;
   crashAt?: PaymentConfig["crashAt"];
+  /** The operator's allow-list and caps (serving/pricing.ts): nothing else is served or paid. */
+  policy: ServingPolicy;
+  /** Models whose registered price the operator accepts at start (an owner's raise after admission). */
+  acceptPrices?: number[];
 }
 
 /** Defaults of `poa serve` and of the node `poa start` runs beside the sequencer. */
@@ -113,7 +118,10 @@ export async function startServingNode(cfg: ServingConfig): Promise<ServingNode>
       const bases = new Set(all.filter((m) => m.kind === "base" && m.artifactHash === base.info.artifactHash).map((m) => m.id));
       const adapters = all.filter((m) => m.kind === "adapter" && m.status === "active" && bases.has(m.parent));
       // Classifiers need no base; they are served with payments (their attribution runs on the receipt thread).
-      listed = { at: Date.now(), models: [...adapters, ...(cfg.payments ? all.filter((m) => m.kind === "classifier" && m.status === "active") : [])].sort((a, b) => a.id - b.id) };
+      const models = [...adapters, ...(cfg.payments ? all.filter((m) => m.kind === "classifier" && m.status === "active") : [])].sort((a, b) => a.id - b.id);
+      // A paying node lists what its operator admits, at the price it charges (serving/pricing.ts).
+      const prices = payments?.prices;
+      listed = { at: Date.now(), models: prices ? models.filter((m) => prices.allowed(m) && (prices.pinned(m.id) !== undefined || m.pricePer1kTokens <= prices.policy.maxPricePer1kTokens)) : models };
     }
     return listed.models;
   };
@@ -127,7 +135,12 @@ export async function startServingNode(cfg: ServingConfig): Promise<ServingNode>
       rpcUrl: cfg.rpcUrl, modelRegistryAddress: cfg.modelRegistryAddress, datanetsApi: p.sequencerApi, base: cfg.base,
       cacheDir: cfg.cacheDir, indexDir: join(cfg.cacheDir, "attribution"), signingKey: p.signingKey, params, domain,
     });
-    payments = new ReceiptIssuer({ sequencerApi: p.sequencerApi, providerAddress: p.providerAddress, outboxFile: join(cfg.cacheDir, "outbox.db"), params, bundleWaitMs: p.bundleWaitMs, crashAt: p.crashAt }, thread);
+    payments = new ReceiptIssuer({ sequencerApi: p.sequencerApi, providerAddress: p.providerAddress, outboxFile: join(cfg.cacheDir, "outbox.db"), params, bundleWaitMs: p.bundleWaitMs, crashAt: p.crashAt, policy: p.policy }, thread);
+    for (const id of p.acceptPrices ?? []) {
+      const entry = await source.entry(id);
+      if (!entry) throw new Error(`--accept-price ${id}: no model ${id} in the ModelRegistry`);
+      payments.prices.acceptPrice(entry);
+    }
     // Attribution indexes of preloaded adapters are built now, in the background, rather than at their first answer.
     for (const id of cfg.preload ?? []) void readModel(registry, id).then((m) => payments!.prepare(m)).catch((e) => console.error(`attribution index of model ${id}: ${(e as Error).message}`));
   }

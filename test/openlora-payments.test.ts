@@ -28,6 +28,7 @@ import { classifyServed, reproduceClassifier } from "../serving/classifiers.js";
 import { createHash } from "node:crypto";
 import { startServingNode, type ServingNode } from "../serving/server.js";
 import { INSTANCE, OPEN, params } from "./helpers.js";
+import { DEFAULT_POLICY_LIMITS } from "../serving/pricing.js";
 import { startFactoryWorld, type FactoryWorld } from "./lib/factory-world.js";
 import { http, waitFor } from "./lib/http.js";
 
@@ -66,7 +67,7 @@ describe("OpenLoRA: every answer paid by a receipt", function () {
     cacheDir = mkdtempSync(join(tmpdir(), "poa-paid-"));
     node = await startServingNode({
       ...nodeConfig(cacheDir), modelRegistryAddress: await w.d.modelRegistry.getAddress(),
-      payments: { sequencerApi: w.svc.url, rollupAddress: await w.d.rollup.getAddress(), instance: INSTANCE, providerAddress: provider.address, signingKey: bjjKey(provider) },
+      payments: { sequencerApi: w.svc.url, rollupAddress: await w.d.rollup.getAddress(), instance: INSTANCE, providerAddress: provider.address, signingKey: bjjKey(provider), policy: { owners: [w.curator.address], ...DEFAULT_POLICY_LIMITS } },
     });
   });
   after(async () => {
@@ -242,7 +243,7 @@ describe("OpenLoRA: every answer paid by a receipt", function () {
     const port = 24000 + (process.pid % 1000) + (crashAt ? 1 : 2);
     const child = spawn(process.execPath, ["--import", "tsx", "scripts/poa.ts", "serve",
       "--rpc", w.chain.url, "--model-registry", await w.d.modelRegistry.getAddress(), "--rollup", await w.d.rollup.getAddress(), "--instance", INSTANCE,
-      "--api", w.svc.url, "--provider-key", provider.privateKey, "--base", "tiny", "--cache-dir", dir, "--port", String(port)], {
+      "--api", w.svc.url, "--provider-key", provider.privateKey, "--base", "tiny", "--cache-dir", dir, "--port", String(port), "--allow-owners", w.curator.address], {
       env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "POA_SERVE_CRASH_AT")), ...(crashAt ? { POA_SERVE_CRASH_AT: crashAt } : {}) }, stdio: ["ignore", "pipe", "pipe"],
     });
     let log = "";

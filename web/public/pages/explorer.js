@@ -96,7 +96,7 @@ export function BatchPage({ n }) {
         <tr><th>L1 transaction</th><td class="mono">${b.txHash ?? "not sent yet"}${b.gasUsed ? html` · <span id="gas">${b.gasUsed}</span> gas` : ""}</td></tr>
         ${b.provingMs !== null ? html`<tr><th>Proving time</th><td>${(b.provingMs / 1000).toFixed(1)} s</td></tr>` : ""}
         ${b.error ? html`<tr><th>Problem</th><td class="error">${b.error}</td></tr>` : ""}
-        ${raw.proofAttempts?.length ? html`<tr><th>Proved by</th><td id="proof-attempts">${raw.proofAttempts.map((a) => html`<div>${a.worker} · ${a.outcome === "proved" ? "proved" : a.outcome === "bad_proof" ? html`<span class="error">a proof that does not verify (refused)</span>` : html`<span class="error">failed</span>`}${a.ms !== null ? ` in ${(a.ms / 1000).toFixed(1)} s` : ""} · ${time(a.at)}</div>`)}</td></tr>` : ""}
+        ${raw.proofAttempts?.length ? html`<tr><th>Proved by</th><td id="proof-attempts">${raw.proofAttempts.map((a) => html`<div>${a.worker} · ${a.outcome === "proved" ? "proved" : a.outcome === "bad_proof" ? html`<span class="error">a proof that does not verify (refused)</span>` : a.outcome === "false_refusal" ? html`<span class="error">said the circuit refuses the batch; the sequencer's own witness took it</span>` : html`<span class="error">failed</span>`}${a.ms !== null ? ` in ${(a.ms / 1000).toFixed(1)} s` : ""} · ${time(a.at)}</div>`)}</td></tr>` : ""}
         <tr><th>Timeline</th><td>${b.timeline.map((t) => html`<div>${t.status} · ${time(t.at)}${t.error ? html` · <span class="muted">${t.error}</span>` : ""}</div>`)}</td></tr>
       </tbody></table>
       <div class="row"><button id="verify" onClick=${verify} disabled=${!b.txHash || check?.state === "running"}>Verify in your browser</button>
