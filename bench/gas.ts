@@ -134,9 +134,15 @@ async function main(): Promise<void> {
   for (let i = 4; i < 4 + 16; i++) await (await reg(c1).contribute(1, h(i), 0, await commit(c1, h(i), c1.address))).wait();
   const models = d.modelRegistry.connect(owner as never) as Contract;
   const zero = h(0);
-  await tx("ModelRegistry.register: base (no training set)", models.register(0, 0, h(0xb1), h(0xc1), zero, 0, []));
-  await tx("ModelRegistry.register: adapter, 2 contributions", models.register(1, 1, h(0xb2), h(0xc2), h(0xe2), 10n ** 15n, [2, 3]));
-  await tx("ModelRegistry.register: adapter, 16 contributions", models.register(1, 1, h(0xb3), h(0xc3), h(0xe3), 10n ** 15n, Array.from({ length: 16 }, (_, k) => 4 + k)));
+  // Commit–reveal: the commitment is its own transaction, the reveal is what "register" measures.
+  const modelSalt = async (artifactHash: string) => {
+    const salt = hre.ethers.id(`model:${artifactHash}`);
+    await tx(`ModelRegistry.commit`, models.commit(await models.commitmentOf(artifactHash, owner.address, salt)));
+    return salt;
+  };
+  await tx("ModelRegistry.register: base (no training set)", models.register(0, 0, h(0xb1), h(0xc1), zero, 0, [], await modelSalt(h(0xb1))));
+  await tx("ModelRegistry.register: adapter, 2 contributions", models.register(1, 1, h(0xb2), h(0xc2), h(0xe2), 10n ** 15n, [2, 3], await modelSalt(h(0xb2))));
+  await tx("ModelRegistry.register: adapter, 16 contributions", models.register(1, 1, h(0xb3), h(0xc3), h(0xe3), 10n ** 15n, Array.from({ length: 16 }, (_, k) => 4 + k), await modelSalt(h(0xb3))));
   await tx("ModelRegistry.setPrice", models.setPrice(2, 2n * 10n ** 15n));
   await tx("ModelRegistry.setStatus (retire)", models.setStatus(2, 1));
 

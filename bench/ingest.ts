@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const chain = await startLocalChain(16645);
   const deployer = devWallet(0, chain.provider);
   const d = await deployRollup(deployer, { instance: INSTANCE, treasury: deployer.address, sequencer: devWallet(1).address });
-  const svc = await startService({ rpcUrl: chain.url, rollupAddress: await d.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE, dbFile: join(mkdtempSync(join(tmpdir(), "poa-bench-")), "s.db"), port: 0, maxWaitMs: 100, pollMs: 100, proverThreads: 1 });
+  const svc = await startService({ rpcUrl: chain.url, rollupAddress: await d.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE, dbFile: join(mkdtempSync(join(tmpdir(), "poa-bench-")), "s.db"), port: 0, maxWaitMs: 100, pollMs: 100, proverThreads: 1, admission: { maxPendingBundles: 1_000_000 } }); // the bench measures acceptance, not the per-provider cap
   const get = async (path: string) => (await fetch(`${svc.url}${path}`)).json();
   const keys = Array.from({ length: PROVIDERS }, (_, p) => Uint8Array.from({ length: 32 }, (_, i) => i + 40 + p));
   const wallets = keys.map((_, p) => devWallet(2 + p, chain.provider));
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   const domain = await d.rollup.domain();
   // Each receipt credits the owner (another provider) and one contributor (a third): no new leaves.
   const receipt = (p: number, nonce: number): Receipt => ({
-    providerIdx: idx[p], owner: BigInt(wallets[(p + 1) % PROVIDERS].address), fee: 1000n, nonce: BigInt(nonce), inputHash: BigInt(nonce + 1), outputHash: 2n,
+    providerIdx: idx[p], owner: BigInt(wallets[(p + 1) % PROVIDERS].address), fee: 10n ** 9n, nonce: BigInt(nonce), inputHash: BigInt(nonce + 1), outputHash: 2n,
     entries: [{ contributor: BigInt(wallets[(p + 2) % PROVIDERS].address), score: 1n }],
   });
   const full = (p: number, nonce: number) => Array.from({ length: params.bundleSize }, (_, j) => receipt(p, nonce + j));

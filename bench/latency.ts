@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const chain = await startLocalChain(16545);
   const deployer = devWallet(0, chain.provider), alice = devWallet(2, chain.provider);
   const d = await deployRollup(deployer, { instance: INSTANCE, treasury: deployer.address, sequencer: devWallet(1).address });
-  const svc = await startService({ rpcUrl: chain.url, rollupAddress: await d.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE, dbFile: join(mkdtempSync(join(tmpdir(), "poa-bench-")), "s.db"), port: 0, maxWaitMs: 100, pollMs: 100, proverThreads: 1 });
+  const svc = await startService({ rpcUrl: chain.url, rollupAddress: await d.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE, dbFile: join(mkdtempSync(join(tmpdir(), "poa-bench-")), "s.db"), port: 0, maxWaitMs: 100, pollMs: 100, proverThreads: 1, admission: { maxPendingBundles: 1_000_000 } });
   const key = Uint8Array.from({ length: 32 }, (_, i) => i + 9);
   const pub = await publicKeyOf(key);
   await (await (d.token.connect(deployer) as Contract).transfer(alice.address, 10n ** 20n)).wait();
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   };
   await idleSince();
   const idx = (await get(`/v1/accounts/${alice.address}`)).index;
-  const receipt = (nonce: number) => ({ providerIdx: idx, owner: BigInt(deployer.address), fee: 1000n, nonce: BigInt(nonce), inputHash: 1n, outputHash: 2n, entries: [{ contributor: BigInt(alice.address), score: 1n }] });
+  const receipt = (nonce: number) => ({ providerIdx: idx, owner: BigInt(deployer.address), fee: 10n ** 9n, nonce: BigInt(nonce), inputHash: 1n, outputHash: 2n, entries: [{ contributor: BigInt(alice.address), score: 1n }] });
   const good = bundleToJson(await signBundle(key, [receipt(0)], params, await d.rollup.domain())) as { signature: Record<string, string> };
   // Right nonce, wrong signature: refused only after the EdDSA check.
   const forge = (b: { signature: Record<string, string> }) => JSON.stringify({ ...b, signature: { ...b.signature, S: (BigInt(b.signature.S) + 1n).toString() } });

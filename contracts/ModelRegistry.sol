@@ -12,6 +12,14 @@ import {DatanetRegistry} from "./DatanetRegistry.sol";
 /// (contribution id, content hash) pairs and the list of datanets, so neither can be claimed
 /// without the data behind it. Attribution pays the contributors of exactly this set.
 ///
+/// Registration is commit–reveal, as in DatanetRegistry, so that no one who sees a registration in
+/// the mempool can take the weights as their own: first `commit(commitmentOf(artifactHash, owner,
+/// salt))`, which reveals nothing, then, in a later block, `register(..., salt)`. A front-runner who
+/// copies the revealed artifact hash has no commitment for it and must commit anew and wait a block,
+/// by which time the reveal has landed; and if the owner's reveal comes after a registration whose
+/// commitment is younger than its own, the earliest commitment wins: the entry (same id) passes to
+/// the owner with the owner's training set, configuration and price.
+///
 /// Merkle tree (docs/PROTOCOL.md, "ModelRegistry"): leaf_i = keccak256(abi.encode(id_i, contentHash_i))
 /// over ids in strictly increasing order; a level pairs neighbours with keccak256(left, right) and
 /// carries an odd last node up unchanged; the root of one leaf is the leaf; of none, zero.
@@ -41,6 +49,7 @@ contract ModelRegistry {
         bytes32 trainingSetRoot; // see the contract notice
         bytes32 metricsHash; // SHA-256 of the canonical evaluation report
         uint256 pricePer1kTokens; // OPEN (wei) per 1,000 output tokens
+        uint64 committedAt; // block of the commitment this registration revealed
     }
 
     /// @notice Most contributions one registration may name (gas: ~10k each).
@@ -52,6 +61,8 @@ contract ModelRegistry {
     mapping(uint256 => uint256[]) internal _datanetsOf;
     /// @notice modelIdOf[artifactHash]: 0 when not registered.
     mapping(bytes32 => uint256) public modelIdOf;
+    /// @notice The block in which each registration commitment was first made (0: never).
+    mapping(bytes32 => uint256) public commitmentBlock;
 
     error UnknownModel(uint256 modelId);
     error NotModelOwner(uint256 modelId, address caller);
@@ -66,6 +77,8 @@ contract ModelRegistry {
     error UnknownContribution(uint256 contributionId);
     error SlashedContribution(uint256 contributionId);
     error StatusUnchanged(uint256 modelId, Status status);
+    error NoCommitment(bytes32 commitment);
+    error CommitmentTooRecent(bytes32 commitment, uint256 committedAt);
 
     event ModelRegistered(
         uint256 indexed modelId,
@@ -82,13 +95,31 @@ contract ModelRegistry {
     event TrainingSet(uint256 indexed modelId, uint256[] datanetIds, uint256[] contributionIds);
     event PriceChanged(uint256 indexed modelId, uint256 previousPrice, uint256 newPrice);
     event StatusChanged(uint256 indexed modelId, Status status);
+    event ModelCommitted(bytes32 indexed commitment, address indexed sender);
+    /// @notice An entry registered under a younger commitment passed to the holder of an earlier one.
+    event ModelReassigned(uint256 indexed modelId, address indexed from, address indexed to, uint256 committedAt);
 
     constructor(DatanetRegistry datanets_) {
         datanets = datanets_;
     }
 
-    /// @notice Registers a model owned by the caller; returns its id (1-based).
+    /// @notice The commitment that `register` later reveals: the weights, bound to their owner.
+    function commitmentOf(bytes32 artifactHash, address owner, bytes32 salt) public pure returns (bytes32) {
+        return keccak256(abi.encode(artifactHash, owner, salt));
+    }
+
+    /// @notice Commits to a registration without revealing it; anyone may commit (the ModelFactory for a job's owner).
+    /// @param commitment `commitmentOf(artifactHash, owner, salt)` with a secret random salt.
+    function commit(bytes32 commitment) external {
+        if (commitmentBlock[commitment] == 0) commitmentBlock[commitment] = block.number;
+        emit ModelCommitted(commitment, msg.sender);
+    }
+
+    /// @notice Registers a model owned by the caller, revealing a commitment made in an earlier
+    /// block; returns its id (1-based). An artifact registered under a younger commitment (a
+    /// front-runner's) passes to the caller, keeping its id.
     /// @param contributionIds DatanetRegistry ids, strictly increasing; empty only for a base model.
+    /// @param salt The salt of the caller's commitment.
     function register(
         Kind kind,
         uint256 parent,
@@ -96,11 +127,20 @@ contract ModelRegistry {
         bytes32 configHash,
         bytes32 metricsHash,
         uint256 pricePer1kTokens,
-        uint256[] calldata contributionIds
+        uint256[] calldata contributionIds,
+        bytes32 salt
     ) external returns (uint256 modelId) {
         if (artifactHash == bytes32(0)) revert ZeroArtifactHash();
+        bytes32 commitment = commitmentOf(artifactHash, msg.sender, salt);
+        uint256 committedAt = commitmentBlock[commitment];
+        if (committedAt == 0) revert NoCommitment(commitment);
+        if (committedAt >= block.number) revert CommitmentTooRecent(commitment, committedAt);
         uint256 existing = modelIdOf[artifactHash];
-        if (existing != 0) revert ArtifactAlreadyRegistered(artifactHash, existing);
+        if (existing != 0) {
+            Model storage held = _models[existing - 1];
+            // The earliest commitment wins; anything else is a second registration of the same weights.
+            if (committedAt >= held.committedAt || held.owner == msg.sender) revert ArtifactAlreadyRegistered(artifactHash, existing);
+        }
         if (kind == Kind.Adapter) {
             if (parent == 0 || parent > _models.length || _models[parent - 1].kind != Kind.Base) revert InvalidParent(parent);
             if (_models[parent - 1].status != Status.Active) revert ParentRetired(parent);
@@ -112,24 +152,31 @@ contract ModelRegistry {
 
         (bytes32 root, uint256[] memory datanetIds) = _trainingSet(contributionIds);
 
-        modelId = _models.length + 1;
-        _models.push(
-            Model({
-                owner: msg.sender,
-                kind: kind,
-                status: Status.Active,
-                registeredAt: uint64(block.number),
-                contributionCount: uint32(contributionIds.length),
-                parent: parent,
-                artifactHash: artifactHash,
-                configHash: configHash,
-                trainingSetRoot: root,
-                metricsHash: metricsHash,
-                pricePer1kTokens: pricePer1kTokens
-            })
-        );
+        Model memory m = Model({
+            owner: msg.sender,
+            kind: kind,
+            status: Status.Active,
+            registeredAt: uint64(block.number),
+            contributionCount: uint32(contributionIds.length),
+            parent: parent,
+            artifactHash: artifactHash,
+            configHash: configHash,
+            trainingSetRoot: root,
+            metricsHash: metricsHash,
+            pricePer1kTokens: pricePer1kTokens,
+            committedAt: uint64(committedAt)
+        });
+        if (existing != 0) {
+            modelId = existing;
+            address displaced = _models[existing - 1].owner;
+            _models[existing - 1] = m;
+            emit ModelReassigned(modelId, displaced, msg.sender, committedAt);
+        } else {
+            modelId = _models.length + 1;
+            _models.push(m);
+            modelIdOf[artifactHash] = modelId;
+        }
         _datanetsOf[modelId] = datanetIds;
-        modelIdOf[artifactHash] = modelId;
         emit ModelRegistered(modelId, msg.sender, kind, parent, artifactHash, configHash, root, metricsHash, pricePer1kTokens);
         emit TrainingSet(modelId, datanetIds, contributionIds);
     }

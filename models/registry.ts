@@ -1,7 +1,7 @@
 // Client of ModelRegistry (contracts/ModelRegistry.sol) and the TypeScript
 // mirror of its training-set Merkle root, so a job can show the root it will
 // register before publishing, and a validator can check a registered root.
-import { AbiCoder, Contract, keccak256, concat, type Signer } from "ethers";
+import { AbiCoder, Contract, keccak256, concat, hexlify, randomBytes, type Signer } from "ethers";
 import { artifact } from "../scripts/lib/deploy.js";
 
 export const MODEL_KINDS = ["base", "adapter", "classifier"] as const;
@@ -79,10 +79,20 @@ export interface Registration {
   contributionIds: number[];
 }
 
-/** Sends the registration as `registry`'s signer (the owner); returns the new model id and the transaction hash. */
+/**
+ * Sends the registration as `registry`'s signer (the owner), commit–reveal: the commitment to
+ * (artifact, owner, a random salt) in one transaction, the registration revealing it in a later
+ * block. Returns the model id and the registration's transaction hash.
+ */
 export async function registerModel(registry: Contract, r: Registration): Promise<{ id: number; txHash: string }> {
   const ids = [...r.contributionIds].sort((a, b) => a - b);
-  const tx = await registry.register(MODEL_KINDS.indexOf(r.kind), r.parent, r.artifactHash, r.configHash, r.metricsHash, r.pricePer1kTokens, ids);
+  const owner = await (registry.runner as Signer).getAddress();
+  const salt = hexlify(randomBytes(32));
+  const committed = await (await registry.commit(await registry.commitmentOf(r.artifactHash, owner, salt))).wait();
+  // A node that mines on a timer may put the next transaction in the same block: wait for a newer one.
+  const provider = (registry.runner as Signer).provider!;
+  while ((await provider.getBlockNumber()) <= committed.blockNumber) await new Promise((res) => setTimeout(res, 250));
+  const tx = await registry.register(MODEL_KINDS.indexOf(r.kind), r.parent, r.artifactHash, r.configHash, r.metricsHash, r.pricePer1kTokens, ids, salt);
   const receipt = await tx.wait();
   for (const log of receipt.logs) {
     const parsed = registry.interface.parseLog(log);

@@ -7,7 +7,7 @@ import { devWallet } from "./lib/chain.js";
 import { api } from "./lib/client.js";
 import { readDeployment } from "./lib/local.js";
 import { progressBar } from "./lib/progress.js";
-import { modelRegistryAt } from "../models/registry.js";
+import { modelRegistryAt, registerModel } from "../models/registry.js";
 import { PROJECTIONS } from "../models/lm/transformer.js";
 
 const positive = (v: string) => {
@@ -130,10 +130,10 @@ export function modelCommands(): Command {
       if (job.owner !== owner.address.toLowerCase()) throw new Error(`job ${id} belongs to ${job.owner}; this key is ${owner.address}`);
       const registry = modelRegistryAt(args.registry, owner);
       console.log(`registering ${args.kind} ${args.artifactHash} (${args.contributionIds.length} contributions, root ${args.trainingSetRoot}) …`);
-      const tx = await registry.register(["base", "adapter", "classifier"].indexOf(args.kind), args.parent, args.artifactHash, args.configHash, args.metricsHash, parseUnits(o.price, 18), args.contributionIds);
-      await tx.wait();
-      const r = await api(o.api, "POST", `/v1/jobs/${id}/publish`, { txHash: tx.hash });
-      console.log(`model ${r.model.id} registered in ${tx.hash}\n  ${o.api}/app/#/models/${r.model.id}`);
+      // Commit–reveal (contracts/ModelRegistry.sol): a copy of the registration in the mempool cannot take the weights.
+      const { txHash } = await registerModel(registry, { kind: args.kind, parent: args.parent, artifactHash: args.artifactHash, configHash: args.configHash, metricsHash: args.metricsHash, pricePer1kTokens: parseUnits(o.price, 18), contributionIds: args.contributionIds });
+      const r = await api(o.api, "POST", `/v1/jobs/${id}/publish`, { txHash });
+      console.log(`model ${r.model.id} registered in ${txHash}\n  ${o.api}/app/#/models/${r.model.id}`);
       owner.provider?.destroy();
     });
 

@@ -69,8 +69,11 @@ const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an address is 0x and 40
 const signature = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "a signature is 0x and 130 hex digits (65 bytes)");
 const wellFormed = (s: string) => isWellFormed(s);
 const NO_SURROGATE = "holds a lone UTF-16 surrogate, which has no UTF-8 form";
+/** C0/C1 controls and the bidirectional embeddings, overrides and isolates. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/u;
 const createSchema = z.strictObject({
-  name: z.string().min(1, "a datanet needs a name").refine(wellFormed, NO_SURROGATE).refine((s) => Buffer.byteLength(s) <= 64, "at most 64 bytes"),
+  name: z.string().min(1, "a datanet needs a name").refine(wellFormed, NO_SURROGATE).refine((s) => Buffer.byteLength(s) <= 64, "at most 64 bytes")
+    .refine((s) => !CONTROL.test(s), "holds a control or bidirectional-override character (NUL, a line break, U+202E …), which would make it display as another name"),
   description: z.string().refine(wellFormed, NO_SURROGATE).refine((s) => Buffer.byteLength(s) <= 1024, "at most 1024 bytes").default(""),
   license: z.string().min(1, "name the data's license, e.g. CC-BY-4.0").refine(wellFormed, NO_SURROGATE).refine((s) => Buffer.byteLength(s) <= 64, "at most 64 bytes"),
   kind: z.enum(KINDS as [string, ...string[]]),

@@ -288,9 +288,10 @@ export function registerModelRoutes(app: Express, deps: ModelDeps | undefined, r
     const m = await modelOf(d, req, res);
     if (!m) return;
     const job = jobsByArtifact(d).get(m.artifactHash);
-    const events = await d.registry.queryFilter(d.registry.filters.TrainingSet(m.id));
-    const set = events[0] && "args" in events[0] ? (events[0].args.contributionIds as bigint[]).map(Number) : [];
-    res.json({ ...modelView(m, job), kindIndex: MODEL_KINDS.indexOf(m.kind), contributionIds: set, registeredTx: events[0]?.transactionHash ?? null });
+    // The last TrainingSet: an entry taken over by an earlier commitment (ModelReassigned) is its new owner's.
+    const last = (await d.registry.queryFilter(d.registry.filters.TrainingSet(m.id))).at(-1);
+    const set = last && "args" in last ? (last.args.contributionIds as bigint[]).map(Number) : [];
+    res.json({ ...modelView(m, job), kindIndex: MODEL_KINDS.indexOf(m.kind), contributionIds: set, registeredTx: last?.transactionHash ?? null });
   }));
 
   // The canonical JSON whose SHA-256 is the registered configHash: settings and training-set root (a serving node

@@ -259,7 +259,13 @@ export class Sequencer {
       const retryKey = `${first}:${sha256Hex(`${sig.R8x},${sig.R8y},${sig.S}`).slice(0, 16)}`;
       const seen = (await this.store.bundleByHash(retryKey)) ?? (await this.store.bundleByHash(first));
       const sameSignature = (b: StoredBundle) => b.bundle.signature.R8x === sig.R8x && b.bundle.signature.R8y === sig.R8y && b.bundle.signature.S === sig.S;
-      if (seen && (seen.status !== "rejected" || sameSignature(seen))) return { created: false, bundle: seen, receiptIds: await this.store.receiptIds(seen.id) };
+      if (seen && sameSignature(seen)) return { created: false, bundle: seen, receiptIds: await this.store.receiptIds(seen.id) };
+      if (seen && seen.status !== "rejected") {
+        // The same receipts under another signature are not a repeat (PROTOCOL §8): a bad one is refused as
+        // such, a good one (a signer that does not sign deterministically) as a duplicate.
+        if (!checked.signatureOk) throw new ApiError(401, "bad_signature", `the signature does not verify against provider ${r0.providerIdx}'s key for this rollup (domain ${this.domain}); these receipts are accepted already as bundle ${seen.id}`);
+        throw new ApiError(409, "duplicate_bundle", `these receipts are accepted already as bundle ${seen.id}, under another signature; a repeat carries the same signature`);
+      }
       const hash = seen ? retryKey : first;
 
       const provider = this.state.account(r0.providerIdx);

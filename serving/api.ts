@@ -234,7 +234,13 @@ export function createServingApp(d: ServingDeps): express.Express {
   app.post("/v1/chat/completions", serve("chat"));
   app.get("/v1/models", async (_req, res) => {
     const list = await d.servable();
-    res.json({ object: "list", data: list.map((m) => ({ id: String(m.id), object: "model", kind: m.kind, created: m.registeredAt, owned_by: m.owner, parent: String(m.parent), price_per_1k_tokens: m.pricePer1kTokens.toString(), datanets: m.datanets })) });
+    // A paying node lists the price it charges (pinned at admission, serving/pricing.ts), and a raise its operator has not accepted.
+    const prices = d.payments?.prices;
+    const charged = (m: RegisteredModel) => {
+      const pinned = prices?.pinned(m.id);
+      return pinned !== undefined && pinned < m.pricePer1kTokens ? pinned : m.pricePer1kTokens;
+    };
+    res.json({ object: "list", data: list.map((m) => ({ id: String(m.id), object: "model", kind: m.kind, created: m.registeredAt, owned_by: m.owner, parent: String(m.parent), price_per_1k_tokens: charged(m).toString(), ...(charged(m) !== m.pricePer1kTokens ? { registered_price_per_1k_tokens: m.pricePer1kTokens.toString() } : {}), datanets: m.datanets })) });
   });
   app.get("/v1/receipts/:id", async (req, res) => {
     const id = String(req.params.id);

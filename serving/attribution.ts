@@ -48,7 +48,8 @@ export interface TrainingDocument {
 
 /** The training documents of model `id`, from L1 and the datanet API, each checked against its registered hash. */
 export async function trainingDocuments(modelRegistry: Contract, id: number, datanetsApi: string): Promise<TrainingDocument[]> {
-  const [event] = await modelRegistry.queryFilter(modelRegistry.filters.TrainingSet(id));
+  // The last one: an entry taken over by an earlier commitment (ModelReassigned) carries its owner's training set.
+  const event = (await modelRegistry.queryFilter(modelRegistry.filters.TrainingSet(id))).at(-1);
   if (!event || !("args" in event)) throw new Error(`model ${id} has no TrainingSet event`);
   const ids = (event.args.contributionIds as bigint[]).map(Number);
   const datanets = registryAt(await modelRegistry.datanets(), modelRegistry.runner);

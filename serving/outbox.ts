@@ -67,6 +67,10 @@ CREATE TABLE IF NOT EXISTS bundles (
   created_at INTEGER NOT NULL,
   acknowledged_at INTEGER
 );
+CREATE TABLE IF NOT EXISTS settled (
+  id TEXT PRIMARY KEY,
+  at INTEGER NOT NULL
+);
 `;
 
 // Receipts and bundles are stored as JSON with bigints written "123n".
@@ -166,6 +170,43 @@ export class Outbox {
         update.run(Number(receipt.nonce), hex(this.hash(receipt)), toJson(receipt), r.id);
       }
       return moved.map((r) => this.receipt(r.id)!);
+    })();
+  }
+
+  /** Acknowledged receipts whose fate the sequencer has not yet told (not finalized, not rejected), oldest nonce first. */
+  unsettled(limit: number): OutboxReceipt[] {
+    return (this.db.prepare("SELECT * FROM receipts WHERE status = 'accepted' AND id NOT IN (SELECT id FROM settled) ORDER BY nonce LIMIT ?").all(limit) as Record<string, unknown>[]).map((r) => this.row(r));
+  }
+
+  /** The sequencer finalized these receipts: nothing more to follow. */
+  settle(ids: string[]): void {
+    const put = this.db.prepare("INSERT OR IGNORE INTO settled (id, at) VALUES (?, ?)");
+    this.db.transaction(() => ids.forEach((id) => put.run(id, Date.now())))();
+  }
+
+  /**
+   * The sequencer rejected an acknowledged bundle at sealing (docs/PROTOCOL.md §8: a withdrawal on L1 left the
+   * provider unable to pay, a key changed) and, with it, every later bundle of this provider; their nonces are
+   * free again. The rejected bundle's receipts become `rejected` with the sequencer's reason. Every receipt after
+   * them (acknowledged, in flight or not yet bundled) goes back to wait for a bundle, renumbered from the rejected
+   * bundle's first nonce, keeping its id. Returns the rejected receipts and the fees that left "accepted".
+   */
+  rejectAcknowledged(bundleId: number, error: string): { rejected: OutboxReceipt[]; unacknowledgedFees: bigint } {
+    return this.db.transaction(() => {
+      const rejected = (this.db.prepare("SELECT * FROM receipts WHERE bundle_id = ? ORDER BY nonce").all(bundleId) as Record<string, unknown>[]).map((r) => this.row(r));
+      if (rejected.length === 0) throw new Error(`bundle ${bundleId} holds no receipts`);
+      const first = rejected[0].receipt.nonce;
+      const later = (this.db.prepare("SELECT * FROM receipts WHERE status IN ('accepted', 'bundled', 'issued') AND nonce > ? ORDER BY nonce").all(Number(rejected.at(-1)!.receipt.nonce)) as Record<string, unknown>[]).map((r) => this.row(r)).filter((r) => r.bundle !== bundleId);
+      const fees = [...rejected, ...later].filter((r) => r.status === "accepted").reduce((a, r) => a + r.receipt.fee, 0n);
+      this.db.prepare("UPDATE receipts SET status = 'rejected', error = ?, bundle_id = NULL WHERE bundle_id = ?").run(error, bundleId);
+      const bundles = new Set([bundleId, ...later.map((r) => r.bundle).filter((b): b is number => b !== null)]);
+      const update = this.db.prepare("UPDATE receipts SET status = 'issued', bundle_id = NULL, nonce = ?, hash = ?, receipt = ? WHERE id = ?");
+      later.forEach((r, i) => {
+        const receipt = { ...r.receipt, nonce: first + BigInt(i) };
+        update.run(Number(receipt.nonce), hex(this.hash(receipt)), toJson(receipt), r.id);
+      });
+      for (const b of bundles) this.db.prepare("DELETE FROM bundles WHERE id = ?").run(b);
+      return { rejected: rejected.map((r) => this.receipt(r.id)!), unacknowledgedFees: fees };
     })();
   }
 

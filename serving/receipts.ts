@@ -258,7 +258,14 @@ export class ReceiptIssuer {
 
   private async run(): Promise<void> {
     let backoff = 250;
+    let followedAt = 0;
     for (;;) {
+      // Acknowledged receipts are followed until final: one the sequencer rejects at sealing must not leave
+      // the node stuck on nonce_skipped (the rejection freed its nonces) or an answer silently unpaid.
+      if (Date.now() - followedAt > (this.cfg.refreshMs ?? 2000)) {
+        followedAt = Date.now();
+        await this.followAcknowledged().catch((e: Error) => this.alert(`following acknowledged receipts: ${e.message}`));
+      }
       // Closing drains what is written, for a few seconds; whatever is left is sent at the next start.
       if (this.closed && (Date.now() > this.drainUntil || this.outbox.counts().issued + this.outbox.counts().bundled === 0)) return;
       let b = this.outbox.inFlight();
@@ -286,7 +293,35 @@ export class ReceiptIssuer {
       await this.sleep(backoff);
       backoff = Math.min(backoff * 2, 30_000);
       if (outcome.code === "insufficient_balance" || outcome.code.startsWith("nonce_")) await this.refresh();
+      if (outcome.code === "nonce_skipped") followedAt = 0; // most likely an acknowledged bundle was rejected since
     }
+  }
+
+  /**
+   * Asks the sequencer about the oldest acknowledged receipts not yet known final. A finalized one is settled;
+   * the first rejected one's bundle is rejected here too, with the sequencer's reason and an alert (those answers
+   * are unpaid), and every receipt after it is renumbered and bundled again.
+   */
+  private async followAcknowledged(): Promise<void> {
+    const open = this.outbox.unsettled(16);
+    const final: string[] = [];
+    for (const r of open) {
+      const res = await fetch(`${this.cfg.sequencerApi}/v1/receipts/${r.hash}`);
+      const view = (await res.json()) as { status?: string; error?: string | null };
+      if (view.status === "finalized") {
+        final.push(r.id);
+        continue;
+      }
+      if (view.status === "rejected" && r.bundle !== null) {
+        const { rejected, unacknowledgedFees } = this.outbox.rejectAcknowledged(r.bundle, `rejected by the sequencer after acknowledgement: ${view.error ?? "(no reason given)"}`);
+        this.acknowledgedFees -= unacknowledgedFees;
+        this.alert(`answers unpaid: the sequencer rejected acknowledged receipt${rejected.length > 1 ? "s" : ""} ${rejected.map((x) => x.id.slice(0, 10) + "…").join(", ")} (nonce ${rejected[0].receipt.nonce}) at sealing: ${view.error ?? "(no reason given)"}; the receipts after ${rejected.length > 1 ? "them" : "it"} are renumbered and posted again`);
+        await this.refresh();
+        this.wake?.();
+      }
+      break; // the rest follow this one's fate
+    }
+    this.outbox.settle(final);
   }
 
   /** Waits `ms`, or less when a receipt is written or the node closes. */

@@ -30,8 +30,10 @@ class FaultyProver implements Prover {
     const corrupt = fees.includes(CORRUPT_ALWAYS) || (fees.includes(CORRUPT_ONCE) && !this.corruptedOnce);
     if (fees.includes(CORRUPT_ONCE)) this.corruptedOnce = true;
     if (!corrupt) return this.pool.prove(instance, input);
-    const bSig = (input.bSig as bigint[][]).map(([S, x, y]) => [S + 1n, x, y]);
-    return this.pool.prove(instance, { ...input, bSig });
+    // Changed in place: the object is the sequencer's own circuit input, so its own witness check (made
+    // before it believes a refusal) fails too, as it would if the model and the circuit disagreed.
+    input.bSig = (input.bSig as bigint[][]).map(([S, x, y]) => [S + 1n, x, y]);
+    return this.pool.prove(instance, input);
   }
   close() {
     return this.pool.close();
@@ -78,7 +80,7 @@ describe("liveness attacks on the running service", function () {
     domain = await d.rollup.domain();
     svc = await startService({
       rpcUrl: chain.url, rollupAddress: await d.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE,
-      dbFile: join(mkdtempSync(join(tmpdir(), "poa-attack-")), "sequencer.db"), port: 0, maxWaitMs: 200, pollMs: 100, proverThreads: 1,
+      dbFile: join(mkdtempSync(join(tmpdir(), "poa-attack-")), "sequencer.db"), port: 0, maxWaitMs: 200, pollMs: 100, proverThreads: 1, admission: { minFee: 1n },
     }, new FaultyProver());
     await deposit(alice, 100n * OPEN, await publicKeyOf(keys.alice));
     await deposit(bob, 100n * OPEN, await publicKeyOf(keys.bob));
@@ -185,7 +187,7 @@ describe("a full state tree", function () {
     d = await deployRollup(devWallet(0, chain.provider), { instance: INSTANCE, treasury: devWallet(0).address, sequencer: devWallet(1).address, maxDepositors: 56 });
     svc = await startService({
       rpcUrl: chain.url, rollupAddress: await d.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE,
-      dbFile: join(mkdtempSync(join(tmpdir(), "poa-full-")), "sequencer.db"), port: 0, maxWaitMs: 200, pollMs: 100, proverThreads: 1,
+      dbFile: join(mkdtempSync(join(tmpdir(), "poa-full-")), "sequencer.db"), port: 0, maxWaitMs: 200, pollMs: 100, proverThreads: 1, admission: { minFee: 1n },
     });
   });
 

@@ -326,6 +326,8 @@ describe("/v1/datanets over HTTP", function () {
       // Found by the fuzzer: each of these was a 500 with a stack trace.
       ["a zero curator", api("POST", "/v1/datanets", await signedCreate({ name: "n", license: "MIT", kind: "text", curator: `0x${"0".repeat(40)}` })), 400, "invalid_body"],
       ["a lone surrogate in a name", api("POST", "/v1/datanets", { ...(await signedCreate({ name: "n", license: "MIT", kind: "text", curator: curator.address })), name: "bad\ud800" }), 400, "invalid_body"],
+      ["a NUL in a name", api("POST", "/v1/datanets", await signedCreate({ name: "bad\u0000name", license: "MIT", kind: "text", curator: curator.address })), 400, "invalid_body"],
+      ["a right-to-left override in a name", api("POST", "/v1/datanets", await signedCreate({ name: "txt.\u202eexe", license: "MIT", kind: "text", curator: curator.address })), 400, "invalid_body"],
       ["a lone surrogate in text", api("POST", "/v1/datanets/1/contributions", { contributor: alice.address, signature: "0x" + "11".repeat(65), text: "bad\udc00" }), 400, "invalid_utf8"],
       ["a record nested 5,000 deep", http(svc.url, "POST", "/v1/datanets/2/contributions", undefined, `{"contributor":"${alice.address}","signature":"0x${"11".repeat(65)}","record":${'{"a":'.repeat(5000)}1${"}".repeat(5000)}}`), 400, "record_too_complex"],
       ["a record of 20,000 values", api("POST", "/v1/datanets/2/contributions", { contributor: alice.address, signature: "0x" + "11".repeat(65), record: { xs: Array(20_000).fill(0) } }), 400, "record_too_complex"],

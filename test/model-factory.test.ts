@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { Contract, Wallet, parseEther } from "ethers";
 import { contributionHash } from "../attribution/datanet/content.js";
 import { ensureBaseModel } from "../models/base-model.js";
-import { modelRegistryAt, readModel, trainingSetRoot } from "../models/registry.js";
+import { modelRegistryAt, readModel, registerModel, trainingSetRoot } from "../models/registry.js";
 import { startService, type Service } from "../sequencer/service.js";
 import { startFactoryWorld, type FactoryWorld } from "./lib/factory-world.js";
 import { http, waitFor } from "./lib/http.js";
@@ -64,6 +64,7 @@ describe("ModelFactory over HTTP", function () {
     expect((await refusal(lora({ epochs: 100, batchSize: 1, seqLen: 8 })))[1]).to.equal("too_many_steps");
     expect((await refusal(lora({ base: "huge" })))[2]).to.contain("base must be one of small, tiny");
     expect(await refusal({ ...lora(), owner: undefined })).to.deep.equal([400, "invalid_body", "owner: an address is 0x and 40 hex digits"]);
+    expect(await refusal(lora({ owner: `0x${"0".repeat(40)}` }))).to.deep.equal([400, "invalid_body", "owner: the owner must not be the zero address (no one could publish or be paid)"]);
     expect((await api("GET", "/v1/jobs/77")).json.error).to.deep.equal({ code: "unknown_job", message: "job 77 does not exist" });
     expect((await api("POST", "/v1/jobs/abc/cancel")).status).to.equal(404);
     expect((await api("GET", "/v1/models/5")).json.error.code).to.equal("unknown_model");
@@ -161,9 +162,8 @@ describe("ModelFactory over HTTP", function () {
     // Someone else's transaction is not this job's publication.
     const wrong = await api("POST", `/v1/jobs/${c.json.id}/publish`, { txHash: (await api("GET", `/v1/jobs/${adapterJob}`)).json.publishTx });
     expect(wrong.json.error.code).to.equal("not_this_model");
-    const tx = await registry.register(1, args.parent, args.artifactHash, args.configHash, args.metricsHash, 5n, args.contributionIds);
-    await tx.wait();
-    const pub = await api("POST", `/v1/jobs/${c.json.id}/publish`, { txHash: tx.hash });
+    const { txHash } = await registerModel(registry, { kind: "adapter", parent: args.parent, artifactHash: args.artifactHash, configHash: args.configHash, metricsHash: args.metricsHash, pricePer1kTokens: 5n, contributionIds: args.contributionIds });
+    const pub = await api("POST", `/v1/jobs/${c.json.id}/publish`, { txHash });
     expect(pub.status, JSON.stringify(pub.json)).to.equal(201);
     expect(pub.json.model).to.include({ owner: owner.address, kind: "adapter", pricePer1kTokens: "5" });
   });

@@ -28,7 +28,6 @@ import { classifyServed, reproduceClassifier } from "../serving/classifiers.js";
 import { createHash } from "node:crypto";
 import { startServingNode, type ServingNode } from "../serving/server.js";
 import { INSTANCE, OPEN, params } from "./helpers.js";
-import { DEFAULT_POLICY_LIMITS } from "../serving/pricing.js";
 import { startFactoryWorld, type FactoryWorld } from "./lib/factory-world.js";
 import { http, waitFor } from "./lib/http.js";
 
@@ -67,7 +66,7 @@ describe("OpenLoRA: every answer paid by a receipt", function () {
     cacheDir = mkdtempSync(join(tmpdir(), "poa-paid-"));
     node = await startServingNode({
       ...nodeConfig(cacheDir), modelRegistryAddress: await w.d.modelRegistry.getAddress(),
-      payments: { sequencerApi: w.svc.url, rollupAddress: await w.d.rollup.getAddress(), instance: INSTANCE, providerAddress: provider.address, signingKey: bjjKey(provider), policy: { owners: [w.curator.address], ...DEFAULT_POLICY_LIMITS } },
+      payments: { sequencerApi: w.svc.url, rollupAddress: await w.d.rollup.getAddress(), instance: INSTANCE, providerAddress: provider.address, signingKey: bjjKey(provider), policy: { owners: [w.curator.address], maxPricePer1kTokens: 1000n * OPEN, maxFeePerRequest: 10n * OPEN } },
     });
   });
   after(async () => {
@@ -181,6 +180,7 @@ describe("OpenLoRA: every answer paid by a receipt", function () {
       [{ model: String(adapterId), input: "great" }, 400, "not_a_classifier"],
       [{ model: "999", input: "great" }, 404, "model_not_found"],
       [{ model: "3", input: "" }, 400, "invalid_body"],
+      [{ model: "3", input: "   " }, 400, "invalid_body"], // no token to classify, nothing to pay for
       [{ model: "3", input: "great", prompt: "x" }, 400, "invalid_body"],
     ];
     for (const [body, status, code] of classifications) {
@@ -197,18 +197,60 @@ describe("OpenLoRA: every answer paid by a receipt", function () {
     expect(await nextNonce()).to.equal(nonce);
   });
 
-  it("refuses with 402 when the provider's balance cannot pay the answer, and serves again once it can", async () => {
+  it("charges the price pinned at admission until the operator accepts an owner's raise; then refuses with 402 when the balance cannot pay, and serves again once it can", async () => {
     const registry = w.d.modelRegistry.connect(w.curator) as Contract;
     await (await registry.setPrice(adapterId, OPEN * 1000n)).wait(); // 1 OPEN per token: more than the deposit
     const body = { model: String(adapterId), prompt: "Day 14.", max_tokens: 8, temperature: 0 };
+    // The owner's setPrice alone changes nothing the node pays (the audit's drain: an owner sets what the node pays).
+    await waitFor("the node to see the raise", async () => (await serve("GET", "/v1/models")).json.data.find((m: { id: string }) => m.id === String(adapterId))?.registered_price_per_1k_tokens === (OPEN * 1000n).toString());
+    const still = await serve("POST", "/v1/completions", body);
+    expect(still.status, JSON.stringify(still.json)).to.equal(200);
+    expect(still.json.receipt.fee).to.equal(inferenceFee(PRICE, still.json.usage.total_tokens).toString());
+    expect((await serve("GET", "/v1/models")).json.data.find((m: { id: string }) => m.id === String(adapterId)).price_per_1k_tokens).to.equal(PRICE.toString());
+    // The operator accepts it (poa serve --accept-price): now the deposit cannot pay an answer.
+    node.payments!.prices.acceptPrice(await readModel(w.d.modelRegistry.connect(w.chain.provider) as Contract, adapterId));
     const refused = await waitFor("the new price", async () => {
       const r = await serve("POST", "/v1/completions", body);
       return r.status === 402 ? r : undefined;
     });
     expect(refused.json.error.code).to.equal("provider_balance_low");
     expect(refused.json.error.message).to.match(/cannot pay this answer: up to [0-9]+ OPEN base units \(model [0-9]+: 1000000000000000000000 per 1,000 tokens/);
-    await (await registry.setPrice(adapterId, PRICE)).wait();
+    await (await registry.setPrice(adapterId, PRICE)).wait(); // a lower price is charged at once
     await waitFor("the old price", async () => (await serve("POST", "/v1/completions", body)).status === 200);
+  });
+
+  it("refuses a model its operator did not admit and a request above the client's max_fee, before any token; a client that goes away stops the decoding and pays only for what it was sent", async () => {
+    const counts = (await serve("GET", "/healthz")).json.payments.receipts;
+    // A third party's adapter on the same base, at a price that would take the node's whole deposit in one answer.
+    const stranger = devWallet(9, w.chain.provider);
+    const job = await w.api("POST", "/v1/jobs", { method: "lora", name: "drain", owner: stranger.address, datanets: [1], base: "tiny", seqLen: 32, epochs: 1, learningRate: 0.01 });
+    await waitFor("the stranger's job", async () => (await w.api("GET", `/v1/jobs/${job.json.id}`)).json.state === "done");
+    const theirs = (await w.api("POST", `/v1/jobs/${job.json.id}/publish`, { pricePer1kTokens: (OPEN * 100n).toString() })).json.model.id as number;
+    const refused = await serve("POST", "/v1/completions", { model: String(theirs), prompt: "Day 16.", max_tokens: 100 });
+    expect([refused.status, refused.json.error.code]).to.deep.equal([403, "model_not_admitted"]);
+    expect((await serve("GET", "/v1/models")).json.data.map((m: { id: string }) => m.id)).to.not.include(String(theirs));
+    // The client's own cap, in the body or as a header.
+    const body = { model: String(adapterId), prompt: "Day 16.", max_tokens: 64 };
+    const most = inferenceFee(PRICE, 64 + 4); // at least 4 prompt tokens
+    for (const r of [await serve("POST", "/v1/completions", { ...body, max_fee: (most - 1n).toString() }),
+      await fetch(`${node.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json", "x-max-fee": "1" }, body: JSON.stringify(body) }).then(async (x) => ({ status: x.status, json: await x.json() }))]) {
+      expect([r.status, r.json.error.code]).to.deep.equal([402, "fee_above_client_cap"]);
+    }
+    expect((await serve("GET", "/healthz")).json.payments.receipts).to.deep.equal(counts);
+    // A streamed answer dropped after its first chunk.
+    const gone = new AbortController();
+    const res = await fetch(`${node.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...body, max_tokens: 512, stream: true, temperature: 1 }), signal: gone.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    gone.abort();
+    await waitFor("the decode slot freed", async () => node.engine.depth.running === 0 || undefined);
+    const metrics = await fetch(`${node.url}/metrics`).then((r) => r.text());
+    expect(metrics).to.match(/openlora_completions_total\{finish_reason="client_closed"\} 1/);
+    const latest = node.payments!.outbox.db.prepare("SELECT id FROM receipts ORDER BY created_at DESC, nonce DESC LIMIT 1").get() as { id: string };
+    const paid = (await serve("GET", `/v1/receipts/${latest.id}`)).json;
+    const tokens = paid.detail.tokens as number;
+    expect(tokens).to.be.lessThan(512);
+    expect(paid.fee).to.equal(inferenceFee(PRICE, tokens).toString());
   });
 
   it("kill -9 between answering and the sequencer's acknowledgement: after a restart the receipt arrives exactly once", async () => {

@@ -33,7 +33,7 @@ describe("sequencer service end to end", function () {
     domain = await d.rollup.domain();
     svc = await startService({
       rpcUrl: chain.url, rollupAddress: await d.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE,
-      dbFile: join(mkdtempSync(join(tmpdir(), "poa-")), "sequencer.db"), port: 0, maxWaitMs: 300, pollMs: 100, proverThreads: 1,
+      dbFile: join(mkdtempSync(join(tmpdir(), "poa-")), "sequencer.db"), port: 0, maxWaitMs: 300, pollMs: 100, proverThreads: 1, admission: { minFee: 1n },
     });
   });
 
@@ -144,7 +144,7 @@ describe("sequencer service end to end", function () {
     };
     const broken = await startService({
       rpcUrl: chain.url, rollupAddress: await other.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE,
-      dbFile: join(mkdtempSync(join(tmpdir(), "poa-")), "sequencer.db"), port: 0, maxWaitMs: 100, pollMs: 100, proverThreads: 1,
+      dbFile: join(mkdtempSync(join(tmpdir(), "poa-")), "sequencer.db"), port: 0, maxWaitMs: 100, pollMs: 100, proverThreads: 1, admission: { minFee: 1n },
     }, flaky);
     try {
       const pub = await publicKeyOf(keys.alice);
@@ -246,6 +246,16 @@ describe("sequencer service end to end", function () {
         expect(r.status, what).to.equal(status);
         expect(r.json.error.code, what).to.equal(code);
         expect(r.json.error.message, what).to.be.a("string").and.not.empty;
+      }
+      // The receipts of an accepted bundle again, under another signature: not a repeat (PROTOCOL §8).
+      const accepted = (await svc.sequencer.store.bundle(1))!;
+      const resigned = bundleToJson({ ...accepted.bundle, signature: { ...accepted.bundle.signature, S: accepted.bundle.signature.S + 1n } });
+      const repeat = await api("POST", "/v1/bundles", resigned);
+      expect([repeat.status, repeat.json.error.code]).to.deep.equal([401, "bad_signature"]);
+      expect(repeat.json.error.message).to.match(/these receipts are accepted already as bundle 1$/);
+      for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+        const v = await api("GET", `/app/vendor/${name}`);
+        expect([v.status, v.json.error?.code], name).to.deep.equal([404, "not_found"]);
       }
       const typed = await api("POST", "/v1/bundles", withReceipt({ fee: 5 }));
       expect(typed.json.error.issues[0]).to.deep.equal({ field: "receipts.0.fee", reason: "fee must be a decimal string" });

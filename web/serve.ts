@@ -16,7 +16,7 @@ function pkg(name: string): string {
 }
 
 /** Browser libraries by the name the import map gives them (web/index.html). */
-export const VENDOR: Record<string, string> = {
+export const VENDOR: ReadonlyMap<string, string> = new Map(Object.entries({
   "preact.mjs": join(pkg("preact"), "dist", "preact.mjs"),
   "hooks.mjs": join(pkg("preact"), "hooks", "dist", "hooks.mjs"),
   "htm.mjs": join(pkg("htm"), "dist", "htm.mjs"),
@@ -24,12 +24,12 @@ export const VENDOR: Record<string, string> = {
   "uPlot.min.css": join(pkg("uplot"), "dist", "uPlot.min.css"),
   // Loaded only by the explorer's "verify in your browser" (a self-contained bundle).
   "snarkjs.min.js": join(pkg("snarkjs"), "build", "snarkjs.min.js"),
-};
+})); // a Map: a name such as "constructor" or "__proto__" is no file, not an object property
 
 export function serveWebApp(app: Express): void {
   app.get("/", (_req, res) => res.redirect(302, "/app/"));
   app.get("/app/vendor/:file", (req, res) => {
-    const file = VENDOR[String(req.params.file)];
+    const file = VENDOR.get(String(req.params.file));
     if (!file) return void res.status(404).json({ error: { code: "not_found", message: `no vendor file ${req.params.file}` } });
     res.sendFile(file, { maxAge: "1h" });
   });

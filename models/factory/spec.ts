@@ -13,7 +13,7 @@ export type JobMethod = (typeof JOB_METHODS)[number];
 export const MAX_STEPS = 5_000;
 export const MAX_DATANETS = 16;
 
-const address = z.string({ error: "an address is 0x and 40 hex digits" }).regex(/^0x[0-9a-fA-F]{40}$/, "an address is 0x and 40 hex digits");
+const address = z.string({ error: "an address is 0x and 40 hex digits" }).regex(/^0x[0-9a-fA-F]{40}$/, "an address is 0x and 40 hex digits").refine((a) => BigInt(a) !== 0n, "the owner must not be the zero address (no one could publish or be paid)");
 const datanets = z
   .array(z.number().int("a datanet id is an integer").positive("datanet ids start at 1"), { error: "datanets must be a list of datanet ids" })
   .min(1, "pick at least one datanet")

@@ -10,8 +10,8 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-export async function http(base: string, method: string, path: string, body?: unknown, raw?: string): Promise<{ status: number; json: any }> {
+export async function http(base: string, method: string, path: string, body?: unknown, raw?: string): Promise<{ status: number; json: any; headers: Headers }> {
   const res = await fetch(`${base}${path}`, { method, headers: { "content-type": "application/json" }, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
   const text = await res.text();
-  return { status: res.status, json: text.startsWith("{") || text.startsWith("[") ? JSON.parse(text) : text };
+  return { status: res.status, json: text.startsWith("{") || text.startsWith("[") ? JSON.parse(text) : text, headers: res.headers };
 }
