@@ -130,6 +130,15 @@ contract ModelRegistry {
         uint256[] calldata contributionIds,
         bytes32 salt
     ) external returns (uint256 modelId) {
+        Model memory m = _checked(kind, parent, artifactHash, salt, contributionIds.length);
+        m.configHash = configHash;
+        m.metricsHash = metricsHash;
+        m.pricePer1kTokens = pricePer1kTokens;
+        modelId = _store(m, contributionIds);
+    }
+
+    /// @dev Checks a registration's commitment, artifact, parent and size; returns the entry without its hashes and price.
+    function _checked(Kind kind, uint256 parent, bytes32 artifactHash, bytes32 salt, uint256 count) internal view returns (Model memory m) {
         if (artifactHash == bytes32(0)) revert ZeroArtifactHash();
         bytes32 commitment = commitmentOf(artifactHash, msg.sender, salt);
         uint256 committedAt = commitmentBlock[commitment];
@@ -147,37 +156,34 @@ contract ModelRegistry {
         } else if (parent != 0) {
             revert ParentNotAllowed(kind);
         }
-        if (kind != Kind.Base && contributionIds.length == 0) revert EmptyTrainingSet();
-        if (contributionIds.length > MAX_CONTRIBUTIONS) revert TooManyContributions(contributionIds.length, MAX_CONTRIBUTIONS);
+        if (kind != Kind.Base && count == 0) revert EmptyTrainingSet();
+        if (count > MAX_CONTRIBUTIONS) revert TooManyContributions(count, MAX_CONTRIBUTIONS);
+        m.owner = msg.sender;
+        m.kind = kind;
+        m.status = Status.Active;
+        m.registeredAt = uint64(block.number);
+        m.contributionCount = uint32(count);
+        m.parent = parent;
+        m.artifactHash = artifactHash;
+        m.committedAt = uint64(committedAt);
+    }
 
-        (bytes32 root, uint256[] memory datanetIds) = _trainingSet(contributionIds);
-
-        Model memory m = Model({
-            owner: msg.sender,
-            kind: kind,
-            status: Status.Active,
-            registeredAt: uint64(block.number),
-            contributionCount: uint32(contributionIds.length),
-            parent: parent,
-            artifactHash: artifactHash,
-            configHash: configHash,
-            trainingSetRoot: root,
-            metricsHash: metricsHash,
-            pricePer1kTokens: pricePer1kTokens,
-            committedAt: uint64(committedAt)
-        });
-        if (existing != 0) {
-            modelId = existing;
-            address displaced = _models[existing - 1].owner;
-            _models[existing - 1] = m;
-            emit ModelReassigned(modelId, displaced, msg.sender, committedAt);
+    /// @dev Computes the training set, writes the entry (a new id, or the one an earlier commitment takes over) and emits its events.
+    function _store(Model memory m, uint256[] calldata contributionIds) internal returns (uint256 modelId) {
+        uint256[] memory datanetIds;
+        (m.trainingSetRoot, datanetIds) = _trainingSet(contributionIds);
+        modelId = modelIdOf[m.artifactHash];
+        if (modelId != 0) {
+            address displaced = _models[modelId - 1].owner;
+            _models[modelId - 1] = m;
+            emit ModelReassigned(modelId, displaced, m.owner, m.committedAt);
         } else {
-            modelId = _models.length + 1;
             _models.push(m);
-            modelIdOf[artifactHash] = modelId;
+            modelId = _models.length;
+            modelIdOf[m.artifactHash] = modelId;
         }
         _datanetsOf[modelId] = datanetIds;
-        emit ModelRegistered(modelId, msg.sender, kind, parent, artifactHash, configHash, root, metricsHash, pricePer1kTokens);
+        emit ModelRegistered(modelId, m.owner, m.kind, m.parent, m.artifactHash, m.configHash, m.trainingSetRoot, m.metricsHash, m.pricePer1kTokens);
         emit TrainingSet(modelId, datanetIds, contributionIds);
     }
 

@@ -81,17 +81,20 @@ export interface Registration {
 
 /**
  * Sends the registration as `registry`'s signer (the owner), commit–reveal: the commitment to
- * (artifact, owner, a random salt) in one transaction, the registration revealing it in a later
- * block. Returns the model id and the registration's transaction hash.
+ * (artifact, owner, a random salt) in one transaction (unless `committedSalt` names one made already),
+ * the registration revealing it in a later block. Returns the model id and the registration's transaction hash.
  */
-export async function registerModel(registry: Contract, r: Registration): Promise<{ id: number; txHash: string }> {
+export async function registerModel(registry: Contract, r: Registration, committedSalt?: string): Promise<{ id: number; txHash: string }> {
   const ids = [...r.contributionIds].sort((a, b) => a - b);
   const owner = await (registry.runner as Signer).getAddress();
-  const salt = hexlify(randomBytes(32));
-  const committed = await (await registry.commit(await registry.commitmentOf(r.artifactHash, owner, salt))).wait();
+  // A commitment made for the owner already (the ModelFactory makes one when a job finishes) is revealed as it is.
+  const salt = committedSalt ?? hexlify(randomBytes(32));
+  const commitment = await registry.commitmentOf(r.artifactHash, owner, salt);
+  let committedAt = Number(await registry.commitmentBlock(commitment));
+  if (committedAt === 0) committedAt = (await (await registry.commit(commitment)).wait()).blockNumber;
   // A node that mines on a timer may put the next transaction in the same block: wait for a newer one.
   const provider = (registry.runner as Signer).provider!;
-  while ((await provider.getBlockNumber()) <= committed.blockNumber) await new Promise((res) => setTimeout(res, 250));
+  while ((await provider.getBlockNumber()) <= committedAt) await new Promise((res) => setTimeout(res, 250));
   const tx = await registry.register(MODEL_KINDS.indexOf(r.kind), r.parent, r.artifactHash, r.configHash, r.metricsHash, r.pricePer1kTokens, ids, salt);
   const receipt = await tx.wait();
   for (const log of receipt.logs) {

@@ -61,7 +61,7 @@ function printEvaluation(j: any): void {
   } else {
     console.log(`held-out (${m.heldOutContributions} records): accuracy ${fmt(m.accuracy)} (majority class ${fmt(m.baselineAccuracy)}), loss ${fmt(m.loss)}`);
   }
-  console.log(`artifact ${j.outcome.artifactHash}`);
+  console.log(`artifact ${j.outcome.artifactHash ?? "(shown once the owner's ModelRegistry commitment is on L1)"}`);
 }
 
 export function modelCommands(): Command {
@@ -131,7 +131,7 @@ export function modelCommands(): Command {
       const registry = modelRegistryAt(args.registry, owner);
       console.log(`registering ${args.kind} ${args.artifactHash} (${args.contributionIds.length} contributions, root ${args.trainingSetRoot}) …`);
       // Commit–reveal (contracts/ModelRegistry.sol): a copy of the registration in the mempool cannot take the weights.
-      const { txHash } = await registerModel(registry, { kind: args.kind, parent: args.parent, artifactHash: args.artifactHash, configHash: args.configHash, metricsHash: args.metricsHash, pricePer1kTokens: parseUnits(o.price, 18), contributionIds: args.contributionIds });
+      const { txHash } = await registerModel(registry, { kind: args.kind, parent: args.parent, artifactHash: args.artifactHash, configHash: args.configHash, metricsHash: args.metricsHash, pricePer1kTokens: parseUnits(o.price, 18), contributionIds: args.contributionIds }, args.salt ?? undefined);
       const r = await api(o.api, "POST", `/v1/jobs/${id}/publish`, { txHash });
       console.log(`model ${r.model.id} registered in ${txHash}\n  ${o.api}/app/#/models/${r.model.id}`);
       owner.provider?.destroy();

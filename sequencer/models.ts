@@ -11,7 +11,7 @@
 //   GET  /v1/models | /v1/models/:id     ModelRegistry entries, joined with the jobs that made them
 //   GET  /v1/models/:id/artifact         the weights file, from the content-addressed store
 import type { Express, Request, Response } from "express";
-import type { Contract, Wallet } from "ethers";
+import { hexlify, randomBytes, type Contract, type Wallet } from "ethers";
 import { z } from "zod";
 import { classify, loadClassifier, type Classifier } from "../attribution/influence/classifier.js";
 import { ContentMissingError } from "../attribution/datanet/store.js";
@@ -70,7 +70,10 @@ export function jobView(j: Job, progress?: ReturnType<JobManager["progress"]>): 
     error: j.error,
     spec: j.spec,
     trainingSet: { datanets: j.snapshot.datanets, kind: j.snapshot.kind, train: j.snapshot.train, heldOut: j.snapshot.heldOut, slashedLeftOut: j.snapshot.slashed, root: j.snapshot.root },
-    outcome: j.outcome && { artifactHash: j.outcome.artifactHash, configHash: j.outcome.configHash, metricsHash: j.outcome.metricsHash, metrics: j.outcome.metrics },
+    // The artifact hash is shown once the owner's ModelRegistry commitment is on L1 (or the model is registered):
+    // whoever learns it first could otherwise commit to it first and win the registration (commit–reveal).
+    outcome: j.outcome && { artifactHash: j.commitment || j.modelId ? j.outcome.artifactHash : null, configHash: j.outcome.configHash, metricsHash: j.outcome.metricsHash, metrics: j.outcome.metrics },
+    commitment: j.commitment && { block: j.commitment.block },
     modelId: j.modelId,
     publishTx: j.publishTx,
     createdAt: new Date(j.createdAt).toISOString(),
@@ -140,17 +143,46 @@ export function registerModelRoutes(app: Express, deps: ModelDeps | undefined, r
   };
   const serialize = <T>(d: ModelDeps, fn: () => Promise<T>) => (d.datanets.serialize ? d.datanets.serialize(fn) : fn());
 
-  const registration = async (d: ModelDeps, j: Job) => {
-    if (j.state !== "done" || !j.outcome) throw new JobStateError(`job ${j.id} is ${j.state}; only a finished job can be published`);
+  /**
+   * Commits, for a finished job's owner, to registering its weights (ModelRegistry.commit, sent by the operator's
+   * key): the commitment is on L1 before the artifact hash is shown to anyone, so the owner's is the earliest.
+   * Idempotent; the salt is kept with the job and given to the owner for the reveal.
+   */
+  const committing = new Map<number, Promise<Job>>();
+  const commitFor = (d: ModelDeps, j: Job): Promise<Job> => {
+    if (j.commitment || j.modelId || j.state !== "done" || !j.outcome) return Promise.resolve(j);
+    let p = committing.get(j.id);
+    if (!p) {
+      const salt = hexlify(randomBytes(32));
+      p = serialize(d, async () => {
+        const tx = await d.registry.commit(await d.registry.commitmentOf(j.outcome!.artifactHash, j.owner, salt));
+        const receipt = await tx.wait();
+        return d.jobs.setCommitment(j.id, salt, receipt.blockNumber);
+      }).finally(() => committing.delete(j.id));
+      committing.set(j.id, p);
+    }
+    return p;
+  };
+  if (deps) {
+    deps.jobs.on("update", (j: Job) => void commitFor(deps, j).catch((e: Error) => console.error(`ModelRegistry commitment for job ${j.id}: ${e.message}`)));
+    for (const j of deps.jobs.list()) void commitFor(deps, j).catch((e: Error) => console.error(`ModelRegistry commitment for job ${j.id}: ${e.message}`));
+  }
+
+  const registration = async (d: ModelDeps, job: Job) => {
+    if (job.state !== "done" || !job.outcome) throw new JobStateError(`job ${job.id} is ${job.state}; only a finished job can be published`);
+    const j = await commitFor(d, job);
     return {
       kind: j.spec.method === "lora" ? "adapter" : "classifier",
       parent: j.spec.method === "lora" ? await baseModelId(d, j.spec.base) : 0,
-      artifactHash: j.outcome.artifactHash,
-      configHash: j.outcome.configHash,
-      metricsHash: j.outcome.metricsHash,
+      artifactHash: job.outcome.artifactHash,
+      configHash: job.outcome.configHash,
+      metricsHash: job.outcome.metricsHash,
       contributionIds: j.snapshot.train.map((e) => e.id),
       trainingSetRoot: j.snapshot.root,
       datanets: j.snapshot.datanets,
+      // The owner reveals the commitment made for it: register(..., salt) from the owner's key.
+      salt: j.commitment?.salt ?? null,
+      commitmentBlock: j.commitment?.block ?? null,
     } as const;
   };
 
@@ -260,7 +292,7 @@ export function registerModelRoutes(app: Express, deps: ModelDeps | undefined, r
       const signer = d.devSigners?.get(j.owner);
       if (!signer) return refuse(res, 403, "owner_must_sign", `${j.owner} must sign the registration: run poa model publish ${j.id} with the owner's key (this service signs only for the local chain's dev accounts)`);
       const registry = d.registry.connect(signer) as Contract;
-      ({ id, txHash } = await serializeFor(signer.address, () => registerModel(registry, { kind: r.kind, parent: r.parent, artifactHash: r.artifactHash, configHash: r.configHash, metricsHash: r.metricsHash, pricePer1kTokens: BigInt(parsed.data.pricePer1kTokens), contributionIds: [...r.contributionIds] })));
+      ({ id, txHash } = await serializeFor(signer.address, () => registerModel(registry, { kind: r.kind, parent: r.parent, artifactHash: r.artifactHash, configHash: r.configHash, metricsHash: r.metricsHash, pricePer1kTokens: BigInt(parsed.data.pricePer1kTokens), contributionIds: [...r.contributionIds] }, r.salt ?? undefined)));
     }
     const updated = d.jobs.setPublished(j.id, id, txHash);
     res.status(201).json({ job: jobView(updated), model: modelView(await readModel(d.registry, id), updated) });

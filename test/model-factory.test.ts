@@ -11,6 +11,7 @@ import { modelRegistryAt, readModel, registerModel, trainingSetRoot } from "../m
 import { startService, type Service } from "../sequencer/service.js";
 import { startFactoryWorld, type FactoryWorld } from "./lib/factory-world.js";
 import { http, waitFor } from "./lib/http.js";
+import { devWallet } from "../scripts/lib/chain.js";
 
 const OWNER = "0x15d34aaf54267db7d7c367839aaf71a00a2c6a65"; // dev account 4 (a contributor), lowercase as the API returns it
 
@@ -162,7 +163,16 @@ describe("ModelFactory over HTTP", function () {
     // Someone else's transaction is not this job's publication.
     const wrong = await api("POST", `/v1/jobs/${c.json.id}/publish`, { txHash: (await api("GET", `/v1/jobs/${adapterJob}`)).json.publishTx });
     expect(wrong.json.error.code).to.equal("not_this_model");
-    const { txHash } = await registerModel(registry, { kind: "adapter", parent: args.parent, artifactHash: args.artifactHash, configHash: args.configHash, metricsHash: args.metricsHash, pricePer1kTokens: 5n, contributionIds: args.contributionIds });
+    // The service committed for the owner when the job finished, before the artifact hash was shown to anyone.
+    expect(args.salt).to.match(/^0x[0-9a-f]{64}$/);
+    expect(Number(await registry.commitmentBlock(await registry.commitmentOf(args.artifactHash, owner.address, args.salt)))).to.equal(args.commitmentBlock);
+    // Someone who read the hash from the API afterwards registers the weights first, as theirs, at their price...
+    const thief = modelRegistryAt(args.registry, devWallet(9, w.chain.provider));
+    const stolen = await registerModel(thief, { kind: "adapter", parent: args.parent, artifactHash: args.artifactHash, configHash: args.configHash, metricsHash: args.metricsHash, pricePer1kTokens: 10n ** 24n, contributionIds: args.contributionIds });
+    expect((await readModel(registry, stolen.id)).owner).to.equal(devWallet(9).address);
+    // ...and the owner's reveal of the earlier commitment takes the entry over.
+    const { txHash, id: ownedId } = await registerModel(registry, { kind: "adapter", parent: args.parent, artifactHash: args.artifactHash, configHash: args.configHash, metricsHash: args.metricsHash, pricePer1kTokens: 5n, contributionIds: args.contributionIds }, args.salt);
+    expect(ownedId).to.equal(stolen.id);
     const pub = await api("POST", `/v1/jobs/${c.json.id}/publish`, { txHash });
     expect(pub.status, JSON.stringify(pub.json)).to.equal(201);
     expect(pub.json.model).to.include({ owner: owner.address, kind: "adapter", pricePer1kTokens: "5" });

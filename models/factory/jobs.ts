@@ -38,6 +38,11 @@ export interface Job {
   outcome: JobOutcome | null;
   modelId: number | null;
   publishTx: string | null;
+  /**
+   * The ModelRegistry commitment the service made for the owner when the job finished (commitmentOf(artifact,
+   * owner, salt)): until it is on L1 the artifact hash is not shown, so no one can commit to it earlier.
+   */
+  commitment: { salt: string; block: number } | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -77,9 +82,16 @@ CREATE TABLE IF NOT EXISTS model_job_progress (
   at INTEGER NOT NULL,
   PRIMARY KEY (job_id, step)
 );
+CREATE TABLE IF NOT EXISTS model_job_commitments (
+  job_id INTEGER PRIMARY KEY REFERENCES model_jobs (id),
+  salt TEXT NOT NULL,
+  block INTEGER NOT NULL
+);
 `;
 
 type Row = Record<string, unknown>;
+
+const SELECT_JOBS = "SELECT j.*, c.salt AS commit_salt, c.block AS commit_block FROM model_jobs j LEFT JOIN model_job_commitments c ON c.job_id = j.id";
 
 function toJob(r: Row): Job {
   return {
@@ -97,6 +109,7 @@ function toJob(r: Row): Job {
     outcome: r.outcome ? JSON.parse(String(r.outcome)) : null,
     modelId: r.model_id === null ? null : Number(r.model_id),
     publishTx: (r.publish_tx as string | null) ?? null,
+    commitment: r.commit_salt ? { salt: String(r.commit_salt), block: Number(r.commit_block) } : null,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
@@ -150,12 +163,12 @@ export class JobManager extends EventEmitter {
   }
 
   get(id: number): Job | undefined {
-    const r = this.db.prepare("SELECT * FROM model_jobs WHERE id = ?").get(id) as Row | undefined;
+    const r = this.db.prepare(`${SELECT_JOBS} WHERE j.id = ?`).get(id) as Row | undefined;
     return r ? toJob(r) : undefined;
   }
 
   list(): Job[] {
-    return (this.db.prepare("SELECT * FROM model_jobs ORDER BY id DESC").all() as Row[]).map(toJob);
+    return (this.db.prepare(`${SELECT_JOBS} ORDER BY j.id DESC`).all() as Row[]).map(toJob);
   }
 
   progress(id: number): ProgressPoint[] {
@@ -179,6 +192,14 @@ export class JobManager extends EventEmitter {
     const updated = this.update(id, { state: "queued", error: null });
     this.schedule();
     return updated;
+  }
+
+  /** Records the ModelRegistry commitment made for the job's owner (its salt, and the block it was mined in). */
+  setCommitment(id: number, salt: string, block: number): Job {
+    this.db.prepare("INSERT INTO model_job_commitments (job_id, salt, block) VALUES (?, ?, ?) ON CONFLICT (job_id) DO NOTHING").run(id, salt, block);
+    const job = this.mustGet(id);
+    this.emit("update", job);
+    return job;
   }
 
   setPublished(id: number, modelId: number, txHash: string | null): Job {
