@@ -43,13 +43,13 @@ contract ModelRegistry {
         Status status;
         uint64 registeredAt; // block number
         uint32 contributionCount;
+        uint64 committedAt; // block of the commitment this registration revealed (packed with the count)
         uint256 parent; // the base of an adapter; 0 otherwise
         bytes32 artifactHash; // SHA-256 of the weights file
         bytes32 configHash; // SHA-256 of the canonical training configuration
         bytes32 trainingSetRoot; // see the contract notice
         bytes32 metricsHash; // SHA-256 of the canonical evaluation report
         uint256 pricePer1kTokens; // OPEN (wei) per 1,000 output tokens
-        uint64 committedAt; // block of the commitment this registration revealed
     }
 
     /// @notice Most contributions one registration may name (gas: ~10k each).

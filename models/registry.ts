@@ -90,11 +90,8 @@ export async function registerModel(registry: Contract, r: Registration, committ
   // A commitment made for the owner already (the ModelFactory makes one when a job finishes) is revealed as it is.
   const salt = committedSalt ?? hexlify(randomBytes(32));
   const commitment = await registry.commitmentOf(r.artifactHash, owner, salt);
-  let committedAt = Number(await registry.commitmentBlock(commitment));
-  if (committedAt === 0) committedAt = (await (await registry.commit(commitment)).wait()).blockNumber;
-  // A node that mines on a timer may put the next transaction in the same block: wait for a newer one.
-  const provider = (registry.runner as Signer).provider!;
-  while ((await provider.getBlockNumber()) <= committedAt) await new Promise((res) => setTimeout(res, 250));
+  if (Number(await registry.commitmentBlock(commitment)) === 0) await (await registry.commit(commitment)).wait();
+  // The commitment's block is mined already, so the reveal sent now lands in a later one, as the contract requires.
   const tx = await registry.register(MODEL_KINDS.indexOf(r.kind), r.parent, r.artifactHash, r.configHash, r.metricsHash, r.pricePer1kTokens, ids, salt);
   const receipt = await tx.wait();
   for (const log of receipt.logs) {

@@ -74,7 +74,9 @@ export interface L1QueueHealth {
   block: number;
   /** dueBlock - block: a batch consuming the head must land by then (negative: overdue). */
   blocksLeft: number | null;
-  /** Below this many blocks left the sequencer alerts (half the exitDelay). */
+  /** Blocks a batch sealed now needs to land, from the latest proof time and the chain's block time (null: not measured yet). */
+  needBlocks: number | null;
+  /** Below this many blocks left the sequencer alerts: half the exitDelay, or twice needBlocks if that is more. */
   alertBelowBlocks: number;
   /** The contract says a batch can no longer be submitted: anyone may begin exit mode. */
   overdue: boolean;
@@ -406,8 +408,13 @@ export class Sequencer {
     const [head, length, block, overdue] = await Promise.all([this.rollup.queueHead(), this.rollup.queueLength(), this.rollup.runner!.provider!.getBlockNumber(), this.rollup.overdue()]);
     const unconsumed = Number(length - head);
     const dueBlock = unconsumed > 0 ? Number((await this.rollup.queuedOps(head)).dueBlock) : null;
-    const alertBelowBlocks = Math.ceil(this.exitDelay / 2);
-    const h: L1QueueHealth = { unconsumed, head: Number(head), dueBlock, block, blocksLeft: dueBlock === null ? null : dueBlock - block, alertBelowBlocks, overdue };
+    // From the measured proof time and the chain's block time: the blocks until a batch sealed now would land
+    // (the unproved batches ahead of it, shared by the prover's capacity, then its own).
+    const blockSeconds = await this.blockSeconds(block);
+    const ahead = (await this.unprovedBatches()) + 1;
+    const needBlocks = this.lastProofMs > 0 && blockSeconds ? Math.ceil((Math.ceil(ahead / Math.max(1, this.prover.capacity ?? 1)) * this.lastProofMs) / 1000 / blockSeconds) : null;
+    const alertBelowBlocks = Math.max(Math.ceil(this.exitDelay / 2), 2 * (needBlocks ?? 0));
+    const h: L1QueueHealth = { unconsumed, head: Number(head), dueBlock, block, blocksLeft: dueBlock === null ? null : dueBlock - block, needBlocks, alertBelowBlocks, overdue };
     this.l1Queue = h;
     this.metrics?.l1OpMarginBlocks.set(h.blocksLeft ?? this.exitDelay);
     const prefix = "L1 queue: ";
@@ -418,6 +425,14 @@ export class Sequencer {
         : undefined;
     for (const k of [...this.alerts.keys()]) if (k.startsWith(prefix) && k !== want) this.alerts.delete(k);
     if (want && !this.alerts.has(want)) this.alert(want);
+  }
+
+  /** The chain's recent seconds per block (over the last 20 blocks), or null on a chain too young to tell. */
+  private async blockSeconds(block: number): Promise<number | null> {
+    if (block < 21) return null;
+    const provider = this.rollup.runner!.provider!;
+    const [now, then] = await Promise.all([provider.getBlock(block), provider.getBlock(block - 20)]);
+    return now && then && now.timestamp > then.timestamp ? (now.timestamp - then.timestamp) / 20 : null;
   }
 
   private async rewindQueue(stale: L1Cursor): Promise<L1Cursor | undefined> {

@@ -137,8 +137,14 @@ describe("floods and backlogs: one provider cannot delay the others or the L1 qu
     const requested = await (await (d.rollup.connect(w.bob) as Contract).requestWithdrawal(bobIdx)).wait();
     const queueIndex = Number(d.rollup.interface.parseLog(requested!.logs.find((l: { topics: string[] }) => l.topics[0] === d.rollup.interface.getEvent("WithdrawalRequested")!.topicHash)!)!.args.queueIndex);
     const due = Number((await d.rollup.queuedOps(queueIndex)).dueBlock);
-    const health = (await w.api("GET", "/healthz")).json;
-    expect(health.l1Queue).to.include({ alertBelowBlocks: 30, overdue: false });
+    const health = await waitFor("/healthz to show the withdrawal's deadline", async () => {
+      const h = (await w.api("GET", "/healthz")).json;
+      return h.l1Queue?.dueBlock === due ? h : undefined;
+    });
+    expect(health.l1Queue).to.include({ overdue: false, head: queueIndex, dueBlock: due });
+    // Half the exitDelay, or twice what a batch sealed now needs (measured proof time over a block a second), if that is more.
+    expect(health.l1Queue.needBlocks).to.be.a("number").and.at.least(1);
+    expect(health.l1Queue.alertBelowBlocks).to.equal(Math.max(30, 2 * health.l1Queue.needBlocks));
 
     const [bobDone, aliceDone] = [await w.finalized(bob.json.receipts[0].id), await w.finalized(alice.json.receipts[0].id)];
     for (const id of flood) await w.finalized(id); // nothing accepted is lost, the flood included

@@ -66,7 +66,7 @@ describe("OpenLoRA: every answer paid by a receipt", function () {
     cacheDir = mkdtempSync(join(tmpdir(), "poa-paid-"));
     node = await startServingNode({
       ...nodeConfig(cacheDir), modelRegistryAddress: await w.d.modelRegistry.getAddress(),
-      payments: { sequencerApi: w.svc.url, rollupAddress: await w.d.rollup.getAddress(), instance: INSTANCE, providerAddress: provider.address, signingKey: bjjKey(provider), policy: { owners: [w.curator.address], maxPricePer1kTokens: 1000n * OPEN, maxFeePerRequest: 10n * OPEN } },
+      payments: { sequencerApi: w.svc.url, rollupAddress: await w.d.rollup.getAddress(), instance: INSTANCE, providerAddress: provider.address, signingKey: bjjKey(provider), policy: { owners: [w.curator.address], maxPricePer1kTokens: 1000n * OPEN, maxFeePerRequest: 100n * OPEN } },
     });
   });
   after(async () => {
@@ -220,7 +220,8 @@ describe("OpenLoRA: every answer paid by a receipt", function () {
   });
 
   it("refuses a model its operator did not admit and a request above the client's max_fee, before any token; a client that goes away stops the decoding and pays only for what it was sent", async () => {
-    const counts = (await serve("GET", "/healthz")).json.payments.receipts;
+    const total = async () => Object.values((await serve("GET", "/healthz")).json.payments.receipts as Record<string, number>).reduce((a, n) => a + n, 0);
+    const counts = await total();
     // A third party's adapter on the same base, at a price that would take the node's whole deposit in one answer.
     const stranger = devWallet(9, w.chain.provider);
     const job = await w.api("POST", "/v1/jobs", { method: "lora", name: "drain", owner: stranger.address, datanets: [1], base: "tiny", seqLen: 32, epochs: 1, learningRate: 0.01 });
@@ -236,7 +237,7 @@ describe("OpenLoRA: every answer paid by a receipt", function () {
       await fetch(`${node.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json", "x-max-fee": "1" }, body: JSON.stringify(body) }).then(async (x) => ({ status: x.status, json: await x.json() }))]) {
       expect([r.status, r.json.error.code]).to.deep.equal([402, "fee_above_client_cap"]);
     }
-    expect((await serve("GET", "/healthz")).json.payments.receipts).to.deep.equal(counts);
+    expect(await total()).to.equal(counts); // no receipt for any of them
     // A streamed answer dropped after its first chunk.
     const gone = new AbortController();
     const res = await fetch(`${node.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...body, max_tokens: 512, stream: true, temperature: 1 }), signal: gone.signal });

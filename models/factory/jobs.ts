@@ -91,6 +91,9 @@ CREATE TABLE IF NOT EXISTS model_job_commitments (
 
 type Row = Record<string, unknown>;
 
+/** How often a running job's progress points are written (one transaction each time). */
+const PROGRESS_FLUSH_MS = 250;
+
 const SELECT_JOBS = "SELECT j.*, c.salt AS commit_salt, c.block AS commit_block FROM model_jobs j LEFT JOIN model_job_commitments c ON c.job_id = j.id";
 
 function toJob(r: Row): Job {
@@ -262,8 +265,10 @@ export class JobManager extends EventEmitter {
     this.db.prepare("DELETE FROM model_job_progress WHERE job_id = ? AND step > ?").run(job.id, job.checkpointStep);
     this.update(job.id, { state: "running", error: null, step: job.checkpointStep });
     let settled = false;
+    let flushPending = () => {};
     const finish = (fields: Record<string, unknown>) => {
       if (settled) return;
+      flushPending();
       settled = true;
       this.running.delete(job.id);
       this.update(job.id, fields);
@@ -271,13 +276,26 @@ export class JobManager extends EventEmitter {
       this.schedule();
     };
     const insert = this.db.prepare("INSERT OR REPLACE INTO model_job_progress (job_id, step, loss, lr, at) VALUES (?, ?, ?, ?, ?)");
+    const setStep = this.db.prepare("UPDATE model_jobs SET step = ?, steps = ?, updated_at = ? WHERE id = ?");
+    // Progress is written in one transaction every PROGRESS_FLUSH_MS, not one per step: the database shares the
+    // API's thread (and the sequencer's fsyncs), and a small model trains hundreds of steps a second.
+    let buffered: { step: number; steps: number; loss: number | null; lr: number; at: number }[] = [];
+    const flushProgress = this.db.transaction(() => {
+      for (const p of buffered) insert.run(job.id, p.step, p.loss, p.lr, p.at);
+      const last = buffered.at(-1);
+      if (last) setStep.run(last.step, last.steps, last.at, job.id);
+      buffered = [];
+    });
+    flushPending = () => void (buffered.length && flushProgress());
+    const flusher = setInterval(flushPending, PROGRESS_FLUSH_MS);
+    flusher.unref();
+    worker.on("exit", () => clearInterval(flusher));
     worker.on("message", (m: WorkerMessage) => {
       if (settled) return;
+      if (m.type !== "progress" && buffered.length) flushProgress(); // a checkpoint or a state change follows every step before it
       if (m.type === "progress") {
         const at = Date.now();
-        const loss = Number.isFinite(m.loss) ? m.loss : null;
-        insert.run(job.id, m.step, loss, m.lr, at);
-        this.db.prepare("UPDATE model_jobs SET step = ?, steps = ?, updated_at = ? WHERE id = ?").run(m.step, m.steps, at, job.id);
+        buffered.push({ step: m.step, steps: m.steps, loss: Number.isFinite(m.loss) ? m.loss : null, lr: m.lr, at });
         this.emit("progress", job.id, { step: m.step, steps: m.steps, loss: m.loss, lr: m.lr, tokensPerSecond: m.tokensPerSecond, at });
       } else if (m.type === "checkpoint") {
         this.update(job.id, { checkpoint_step: m.step });
