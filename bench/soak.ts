@@ -68,6 +68,9 @@ async function main(): Promise<void> {
   };
   for (const p of providers) await account(p.wallet);
 
+  // Blocks on a timer only: a transaction waits for the next block, as on a live chain (with automine on, every
+  // request would mine a block of its own and the chain would run many times faster than BLOCK_S).
+  await chain.provider.send("evm_setAutomine", [false]);
   await chain.provider.send("evm_setIntervalMining", [BLOCK_S * 1000]);
   const startBlock = await chain.provider.getBlockNumber();
   const endBlock = startBlock + Math.ceil((CHAIN_MINUTES * 60) / BLOCK_S);
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
     await sleep(2000);
   }
   await chain.provider.send("evm_setIntervalMining", [0]);
+  await chain.provider.send("evm_setAutomine", [true]);
 
   // Each L1 operation's margin: its due block minus the block of the batch that consumed it.
   const consumedIn = new Map<number, number>();

@@ -243,10 +243,6 @@ export class Sequencer {
       throw new ApiError(400, "bad_bundle", (e as Error).message);
     }
     const r0 = bundle.receipts[0];
-    const cheap = bundle.receipts.findIndex((r) => r.fee < this.admission.minFee);
-    if (cheap >= 0) {
-      throw new ApiError(422, "fee_below_minimum", `receipt ${cheap} pays a fee of ${bundle.receipts[cheap].fee}; this sequencer takes receipts paying at least ${this.admission.minFee} (OPEN base units)`);
-    }
     const check = (key: PublicKey): Promise<IngestResult> => {
       const task: IngestTask = { bundle, key: { ax: key.ax, ay: key.ay }, params: this.params, domain: this.domain };
       return this.ingest ? this.ingest.run(task) : ingestCheck(task);
@@ -269,6 +265,11 @@ export class Sequencer {
         throw new ApiError(409, "duplicate_bundle", `these receipts are accepted already as bundle ${seen.id}, under another signature; a repeat carries the same signature`);
       }
       const hash = seen ? retryKey : first;
+      // After the repeat check: a bundle accepted before the minimum was raised still gets its first answer.
+      const cheap = bundle.receipts.findIndex((r) => r.fee < this.admission.minFee);
+      if (cheap >= 0) {
+        throw new ApiError(422, "fee_below_minimum", `receipt ${cheap} pays a fee of ${bundle.receipts[cheap].fee}; this sequencer takes receipts paying at least ${this.admission.minFee} (OPEN base units)`);
+      }
 
       const provider = this.state.account(r0.providerIdx);
       if (provider.address === 0n) throw new ApiError(422, "unknown_provider", `provider account ${r0.providerIdx} does not exist (deposit on L1 first)`);
@@ -405,9 +406,12 @@ export class Sequencer {
   private async watchL1Deadline(): Promise<void> {
     if (this.l1Queue && Date.now() - this.l1CheckedAt < 1000) return;
     this.l1CheckedAt = Date.now();
-    const [head, length, block, overdue] = await Promise.all([this.rollup.queueHead(), this.rollup.queueLength(), this.rollup.runner!.provider!.getBlockNumber(), this.rollup.overdue()]);
+    // Every read at one block: a batch landing between two reads would delete the head being read.
+    const block = await this.rollup.runner!.provider!.getBlockNumber();
+    const at = { blockTag: block };
+    const [head, length, overdue] = await Promise.all([this.rollup.queueHead(at), this.rollup.queueLength(at), this.rollup.overdue(at)]);
     const unconsumed = Number(length - head);
-    const dueBlock = unconsumed > 0 ? Number((await this.rollup.queuedOps(head)).dueBlock) : null;
+    const dueBlock = unconsumed > 0 ? Number((await this.rollup.queuedOps(head, at)).dueBlock) : null;
     // From the measured proof time and the chain's block time: the blocks until a batch sealed now would land
     // (the unproved batches ahead of it, shared by the prover's capacity, then its own).
     const blockSeconds = await this.blockSeconds(block);
