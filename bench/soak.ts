@@ -78,17 +78,42 @@ async function main(): Promise<void> {
   let running = true;
   const stats = new Map(providers.map((p) => [p.name, { accepted: [] as { id: string; at: number }[], refused: new Map<string, number>() }]));
 
+  // Honest providers credit the contributors of their models: a fixed set (their leaves open with the first
+  // receipts). The flooder credits a fresh address each time while the tree has room for it, then itself.
+  const contributors = [devWallet(10).address, devWallet(11).address, devWallet(12).address];
+  let treeFullAt: number | null = null;
   const postLoop = async (p: (typeof providers)[number]) => {
     const st = stats.get(p.name)!;
-    let free = 0;
+    let n = 0;
     while (running) {
       const a = await account(p.wallet);
-      const zero = p.everyMs === 0 && free++ % 10 === 0; // the flooder tries a free receipt now and then
-      const r: Receipt = { providerIdx: a.index, owner: BigInt(owner.address), fee: zero ? 0n : p.fee, nonce: BigInt(a.nextNonce), inputHash: BigInt(Date.now()), outputHash: 1n, entries: [{ contributor: BigInt(Wallet.createRandom().address), score: 1n }] };
+      const flood = p.everyMs === 0;
+      const zero = flood && n % 10 === 0; // the flooder tries a free receipt now and then
+      const contributor = flood ? (treeFullAt === null ? Wallet.createRandom().address : p.wallet.address) : contributors[n % contributors.length];
+      n++;
+      const r: Receipt = { providerIdx: a.index, owner: BigInt(owner.address), fee: zero ? 0n : p.fee, nonce: BigInt(a.nextNonce), inputHash: BigInt(Date.now()), outputHash: 1n, entries: [{ contributor: BigInt(contributor), score: 1n }] };
       const res = await api("POST", "/v1/bundles", bundleToJson(await signBundle(privateKey(p.key), [r], params, domain)));
       if (res.status === 202) st.accepted.push({ id: res.json.receipts[0].id, at: Date.now() });
       else st.refused.set(res.json.error.code, (st.refused.get(res.json.error.code) ?? 0) + 1);
+      if (flood && res.json?.error?.code === "tree_full" && treeFullAt === null) treeFullAt = await chain.provider.getBlockNumber();
       await sleep(res.status === 429 ? res.retryAfter * 1000 : p.everyMs || 50);
+    }
+  };
+  // Finalization is followed while the load runs, so a receipt's delay is its own.
+  const finalAt = new Map<string, number>();
+  const followFinal = async () => {
+    for (const st of stats.values()) {
+      for (const a of st.accepted) {
+        if (finalAt.has(a.id)) continue;
+        const v = (await api("GET", `/v1/receipts/${a.id}`)).json;
+        if (v.status === "finalized") finalAt.set(a.id, Date.now());
+      }
+    }
+  };
+  const finalLoop = async () => {
+    while (running) {
+      await followFinal();
+      await sleep(2000);
     }
   };
   // One free withdrawal request per block by an outsider (for a leaf not its own), and a real one by bob every 20 blocks.
@@ -119,24 +144,16 @@ async function main(): Promise<void> {
       await sleep(1000);
     }
   };
-  const loops = [...providers.map(postLoop), requestLoop(), sampleLoop()];
+  const loops = [...providers.map(postLoop), requestLoop(), sampleLoop(), finalLoop()];
   while ((await chain.provider.getBlockNumber()) < endBlock) await sleep(1000);
   running = false;
   await Promise.all(loops);
   console.log("soak: load stopped; waiting for what was accepted to finalize");
   // Drain: everything accepted and every queued operation reaches L1.
-  const finalAt = new Map<string, number>();
   const drainStart = Date.now();
   for (;;) {
-    let open = 0;
-    for (const st of stats.values()) {
-      for (const a of st.accepted) {
-        if (finalAt.has(a.id)) continue;
-        const v = (await api("GET", `/v1/receipts/${a.id}`)).json;
-        if (v.status === "finalized") finalAt.set(a.id, Date.now());
-        else open++;
-      }
-    }
+    await followFinal();
+    const open = [...stats.values()].reduce((n, st) => n + st.accepted.filter((a) => !finalAt.has(a.id)).length, 0);
     const pendingOps = Number(await d.rollup.queueLength()) - Number(await d.rollup.queueHead());
     if ((open === 0 && pendingOps === 0) || Date.now() - drainStart > 30 * 60_000) break;
     await sleep(2000);
@@ -163,7 +180,7 @@ async function main(): Promise<void> {
     chainMinutes: chainSeconds / 60, blockSeconds: BLOCK_S, exitDelay: EXIT_DELAY, blocksPerBatch: BLOCKS_PER_BATCH,
     l1Ops: requests.length, l1OpsConsumed: margins.length, worstL1OpMarginBlocks, medianL1OpMarginBlocks: median(margins),
     maxUnprovedBatches: maxUnproved, batches: Number(await d.rollup.batchCount()), overdueAtEnd: await d.rollup.overdue(), exitMode: await d.rollup.exitMode(),
-    providers: perProvider, unprovedOverTime: samples.filter((_, i) => i % 10 === 0).map((s) => [s.block, s.unproved, s.queued]),
+    providers: perProvider, treeFullAtBlock: treeFullAt, creditLeaves: svc.sequencer.state.creditLeaves, unprovedOverTime: samples.filter((_, i) => i % 10 === 0).map((s) => [s.block, s.unproved, s.queued]),
     measured: runMeta(),
   };
   writeResults({ soak: result });
@@ -179,7 +196,8 @@ ${rows.join("\n")}
 
 - L1 operations: ${requests.length} requested, ${margins.length} consumed; **worst margin ${worstL1OpMarginBlocks} blocks** before the due block (median ${median(margins)}); \`overdue()\` at the end: ${result.overdueAtEnd}, exit mode: ${result.exitMode}.
 - Batches: ${result.batches}; sealed and not yet proved at any sample (once a second): at most **${maxUnproved}**.
-- The flooder's refusals: \`too_many_pending\` (429, with Retry-After) and \`fee_below_minimum\` for its free receipts; fair sealing keeps the honest providers' delays to about a batch or two whatever its backlog.
+- The flooder's refusals: \`too_many_pending\` (429, with Retry-After), \`fee_below_minimum\` for its free receipts, and \`tree_full\` once its fresh addresses had taken the tree's room for credits (${svc.sequencer.state.creditLeaves} leaves; ${treeFullAt === null ? "not reached" : `from block ${treeFullAt}`}), after which it credits itself. Fair sealing keeps the honest providers' delays to about a batch or two whatever its backlog.
+- **Not solved here:** leaves are permanent, and the test instance has room for 31 credit leaves: a flooder paying the minimum fee fills them for about 31 × 10^9 base units, after which no receipt can credit a new contributor, for anyone. The production instance has room for about 16.8M, which cost about 0.002 OPEN to fill at the minimum fee (9 new leaves per receipt). A price per new leaf, paid to the protocol, is the fix (docs/PROTOCOL.md §12).
 `);
   console.log(JSON.stringify({ worstL1OpMarginBlocks, maxUnproved, perProvider }, null, 2));
   await svc.close();
