@@ -212,7 +212,9 @@ describe("forced exit when the sequencer ignores the queue", function () {
     const pending = await h.prove();
     expect(await h.rollup.overdue()).to.equal(false);
     await reverts(h.as(stranger).activateExitMode(), "NoOverdueOperation");
-    await hre.network.provider.send("hardhat_mine", ["0x6"]);
+    // Past the deposit's due block: exitDelay from its block, or blocksPerBatch after the operation ahead of it (PROTOCOL §4).
+    const due = (await h.rollup.queuedOps(await h.rollup.queueHead())).dueBlock as bigint;
+    await hre.network.provider.send("hardhat_mine", [`0x${(due + 1n - BigInt(await hre.ethers.provider.getBlockNumber())).toString(16)}`]);
     expect(await h.rollup.overdue()).to.equal(true);
     await reverts(submitBatch(h.as(h.sequencer), pending.batch, pending.proved), "BatchesStopped");
     await (await h.as(stranger).activateExitMode()).wait();
