@@ -221,8 +221,10 @@ for (const be of backends) {
       expect(await store.receiptMeta("0xr00")).to.deep.equal({ model: 3 });
       expect(await store.receiptMeta("0xr01")).to.equal(null);
       await store.recordProofAttempt({ batch: 1, worker: "w1", outcome: "bad_proof", ms: 12, error: "the proof does not verify" });
+      await store.recordProofAttempt({ batch: 1, worker: "w3", outcome: "false_refusal", ms: null, error: "worker w3 said the circuit refuses batch 1, but the sequencer's own witness generation takes it" });
       await store.recordProofAttempt({ batch: 1, worker: "w2", outcome: "proved", ms: 900, error: null });
-      expect((await store.proofAttempts(1)).map((a) => [a.worker, a.outcome, a.ms])).to.deep.equal([["w1", "bad_proof", 12], ["w2", "proved", 900]]);
+      expect((await store.proofAttempts(1)).map((a) => [a.worker, a.outcome, a.ms])).to.deep.equal([["w1", "bad_proof", 12], ["w3", "false_refusal", null], ["w2", "proved", 900]]);
+      expect(await rejection(store.recordProofAttempt({ batch: 1, worker: "w4", outcome: "lost" as never, ms: null, error: null }))).to.be.instanceOf(Error); // the schema's CHECK
     });
 
     it("holds after a restart exactly what it held before (state = replay)", async () => {
@@ -246,7 +248,7 @@ for (const be of backends) {
       await store.close();
       await be.sql(where, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 0)");
       const err = await rejection(be.open(where).then((s) => s.close()));
-      expect(err?.message).to.match(/schema is at version 99, newer than this sequencer knows \(2\)/);
+      expect(err?.message).to.contain(`schema is at version 99, newer than this sequencer knows (${MIGRATIONS[MIGRATIONS.length - 1].version})`);
       await be.sql(where, "DELETE FROM schema_migrations WHERE version = 99");
       store = await be.open(where);
     });
