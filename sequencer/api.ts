@@ -13,6 +13,8 @@ import { receiptMetaSchema, type ReceiptMeta } from "./ledger.js";
 import { serveWebApp } from "../web/serve.js";
 import { bundleSchema, describeIssues, receiptSchema, toSignedBundle } from "./schemas.js";
 import { ApiError, type Sequencer } from "./sequencer.js";
+import type { ProverBackend } from "../prover/groth16.js";
+import { findNativeProver } from "../prover/native/build.js";
 
 export const BODY_LIMIT = "64kb";
 
@@ -124,13 +126,19 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
       // Earlier contents of this batch number, taken apart after the circuit refused them.
       previousAttempts: await Promise.all((await seq.store.batchFailures(b.number)).map(async (f) => ({ error: f.error, receipts: await receiptsOf(f.bundleIds), at: new Date(f.at).toISOString() }))),
       // Each proof asked for: which worker answered, how (proved, bad_proof, failed), in how long.
-      proofAttempts: (await seq.store.proofAttempts(b.number)).map((a) => ({ worker: a.worker, outcome: a.outcome, ms: a.ms, error: a.error, at: new Date(a.at).toISOString() })),
+      proofAttempts: (await seq.store.proofAttempts(b.number)).map((a) => ({ worker: a.worker, prover: a.prover ?? null, outcome: a.outcome, ms: a.ms, error: a.error, at: new Date(a.at).toISOString() })),
     });
   });
 
+  // Which prover makes this service's proofs, and whether the native one is built (it falls back to snarkjs).
+  const proverStatus = (backend: ProverBackend | undefined) => {
+    if (!backend) return { backend: "farm" };
+    const native = findNativeProver();
+    return "missing" in native ? { backend, native: { built: false, why: native.missing } } : { backend, native: { built: true, field: native.field } };
+  };
   app.get("/healthz", async (_req, res) => {
     const alerts = [...seq.alerts].map(([problem, at]) => ({ problem, lastSeen: new Date(at).toISOString() }));
-    res.json({ ok: alerts.length === 0, alerts, finalizedRoot: hex(seq.finalized.root), sealedRoot: hex(seq.state.root), l1Queue: seq.l1Queue ?? null, ...(await seq.store.counts()) });
+    res.json({ ok: alerts.length === 0, alerts, finalizedRoot: hex(seq.finalized.root), sealedRoot: hex(seq.state.root), l1Queue: seq.l1Queue ?? null, prover: proverStatus(seq.prover.backend), ...(await seq.store.counts()) });
   });
   app.get("/metrics", async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -218,6 +218,12 @@ ALTER TABLE proof_attempts DROP CONSTRAINT proof_attempts_outcome_check;
 ALTER TABLE proof_attempts ADD CONSTRAINT proof_attempts_outcome_check CHECK (outcome IN ('proved', 'bad_proof', 'failed', 'false_refusal'));
 `,
   },
+  {
+    version: 4,
+    name: "which Groth16 prover (native or snarkjs) made each proof attempt's proof",
+    sqlite: `ALTER TABLE proof_attempts ADD COLUMN prover TEXT CHECK (prover IN ('native', 'snarkjs'));`,
+    postgres: `ALTER TABLE proof_attempts ADD COLUMN prover TEXT CHECK (prover IN ('native', 'snarkjs'));`,
+  },
 ];
 
 /** The table every store keeps of the migrations it applied (the same in both dialects). */

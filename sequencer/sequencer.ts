@@ -627,7 +627,7 @@ export class Sequencer {
     const worker = proved.worker ?? "(unnamed)";
     if (!(await this.proofVerifies(r, proved))) {
       const problem = `worker ${worker} returned a proof of batch ${b.number} that does not verify against the sequencer's public inputs`;
-      await this.store.recordProofAttempt({ batch: b.number, worker, outcome: "bad_proof", ms: proved.ms, error: problem });
+      await this.store.recordProofAttempt({ batch: b.number, worker, prover: proved.prover, outcome: "bad_proof", ms: proved.ms, error: problem });
       // Asked for again at once; after MAX_BAD_PROOFS bad ones, more slowly and with an alert.
       const bad = attempt >= MAX_BAD_PROOFS;
       this.proveRetryAt.set(b.number, { attempts: retry?.attempts ?? 0, at: bad ? Date.now() + 30_000 : 0 });
@@ -635,7 +635,7 @@ export class Sequencer {
       if (bad) this.alert(`batch ${b.number}: ${attempt} proofs that do not verify (last from worker ${worker})`);
       return;
     }
-    await this.store.recordProofAttempt({ batch: b.number, worker, outcome: "proved", ms: proved.ms, error: null });
+    await this.store.recordProofAttempt({ batch: b.number, worker, prover: proved.prover, outcome: "proved", ms: proved.ms, error: null });
     await this.store.updateBatch(b.number, { status: "proved", proof: JSON.stringify(proved.proof), error: null });
     this.proveRetryAt.delete(b.number);
     this.resolve(`proving batch ${b.number} fails repeatedly`);

@@ -8,6 +8,7 @@ import { initCrypto } from "../core/crypto.js";
 import { loadInstance } from "../core/params.js";
 import { ProverPool, type Prover } from "../prover/pool.js";
 import { FarmProver, type FarmOptions } from "../prover/farm.js";
+import { proverBackend, type ProverBackend } from "../prover/groth16.js";
 import { artifact, LOCAL_CHAIN_ID } from "../scripts/lib/deploy.js";
 import { devWallet } from "../scripts/lib/chain.js";
 import { JobManager } from "../models/factory/jobs.js";
@@ -45,6 +46,8 @@ export interface ServiceConfig {
   maxWaitMs: number;
   pollMs: number;
   proverThreads: number;
+  /** The in-process pool's prover (default: POA_PROVER, else native). */
+  prover?: ProverBackend;
   /** EIP-1559 fee cap, tip and replacement of stuck transactions (defaults: DEFAULT_FEES). */
   fees?: Partial<FeePolicy>;
   /** L1 blocks a queue operation must be under before it is batched (default 0 on the local chain 31337, else 12). */
@@ -82,7 +85,7 @@ export interface Service {
 export async function startService(cfg: ServiceConfig, given?: Prover): Promise<Service> {
   await initCrypto();
   if (cfg.proverFarm && !cfg.databaseUrl) throw new Error("a prover farm needs the PostgreSQL database its queue lives in (--database-url)");
-  const prover = given ?? (cfg.proverFarm ? await FarmProver.open(cfg.databaseUrl!, cfg.proverFarm) : new ProverPool(cfg.proverThreads));
+  const prover = given ?? (cfg.proverFarm ? await FarmProver.open(cfg.databaseUrl!, cfg.proverFarm) : new ProverPool(cfg.proverThreads, cfg.prover ?? proverBackend()));
   // One URL or several, comma-separated: transport failures are retried and fail over (sequencer/rpc.ts).
   const provider = new FailoverProvider(cfg.rpcUrl.split(",").map((u) => u.trim()).filter(Boolean), cfg.rpcRetry, { pollingInterval: Math.min(cfg.pollMs, 1000), cacheTimeout: -1 });
   const wallet = new Wallet(cfg.sequencerKey, provider);

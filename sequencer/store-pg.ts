@@ -197,11 +197,11 @@ export class PgStore extends EventEmitter implements Store {
   // ------------------------------------------------------------ proving attempts
 
   async recordProofAttempt(a: Omit<ProofAttempt, "at">): Promise<void> {
-    await this.pool.query("INSERT INTO proof_attempts (batch, worker, outcome, ms, error, at) VALUES ($1, $2, $3, $4, $5, $6)", [a.batch, a.worker, a.outcome, a.ms, a.error, Date.now()]);
+    await this.pool.query("INSERT INTO proof_attempts (batch, worker, prover, outcome, ms, error, at) VALUES ($1, $2, $3, $4, $5, $6, $7)", [a.batch, a.worker, a.prover ?? null, a.outcome, a.ms, a.error, Date.now()]);
   }
 
   async proofAttempts(batch: number): Promise<ProofAttempt[]> {
-    return (await this.pool.query("SELECT batch, worker, outcome, ms, error, at FROM proof_attempts WHERE batch = $1 ORDER BY id", [batch])).rows;
+    return (await this.pool.query("SELECT batch, worker, prover, outcome, ms, error, at FROM proof_attempts WHERE batch = $1 ORDER BY id", [batch])).rows;
   }
 
   // ------------------------------------------------------------ batches

@@ -11,6 +11,7 @@ import { bundleToJson, bundleSchema, toSignedBundle } from "./schemas.js";
 import type { BatchParams } from "../core/params.js";
 import type { LedgerRow, ReceiptMeta } from "./ledger.js";
 import { MIGRATIONS_TABLE, pending } from "./migrations.js";
+import type { ProverBackend } from "../prover/groth16.js";
 
 export type BatchStatus = "sealed" | "proving" | "proved" | "submitted" | "finalized" | "failed";
 
@@ -53,6 +54,8 @@ export interface L1Cursor {
 export interface ProofAttempt {
   batch: number;
   worker: string;
+  /** The prover that made the attempt's proof (proved, bad_proof); null where none was made. */
+  prover?: ProverBackend | null;
   /** false_refusal: the worker said the circuit refuses the batch; the sequencer's own witness generation took it. */
   outcome: "proved" | "bad_proof" | "failed" | "false_refusal";
   ms: number | null;
@@ -231,11 +234,11 @@ export class SqliteStore extends EventEmitter {
 
   /** Records one attempt at proving a batch: which worker, how it ended, how long it took. */
   recordProofAttempt(a: Omit<ProofAttempt, "at">): void {
-    this.sql("INSERT INTO proof_attempts (batch, worker, outcome, ms, error, at) VALUES (?, ?, ?, ?, ?, ?)").run(a.batch, a.worker, a.outcome, a.ms, a.error, Date.now());
+    this.sql("INSERT INTO proof_attempts (batch, worker, prover, outcome, ms, error, at) VALUES (?, ?, ?, ?, ?, ?, ?)").run(a.batch, a.worker, a.prover ?? null, a.outcome, a.ms, a.error, Date.now());
   }
 
   proofAttempts(batch: number): ProofAttempt[] {
-    return this.sql("SELECT batch, worker, outcome, ms, error, at FROM proof_attempts WHERE batch = ? ORDER BY id").all(batch) as ProofAttempt[];
+    return this.sql("SELECT batch, worker, prover, outcome, ms, error, at FROM proof_attempts WHERE batch = ? ORDER BY id").all(batch) as ProofAttempt[];
   }
 
   // ------------------------------------------------------------ batches

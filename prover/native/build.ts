@@ -1,0 +1,106 @@
+// Builds the native Groth16 prover (prover/native/src) into
+// build/native/<hash>/poa-groth16, where <hash> covers the sources, the
+// field generator's version and the flags: a binary is rebuilt exactly when
+// one of them changes, and found again by the same hash at run time.
+//
+// With nasm present, the field arithmetic is x86-64 assembly that the ffiasm
+// package generates for each BN254 prime (about 2× faster than the C path);
+// without it, the C path. A failed build leaves build/native/<hash>/failed.txt
+// saying why, and the service proves with snarkjs instead.
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { ROOT } from "../../scripts/lib/artifacts.js";
+
+const SRC = join(ROOT, "prover", "native", "src");
+const CXXFLAGS = ["-std=c++17", "-O3", "-march=native", "-pthread", "-Wall"];
+const PRIMES = {
+  Fq: "21888242871839275222246405745257275088696311157297823662689037894645226208583",
+  Fr: "21888242871839275222246405745257275088548364400416034343698204186575808495617",
+};
+
+export interface NativeBuild {
+  binary: string;
+  dir: string;
+  /** "asm": ffiasm's generated assembly; "c": the unsigned __int128 path. */
+  field: "asm" | "c";
+  seconds: number;
+  compiler: string;
+}
+
+function has(cmd: string): boolean {
+  return spawnSync(cmd, ["--version"], { stdio: "ignore" }).status === 0;
+}
+
+function ffiasmDir(): string | undefined {
+  try {
+    return join(createRequire(import.meta.url).resolve("ffiasm/package.json"), "..");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the binary for the current sources lives (whether or not it is built). */
+export function nativeBuildDir(): string {
+  const h = createHash("sha256");
+  for (const f of readdirSync(SRC).sort()) h.update(f).update(readFileSync(join(SRC, f)));
+  const ffiasm = ffiasmDir();
+  h.update(CXXFLAGS.join(" ")).update(ffiasm ? readFileSync(join(ffiasm, "package.json")) : "no-ffiasm").update(has("nasm") ? "nasm" : "no-nasm");
+  return join(ROOT, "build", "native", h.digest("hex").slice(0, 16));
+}
+
+/** The built prover for the current sources, or why there is none. */
+export function findNativeProver(): NativeBuild | { missing: string } {
+  const dir = nativeBuildDir();
+  const info = join(dir, "build.json");
+  if (existsSync(info)) return JSON.parse(readFileSync(info, "utf8")) as NativeBuild;
+  const failed = join(dir, "failed.txt");
+  if (existsSync(failed)) return { missing: `the native prover failed to build: ${readFileSync(failed, "utf8").trim().split("\n").slice(0, 3).join(" / ")}` };
+  return { missing: `the native prover is not built (${dir}): run \`npm run build:native\`` };
+}
+
+/** Builds the prover unless this hash is built; never throws for a failed compile (see failed.txt). */
+export function buildNativeProver(log: (s: string) => void = () => {}): NativeBuild | { missing: string } {
+  const found = findNativeProver();
+  if (!("missing" in found)) return found;
+  const dir = nativeBuildDir();
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const t0 = Date.now();
+  try {
+    if (!has("g++")) throw new Error("g++ is missing (Debian: apt-get install build-essential)");
+    const objects: string[] = [];
+    const defines: string[] = [];
+    const ffiasm = ffiasmDir();
+    if (ffiasm && has("nasm")) {
+      for (const [name, q] of Object.entries(PRIMES)) {
+        const asm = join(dir, `${name.toLowerCase()}.asm`);
+        execFileSync(process.execPath, [join(ffiasm, "src", "buildzqfield.js"), "-q", q, "-n", name, "--oa", asm, "--oc", join(dir, `${name}.unused.cpp`), "--oh", join(dir, `${name}.unused.hpp`)], { cwd: dir, stdio: "pipe" });
+        execFileSync("nasm", ["-felf64", asm, "-o", asm.replace(/\.asm$/, ".o")], { stdio: "pipe" });
+        objects.push(asm.replace(/\.asm$/, ".o"));
+      }
+      defines.push("-DPOA_FIELD_ASM");
+    } else {
+      log("nasm or ffiasm is missing: building the C field arithmetic (about half the speed; Debian: apt-get install nasm)");
+    }
+    const sources = readdirSync(SRC).filter((f) => f.endsWith(".cpp")).map((f) => join(SRC, f));
+    const binary = join(dir, "poa-groth16");
+    execFileSync("g++", [...CXXFLAGS, ...defines, "-o", binary, ...sources, ...objects, "-z", "noexecstack"], { stdio: "pipe" });
+    const build: NativeBuild = {
+      binary, dir, field: defines.length ? "asm" : "c", seconds: (Date.now() - t0) / 1000,
+      compiler: execFileSync("g++", ["--version"], { encoding: "utf8" }).split("\n")[0],
+    };
+    writeFileSync(join(dir, "build.json"), JSON.stringify(build, null, 2) + "\n");
+    // Builds of older sources are never used again.
+    const parent = join(dir, "..");
+    for (const d of readdirSync(parent)) if (join(parent, d) !== dir) rmSync(join(parent, d), { recursive: true, force: true });
+    return build;
+  } catch (e) {
+    const err = e as Error & { stderr?: Buffer };
+    const why = `${err.message}\n${err.stderr?.toString() ?? ""}`;
+    writeFileSync(join(dir, "failed.txt"), why);
+    return { missing: `the native prover failed to build: ${why.split("\n")[0]}` };
+  }
+}
