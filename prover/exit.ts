@@ -18,11 +18,17 @@ export interface ExitProof {
   calldata: bigint[];
 }
 
+/** The exit circuit's input for leaf `index` of `state`. */
+export function exitInput(state: RollupState, index: number): Record<string, unknown> {
+  const a = state.account(index);
+  if (a.address === 0n) throw new Error(`leaf ${index} is empty: there is nothing to exit`);
+  return { root: state.root, index: BigInt(index), address: a.address, balance: a.balance, ax: a.ax, ay: a.ay, nonce: a.nonce, siblings: state.tree.siblings(index) };
+}
+
 /** Proves that leaf `index` of `state` sits under `state.root`, and checks the proof before returning it. */
 export async function proveExit(instance: string, state: RollupState, index: number, backend = proverBackend()): Promise<ExitProof> {
   const a = state.account(index);
-  if (a.address === 0n) throw new Error(`leaf ${index} is empty: there is nothing to exit`);
-  const input = { root: state.root, index: BigInt(index), address: a.address, balance: a.balance, ax: a.ax, ay: a.ay, nonce: a.nonce, siblings: state.tree.siblings(index) };
+  const input = exitInput(state, index);
   const paths = artifactPaths(instance, "exit");
   const wtns = await calculateWitness(instance, input, "exit");
   const { proof, publicSignals, prover } = await proveWitness(paths.zkey, wtns, backend);

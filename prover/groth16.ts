@@ -32,6 +32,8 @@ export interface Groth16Proof {
   pi_a: string[];
   pi_b: string[][];
   pi_c: string[];
+  protocol?: string;
+  curve?: string;
 }
 
 export interface ProvedBatch {

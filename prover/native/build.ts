@@ -66,33 +66,10 @@ export function buildNativeProver(log: (s: string) => void = () => {}): NativeBu
   const found = findNativeProver();
   if (!("missing" in found)) return found;
   const dir = nativeBuildDir();
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const t0 = Date.now();
   try {
-    if (!has("g++")) throw new Error("g++ is missing (Debian: apt-get install build-essential)");
-    const objects: string[] = [];
-    const defines: string[] = [];
-    const ffiasm = ffiasmDir();
-    if (ffiasm && has("nasm")) {
-      for (const [name, q] of Object.entries(PRIMES)) {
-        const asm = join(dir, `${name.toLowerCase()}.asm`);
-        execFileSync(process.execPath, [join(ffiasm, "src", "buildzqfield.js"), "-q", q, "-n", name, "--oa", asm, "--oc", join(dir, `${name}.unused.cpp`), "--oh", join(dir, `${name}.unused.hpp`)], { cwd: dir, stdio: "pipe" });
-        execFileSync("nasm", ["-felf64", asm, "-o", asm.replace(/\.asm$/, ".o")], { stdio: "pipe" });
-        objects.push(asm.replace(/\.asm$/, ".o"));
-      }
-      defines.push("-DPOA_FIELD_ASM");
-    } else {
-      log("nasm or ffiasm is missing: building the C field arithmetic (about half the speed; Debian: apt-get install nasm)");
-    }
-    const sources = readdirSync(SRC).filter((f) => f.endsWith(".cpp")).map((f) => join(SRC, f));
-    const binary = join(dir, "poa-groth16");
-    execFileSync("g++", [...CXXFLAGS, ...defines, "-o", binary, ...sources, ...objects, "-z", "noexecstack"], { stdio: "pipe" });
-    const build: NativeBuild = {
-      binary, dir, field: defines.length ? "asm" : "c", seconds: (Date.now() - t0) / 1000,
-      compiler: execFileSync("g++", ["--version"], { encoding: "utf8" }).split("\n")[0],
-    };
-    writeFileSync(join(dir, "build.json"), JSON.stringify(build, null, 2) + "\n");
+    const asm = Boolean(ffiasmDir()) && has("nasm");
+    if (!asm) log("nasm or ffiasm is missing: building the C field arithmetic (about half the speed; Debian: apt-get install nasm)");
+    const build = compileNativeProver(dir, asm);
     // Builds of older sources are never used again.
     const parent = join(dir, "..");
     for (const d of readdirSync(parent)) if (join(parent, d) !== dir) rmSync(join(parent, d), { recursive: true, force: true });
@@ -103,4 +80,35 @@ export function buildNativeProver(log: (s: string) => void = () => {}): NativeBu
     writeFileSync(join(dir, "failed.txt"), why);
     return { missing: `the native prover failed to build: ${why.split("\n")[0]}` };
   }
+}
+
+/** Compiles the sources into dir (emptied first), with ffiasm's assembly or the C field code; throws on failure. */
+export function compileNativeProver(dir: string, asm: boolean): NativeBuild {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const t0 = Date.now();
+  if (!has("g++")) throw new Error("g++ is missing (Debian: apt-get install build-essential)");
+  const objects: string[] = [];
+  if (asm) {
+    const ffiasm = ffiasmDir();
+    if (!ffiasm) throw new Error("the ffiasm package is not installed");
+    for (const [name, q] of Object.entries(PRIMES)) {
+      const src = join(dir, `${name.toLowerCase()}.asm`);
+      const obj = src.replace(/\.asm$/, ".o");
+      // ffiasm also writes a C++ wrapper (it needs GMP); only the assembly is used.
+      execFileSync(process.execPath, [join(ffiasm, "src", "buildzqfield.js"), "-q", q, "-n", name, "--oa", src, "--oc", join(dir, `${name}.unused.cpp`), "--oh", join(dir, `${name}.unused.hpp`)], { cwd: dir, stdio: "pipe" });
+      execFileSync("nasm", ["-felf64", src, "-o", obj], { stdio: "pipe" });
+      objects.push(obj);
+    }
+  }
+  const sources = readdirSync(SRC).filter((f) => f.endsWith(".cpp")).map((f) => join(SRC, f));
+  const binary = join(dir, "poa-groth16");
+  // nasm's objects carry no .note.GNU-stack: say that the stack is not executable.
+  execFileSync("g++", [...CXXFLAGS, ...(asm ? ["-DPOA_FIELD_ASM"] : []), "-o", binary, ...sources, ...objects, "-z", "noexecstack"], { stdio: "pipe" });
+  const build: NativeBuild = {
+    binary, dir, field: asm ? "asm" : "c", seconds: (Date.now() - t0) / 1000,
+    compiler: execFileSync("g++", ["--version"], { encoding: "utf8" }).split("\n")[0],
+  };
+  writeFileSync(join(dir, "build.json"), JSON.stringify(build, null, 2) + "\n");
+  return build;
 }
