@@ -106,6 +106,9 @@ describe("explorer in a real browser", function () {
     expect(await page.textContent("#new-root")).to.equal(api.newRoot);
     const rows = await page.locator("#credits tbody tr").evaluateAll((trs) => trs.map((tr) => [tr.children[1].textContent, tr.children[2].getAttribute("data-units")]));
     expect(rows).to.deep.equal(decoded.credits.map((c: { address: string; amount: string }) => [c.address, c.amount]));
+    // The proof the browser checks is the native prover's (the service's default), and the page says so.
+    expect(api.proofAttempts.map((a: { prover: string; outcome: string }) => [a.prover, a.outcome])).to.deep.equal([["native", "proved"]]);
+    expect(await page.textContent("#proof-attempts")).to.contain("native prover · proved");
     await page.click("#verify");
     await page.waitForSelector("#verify-result.valid", { timeout: 60_000 });
     expect(await page.textContent("#verify-result")).to.contain("valid: the proof verifies against L1's data");

@@ -84,7 +84,7 @@ describe("prover farm: poa prover workers on a PostgreSQL queue", function () {
   }
 
   const finalized = (id: string) => waitFor(`receipt ${id} finalized`, async () => (await http(svc.url, "GET", `/v1/receipts/${id}`)).json.status === "finalized", 300_000);
-  const attempts = async () => (await db.query("SELECT batch, worker, outcome, error FROM proof_attempts ORDER BY id")).rows as { batch: number; worker: string; outcome: string; error: string | null }[];
+  const attempts = async () => (await db.query("SELECT batch, worker, prover, outcome, error FROM proof_attempts ORDER BY id")).rows as { batch: number; worker: string; prover: string | null; outcome: string; error: string | null }[];
   const batchOf = async (receiptId: string) => (await http(svc.url, "GET", `/v1/receipts/${receiptId}`)).json.batch as number;
 
   before(async () => {
@@ -136,6 +136,8 @@ describe("prover farm: poa prover workers on a PostgreSQL queue", function () {
     expect(proved.map((r) => r.batch).sort()).to.deep.equal([1, 2, 3]);
     expect(proved.find((r) => r.batch === 1)!.worker).to.equal("slow");
     expect(new Set(proved.map((r) => r.worker))).to.deep.equal(new Set(["slow", "fast"]));
+    // The workers prove with the native prover by default.
+    expect(proved.map((r) => r.prover)).to.deep.equal(["native", "native", "native"]);
     // Proved out of order: a later batch's proof was recorded before batch 1's …
     expect(proved[0].batch, `${JSON.stringify(await db.query("SELECT batch, worker, outcome, at FROM proof_attempts ORDER BY id").then((r) => r.rows))}\n${workers.map((w) => w.log()).join("\n")}`).to.not.equal(1);
     // … and yet L1 took them in order, each once.
