@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { bodyLength, loadInstance, recordBytes } from "../core/params.js";
-import { readManifest, ROOT } from "../scripts/lib/artifacts.js";
+import { readManifest, ROOT } from "../artifacts/paths.js";
 import { runMeta, writeResults, writeSection } from "./results.js";
 
 const p = loadInstance("production").params;

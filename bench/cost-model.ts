@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadInstance, recordBytes } from "../core/params.js";
-import { ROOT } from "../scripts/lib/artifacts.js";
+import { ROOT } from "../artifacts/paths.js";
 import { runMeta, writeResults, writeSection } from "./results.js";
 
 const PRICES = {

@@ -10,10 +10,10 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import * as snarkjs from "snarkjs";
 import { terminateCurve } from "../prover/groth16.js";
-import { ROOT } from "../scripts/lib/artifacts.js";
-import { affineSize, Bn128, buildBn128Code, jacobianSize, N8, type Group } from "../scripts/lib/dev-ptau/bn128.js";
-import { FixedBaseTable } from "../scripts/lib/dev-ptau/fixed-base.js";
-import { writeDevPtau } from "../scripts/lib/dev-ptau/generate.js";
+import { ROOT } from "../artifacts/paths.js";
+import { affineSize, Bn128, buildBn128Code, jacobianSize, N8, type Group } from "../ops/dev-ptau/bn128.js";
+import { FixedBaseTable } from "../ops/dev-ptau/fixed-base.js";
+import { writeDevPtau } from "../ops/dev-ptau/generate.js";
 import { writeSection } from "./results.js";
 import { median } from "./lib/stats.js";
 

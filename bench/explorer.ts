@@ -12,12 +12,13 @@ import { signAttributed, type Inference } from "../attribution/receipts.js";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
 import { loadInstance } from "../core/params.js";
 import { terminateCurve } from "../prover/groth16.js";
-import { devWallet, startLocalChain } from "../scripts/lib/chain.js";
-import { bjjKey } from "../scripts/lib/client.js";
-import { deployRollup } from "../scripts/lib/deploy.js";
+import { startLocalChain } from "../ops/chain.js";
+import { devWallet } from "../artifacts/dev-wallets.js";
+import { bjjKey } from "../ops/client.js";
+import { deployRollup } from "../ops/deploy.js";
 import { bundleToJson } from "../sequencer/schemas.js";
 import { startService } from "../sequencer/service.js";
-import { launchChromium } from "../scripts/lib/browser.js";
+import { launchChromium } from "../ops/browser.js";
 import { quantile } from "./lib/stats.js";
 import { runMeta, writeResults, writeSection } from "./results.js";
 

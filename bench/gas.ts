@@ -12,10 +12,11 @@ import { signBundle, type Receipt } from "../core/receipt.js";
 import { RollupState } from "../core/rollup.js";
 import { proveExit } from "../prover/exit.js";
 import { proofCalldata, terminateCurve } from "../prover/groth16.js";
-import { artifactPaths, ROOT } from "../scripts/lib/artifacts.js";
+import { artifactPaths, ROOT } from "../artifacts/paths.js";
 
 const RESULTS_JSON = join(ROOT, "bench", "results.json");
-import { artifact, deployRollup } from "../scripts/lib/deploy.js";
+import { deployRollup } from "../ops/deploy.js";
+import { artifact } from "../artifacts/contracts.js";
 import { Operator } from "../sequencer/operator.js";
 import { runMeta, writeResults, writeSection } from "./results.js";
 

@@ -15,7 +15,7 @@ import { trainingSetRoot } from "../models/registry.js";
 import { generate } from "../models/lm/decode.js";
 import { baseLayout, loraLayout, forwardBackward, initLora, Adapter, PROJECTIONS, type LoraConfig } from "../models/lm/transformer.js";
 import { encodeWeights } from "../models/lm/weights.js";
-import { RECIPES } from "../scripts/demo-data.js";
+import { RECIPES } from "../ops/demo-data.js";
 import { tfjsReady, tfjsTransformer } from "./lib/tfjs-transformer.js";
 import { median } from "./lib/stats.js";
 import { runMeta, writeResults, writeSection } from "./results.js";

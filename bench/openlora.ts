@@ -20,7 +20,7 @@ import { quantile } from "./lib/stats.js";
 import { initCrypto } from "../core/crypto.js";
 import { loadInstance } from "../core/params.js";
 import { signBundle, type Receipt } from "../core/receipt.js";
-import { RECIPES } from "../scripts/demo-data.js";
+import { RECIPES } from "../ops/demo-data.js";
 import { ModelAttribution, type TrainingDocument } from "../serving/attribution.js";
 import { runMeta, writeResults, writeSection } from "./results.js";
 

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { ROOT } from "../scripts/lib/artifacts.js";
+import { ROOT } from "../artifacts/paths.js";
 
 const FILE = join(ROOT, "bench", "RESULTS.md");
 const JSON_FILE = join(ROOT, "bench", "results.json");

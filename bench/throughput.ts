@@ -8,7 +8,7 @@ import * as snarkjs from "snarkjs";
 import { initCrypto } from "../core/crypto.js";
 import { terminateCurve } from "../prover/groth16.js";
 import { ProverPool } from "../prover/pool.js";
-import { artifactPaths } from "../scripts/lib/artifacts.js";
+import { artifactPaths } from "../artifacts/paths.js";
 import { writeResults, writeSection } from "./results.js";
 import { batchInput } from "./lib/batch-input.js";
 

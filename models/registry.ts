@@ -2,7 +2,7 @@
 // mirror of its training-set Merkle root, so a job can show the root it will
 // register before publishing, and a validator can check a registered root.
 import { AbiCoder, Contract, keccak256, concat, hexlify, randomBytes, type Signer } from "ethers";
-import { artifact } from "../scripts/lib/deploy.js";
+import { artifact } from "../artifacts/contracts.js";
 
 export const MODEL_KINDS = ["base", "adapter", "classifier"] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];

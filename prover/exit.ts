@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import * as snarkjs from "snarkjs";
 import type { RollupState } from "../core/rollup.js";
-import { artifactPaths } from "../scripts/lib/artifacts.js";
+import { artifactPaths } from "../artifacts/paths.js";
 import { calculateWitness, proofCalldata, proveWitness, proverBackend, type Groth16Proof, type ProverBackend } from "./groth16.js";
 
 export interface ExitProof {

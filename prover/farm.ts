@@ -15,7 +15,7 @@
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { PgBoss, type Job } from "pg-boss";
-import { artifactPaths, fileHash, readManifest } from "../scripts/lib/artifacts.js";
+import { artifactPaths, fileHash, readManifest } from "../artifacts/paths.js";
 import { PROVER_BACKENDS, proverBackend, WITNESS_FAILED, type ProvedBatch, type ProverBackend } from "./groth16.js";
 import type { Prover, ProofJob, ProverResult } from "./pool.js";
 import { ProverPool } from "./pool.js";

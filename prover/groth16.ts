@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as snarkjs from "snarkjs";
-import { artifactPaths, type CircuitKind } from "../scripts/lib/artifacts.js";
+import { artifactPaths, type CircuitKind } from "../artifacts/paths.js";
 import { nativeProve, NativeProverError } from "./native/run.js";
 
 interface WitnessCalculator {

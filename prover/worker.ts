@@ -4,7 +4,7 @@
 // verified before it is returned.
 import { readFileSync } from "node:fs";
 import * as snarkjs from "snarkjs";
-import { artifactPaths } from "../scripts/lib/artifacts.js";
+import { artifactPaths } from "../artifacts/paths.js";
 import { calculateWitness, proveWitness, terminateCurve, type ProvedBatch, type ProverBackend } from "./groth16.js";
 
 interface Loaded {

@@ -8,7 +8,7 @@
 // a contributor withdraws exactly what the payout rule gives. Then ModelFactory
 // fine-tunes a LoRA adapter on the recipes and registers it on L1, and the
 // OpenLoRA serving node answers with it, paying for the answer by a receipt.
-import { localDir } from "./lib/local.js";
+import { localDir } from "../ops/local.js";
 import { Contract, formatUnits } from "ethers";
 import { join } from "node:path";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
@@ -23,9 +23,9 @@ import { attributeTokens } from "../attribution/tokens/attribute.js";
 import { buildIndex, SuffixIndex } from "../attribution/tokens/suffix-index.js";
 import { tokenize } from "../attribution/tokens/tokenize.js";
 import { bundleToJson } from "../sequencer/schemas.js";
-import { RECIPES, REVIEWS } from "./demo-data.js";
-import { api, bjjKey, connect, pipelineStatus, until, type Connection } from "./lib/client.js";
-import { SERVING_PROVIDER_ACCOUNT } from "./lib/chain.js";
+import { RECIPES, REVIEWS } from "../ops/demo-data.js";
+import { api, bjjKey, connect, pipelineStatus, until, type Connection } from "../ops/client.js";
+import { SERVING_PROVIDER_ACCOUNT } from "../artifacts/dev-wallets.js";
 
 export async function runDemo(apiUrl: string, servingUrl?: string): Promise<void> {
   const status = () => pipelineStatus(apiUrl);

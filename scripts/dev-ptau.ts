@@ -11,9 +11,9 @@
 import { Command, InvalidArgumentError } from "commander";
 import { mkdirSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
-import { writeDevPtau } from "./lib/dev-ptau/generate.js";
-import { devPtauPath } from "./lib/ptau.js";
-import { progressBar } from "./lib/progress.js";
+import { writeDevPtau } from "../ops/dev-ptau/generate.js";
+import { devPtauPath } from "../ops/ptau.js";
+import { progressBar } from "../ops/progress.js";
 
 const int = (lo: number, hi: number) => (v: string) => {
   const n = Number(v);

@@ -5,7 +5,7 @@ import { Command, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { canonicalRecord, canonicalText, contributionHash } from "../attribution/datanet/content.js";
 import { describeRevert, registryAt, signConsent, signDatanetRequest, SLASH_REASONS } from "../attribution/datanet/registry.js";
-import { api, connect, type L1Opts } from "./lib/client.js";
+import { api, connect, type L1Opts } from "../ops/client.js";
 
 type Opts = L1Opts & { registry?: string };
 

@@ -4,7 +4,7 @@ import { Command, Option } from "commander";
 import { runFarmWorker } from "../prover/farm.js";
 import { PROVER_BACKENDS, proverBackend, terminateCurve } from "../prover/groth16.js";
 import { redact } from "../sequencer/store-pg.js";
-import { startEmbeddedPostgres } from "./lib/postgres.js";
+import { startEmbeddedPostgres } from "../ops/postgres.js";
 
 const env = process.env;
 

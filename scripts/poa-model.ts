@@ -3,10 +3,10 @@
 // signs ModelRegistry.register with the owner's own key.
 import { Command, InvalidArgumentError } from "commander";
 import { JsonRpcProvider, Wallet, parseUnits } from "ethers";
-import { devWallet } from "./lib/chain.js";
-import { api } from "./lib/client.js";
-import { readDeployment } from "./lib/local.js";
-import { progressBar } from "./lib/progress.js";
+import { devWallet } from "../artifacts/dev-wallets.js";
+import { api } from "../ops/client.js";
+import { readDeployment } from "../ops/local.js";
+import { progressBar } from "../ops/progress.js";
 import { modelRegistryAt, registerModel } from "../models/registry.js";
 import { PROJECTIONS } from "../models/lm/transformer.js";
 

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { basePreset, pretrain, COMMITTED_DIR, type BaseModelInfo } from "../models/base-model.js";
-import { progressBar } from "./lib/progress.js";
+import { progressBar } from "../ops/progress.js";
 
 const o = new Command("pretrain")
   .description("pretrain a base language model from its fixed seed")

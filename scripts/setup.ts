@@ -18,9 +18,9 @@ import { cpus, totalmem } from "node:os";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { loadInstance, templateArgs } from "../core/params.js";
-import { artifactPaths, fileHash, readManifest, ROOT, sha256Hex, type ArtifactPaths, type BuildStep, type CircuitKind, type Manifest } from "./lib/artifacts.js";
-import { snarkLogger, step } from "./lib/progress.js";
-import { choosePtau } from "./lib/ptau.js";
+import { artifactPaths, fileHash, readManifest, ROOT, sha256Hex, type ArtifactPaths, type BuildStep, type CircuitKind, type Manifest } from "../artifacts/paths.js";
+import { snarkLogger, step } from "../ops/progress.js";
+import { choosePtau } from "../ops/ptau.js";
 
 export interface SetupOptions {
   instance: string;

@@ -8,7 +8,7 @@ import type { Express, Request, Response } from "express";
 import { readFileSync } from "node:fs";
 import { payout } from "../core/payout.js";
 import { decodeBody } from "../core/publicData.js";
-import { artifactPaths, readManifest } from "../scripts/lib/artifacts.js";
+import { artifactPaths, readManifest } from "../artifacts/paths.js";
 import type { Sequencer } from "./sequencer.js";
 import type { BatchStatus, StoredBatch } from "./store.js";
 

@@ -8,7 +8,7 @@ import { loadInstance } from "../core/params.js";
 import { bodyHash, publicSignals } from "../core/publicData.js";
 import { applyBody } from "../core/replay.js";
 import { RollupState } from "../core/rollup.js";
-import { artifactPaths } from "../scripts/lib/artifacts.js";
+import { artifactPaths } from "../artifacts/paths.js";
 import { readBatches, readQueue } from "./l1.js";
 
 export interface BatchCheck {

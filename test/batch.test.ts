@@ -12,7 +12,7 @@ import { bodyHash, encodeBody } from "../core/publicData.js";
 import { queueStep, QUEUE_GENESIS } from "../core/queue.js";
 import { buildBatch, type BatchInput, type BatchResult, type BuildOptions, type RollupState } from "../core/rollup.js";
 import { calculateWitness } from "../prover/groth16.js";
-import { artifactPaths, ROOT } from "../scripts/lib/artifacts.js";
+import { artifactPaths, ROOT } from "../artifacts/paths.js";
 import { bundleFor, deposit, DOMAIN, fundedWorld, INSTANCE, OPEN, params, provider, TREASURY, withdrawal, type Provider } from "./helpers.js";
 
 const OWNER = 0xb0b0n, C1 = 0xc1c1n, C2 = 0xc2c2n;

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import type { Contract } from "ethers";
 import hre from "hardhat";
 import "@nomicfoundation/hardhat-ethers";
-import { deployRollup } from "../scripts/lib/deploy.js";
+import { deployRollup } from "../ops/deploy.js";
 import { proofCalldata } from "../prover/groth16.js";
 import { Operator, type PreparedBatch } from "../sequencer/operator.js";
 import { INSTANCE, params } from "./helpers.js";

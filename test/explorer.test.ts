@@ -13,11 +13,11 @@ import type { BrowserContext, Page } from "playwright-core";
 import { receiptEntries, signAttributed, type Inference } from "../attribution/receipts.js";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
 import { payout } from "../core/payout.js";
-import { devWallet } from "../scripts/lib/chain.js";
-import { bjjKey } from "../scripts/lib/client.js";
+import { devWallet } from "../artifacts/dev-wallets.js";
+import { bjjKey } from "../ops/client.js";
 import { bundleToJson } from "../sequencer/schemas.js";
 import { OPEN, params } from "./helpers.js";
-import { launchChromium, SCREENSHOTS } from "../scripts/lib/browser.js";
+import { launchChromium, SCREENSHOTS } from "../ops/browser.js";
 import { startFactoryWorld, type FactoryWorld } from "./lib/factory-world.js";
 import { waitFor } from "./lib/http.js";
 

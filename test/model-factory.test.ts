@@ -11,7 +11,7 @@ import { modelRegistryAt, readModel, registerModel, trainingSetRoot } from "../m
 import { startService, type Service } from "../sequencer/service.js";
 import { startFactoryWorld, type FactoryWorld } from "./lib/factory-world.js";
 import { http, waitFor } from "./lib/http.js";
-import { devWallet } from "../scripts/lib/chain.js";
+import { devWallet } from "../artifacts/dev-wallets.js";
 
 const OWNER = "0x15d34aaf54267db7d7c367839aaf71a00a2c6a65"; // dev account 4 (a contributor), lowercase as the API returns it
 

@@ -22,7 +22,7 @@ import { encode, decode, VOCAB_SIZE, EOT } from "../models/lm/tokenizer.js";
 import { freshOptimizer, trainStep, type TrainSettings } from "../models/lm/train.js";
 import { Adapter, Transformer, baseLayout, forwardBackward, initBase, initLora, loraLayout, mergeAdapter, PROJECTIONS, type LMConfig, type LoraConfig } from "../models/lm/transformer.js";
 import { decodeWeights, encodeWeights, sha256Hex } from "../models/lm/weights.js";
-import { REVIEWS } from "../scripts/demo-data.js";
+import { REVIEWS } from "../ops/demo-data.js";
 import { LOGBOOK } from "./lib/factory-world.js";
 
 const cfg: LMConfig = { vocab: VOCAB_SIZE, context: 16, dim: 16, layers: 2, heads: 2, hidden: 24 };

@@ -15,8 +15,8 @@ import { exitInput } from "../prover/exit.js";
 import { calculateWitness, proofCalldata, proveWitness, type Groth16Proof } from "../prover/groth16.js";
 import { compileNativeProver, findNativeProver } from "../prover/native/build.js";
 import { nativeProve, NativeProverError } from "../prover/native/run.js";
-import { artifactPaths, type CircuitKind } from "../scripts/lib/artifacts.js";
-import { artifact } from "../scripts/lib/deploy.js";
+import { artifactPaths, type CircuitKind } from "../artifacts/paths.js";
+import { artifact } from "../artifacts/contracts.js";
 import { bundleFor, DOMAIN, fundedWorld, INSTANCE, OPEN, provider } from "./helpers.js";
 
 const vkey = (kind: CircuitKind) => JSON.parse(readFileSync(artifactPaths(INSTANCE, kind).vkey, "utf8"));

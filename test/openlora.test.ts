@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Contract } from "ethers";
-import { devWallet } from "../scripts/lib/chain.js";
+import { devWallet } from "../artifacts/dev-wallets.js";
 import { startServingNode, type ServingNode } from "../serving/server.js";
 import { startFactoryWorld, type FactoryWorld } from "./lib/factory-world.js";
 import { http, waitFor } from "./lib/http.js";

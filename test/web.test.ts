@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
-import { launchChromium, SCREENSHOTS } from "../scripts/lib/browser.js";
+import { launchChromium, SCREENSHOTS } from "../ops/browser.js";
 import { startFactoryWorld, type FactoryWorld } from "./lib/factory-world.js";
 
 describe("ModelFactory in a real browser", function () {

@@ -3,7 +3,7 @@
 // provenance (who, when, transaction, content hash).
 import { randomBytes } from "node:crypto";
 import { Contract, hexlify, type ContractTransactionReceipt, type Signer, type TypedDataDomain } from "ethers";
-import { artifact } from "../../scripts/lib/deploy.js";
+import { artifact } from "../../artifacts/contracts.js";
 import { KINDS, type DatanetKind } from "./content.js";
 
 export interface DatanetInfo {

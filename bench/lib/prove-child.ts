@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import * as snarkjs from "snarkjs";
 import { calculateWitness, terminateCurve, verifyBatchProof } from "../../prover/groth16.js";
-import { artifactPaths } from "../../scripts/lib/artifacts.js";
+import { artifactPaths } from "../../artifacts/paths.js";
 
 const [instance, inputFile, outFile] = process.argv.slice(2);
 const input = JSON.parse(readFileSync(inputFile, "utf8"));

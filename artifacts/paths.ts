@@ -1,11 +1,12 @@
 // Where the build artifacts of a circuit instance live, and how they are
-// hashed. Everything here is under build/ (git-ignored).
+// hashed. Everything here is under build/ (git-ignored). The service, the
+// provers and the entry points in scripts/ all read artifacts through here.
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 export function instanceDir(instance: string): string {
   return join(ROOT, "build", "circuits", instance);

@@ -8,8 +8,9 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Contract } from "ethers";
-import { ROOT } from "./artifacts.js";
-import { chainAnswers, devWallet, killChainProcess, localProvider, startLocalChain, type LocalChain } from "./chain.js";
+import { ROOT } from "../artifacts/paths.js";
+import { chainAnswers, killChainProcess, localProvider, startLocalChain, type LocalChain } from "./chain.js";
+import { devWallet } from "../artifacts/dev-wallets.js";
 import { deployRollup } from "./deploy.js";
 
 /** Where the local deployment keeps its files. */

@@ -2,8 +2,8 @@
 // sequencer API calls, waiting with progress.
 import { sha256 } from "@noble/hashes/sha2.js";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
-import { devWallet } from "./chain.js";
-import { artifact } from "./deploy.js";
+import { devWallet } from "../artifacts/dev-wallets.js";
+import { artifact } from "../artifacts/contracts.js";
 import { readDeployment, type DeploymentInfo } from "./local.js";
 
 export interface L1Opts { rpc?: string; rollup?: string; account?: string; privateKey?: string; api: string }
