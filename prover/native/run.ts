@@ -14,6 +14,8 @@ export interface NativeProfile {
   msmG2Ms: number;
   proveMs: number;
   threads: number;
+  /** Peak resident set of the prover process. */
+  peakMiB: number;
 }
 
 export interface NativeProof {
