@@ -38,13 +38,18 @@ const shaPerByte = need(b?.shaConstraintsPerByte, "budget.shaConstraintsPerByte"
 const accountSha = need(b?.touchedAccountConstraints, "budget.touchedAccountConstraints");
 const accountPi = need(b?.touchedAccountConstraintsWithoutSha, "budget.touchedAccountConstraintsWithoutSha");
 const base = need(r.gas?.submitBatchEmpty, "gas.submitBatchEmpty");
-// Proving speed: the production instance's median proof in this repository's
-// last bench/production.ts run; without one, the earlier 1,424,646-constraint
-// production instance's snarkjs fullProve measured here (213 s, 2026-11-25).
+// Proving speed: the native prover's (the default prover). Its production
+// proof where bench/native-prover.ts measured one; else its µs per constraint
+// on the test instance, applied to production (an extrapolation, said so).
+// snarkjs's figure (the production instance's median proof) is kept beside it.
 const prod = r.sizes?.production;
-const speed = prod?.proveSeconds && prod?.constraints
-  ? { secPerConstraint: prod.proveSeconds / prod.constraints, source: `the production instance's median proof (${prod.proveSeconds.toFixed(0)} s for ${prod.constraints.toLocaleString("en-US")} constraints)` }
-  : { secPerConstraint: 213 / 1_424_646, source: "the 1,424,646-constraint instance's fullProve measured here on 2026-11-25 (213 s; the current production instance has no proof in bench/results.json yet)" };
+const native = r.nativeProver;
+const snarkjsSpeed = prod?.proveSeconds && prod?.constraints ? prod.proveSeconds / prod.constraints : 213 / 1_424_646;
+const speed = native?.production?.seconds && native.production.constraints
+  ? { secPerConstraint: native.production.seconds / native.production.constraints, source: `the native prover's production proof (${native.production.seconds.toFixed(1)} s for ${native.production.constraints.toLocaleString("en-US")} constraints; snarkjs: ${(snarkjsSpeed * 1e6).toFixed(0)} µs per constraint)` }
+  : native?.test?.nativeUsPerConstraint
+    ? { secPerConstraint: native.test.nativeUsPerConstraint / 1e6, source: `the native prover on the test instance (${native.test.nativeUsPerConstraint} µs per constraint; no production proof of it measured here yet, so production sizes are extrapolated; snarkjs: ${(snarkjsSpeed * 1e6).toFixed(0)} µs per constraint at production size)` }
+    : { secPerConstraint: snarkjsSpeed, source: "snarkjs's production proof (no native prover figures in bench/results.json)" };
 const secPerConstraint = speed.secPerConstraint;
 const cores = 2;
 

@@ -35,7 +35,7 @@ inline std::vector<Fr> roots_of_unity() {
 
 // a[i] *= first·inc^i (snarkjs's batchApplyKey: moves a polynomial onto a coset).
 inline void apply_key(Fr* a, size_t n, Fr inc, int threads) {
-  parallel_for(n, threads, [&](size_t lo, size_t hi, int) {
+  parallel_for(n, n >= 8192 ? threads : 1, [&](size_t lo, size_t hi, int) {
     Fr k = inc.pow(Limbs{{(u64)lo, 0, 0, 0}});
     for (size_t i = lo; i < hi; i++) {
       a[i] = a[i] * k;
@@ -54,7 +54,7 @@ inline void fft(Fr* a, size_t n, Fr omega, int threads) {
   }
   if (n < 2) return;
   std::vector<Fr> tw(n / 2);  // omega^k for k < n/2
-  parallel_for(n / 2, threads, [&](size_t lo, size_t hi, int) {
+  parallel_for(n / 2, n >= 8192 ? threads : 1, [&](size_t lo, size_t hi, int) {
     Fr k = omega.pow(Limbs{{(u64)lo, 0, 0, 0}});
     for (size_t i = lo; i < hi; i++) {
       tw[i] = k;
@@ -62,23 +62,30 @@ inline void fft(Fr* a, size_t n, Fr omega, int threads) {
     }
   });
   for (size_t len = 2; len <= n; len <<= 1) {
-    size_t half = len / 2, stride = n / len;
-    parallel_for(n / 2, n >= 8192 ? threads : 1, [&](size_t lo, size_t hi, int) {
-      for (size_t b = lo; b < hi; b++) {
-        size_t k = b % half;
-        size_t i = (b / half) * len + k, j = i + half;
-        Fr t = a[j] * tw[k * stride];
-        a[j] = a[i] - t;
-        a[i] = a[i] + t;
+    size_t half = len / 2, stride = n / len, blocks = n / len;
+    auto butterflies = [&](size_t block, size_t k_lo, size_t k_hi) {
+      Fr* x = a + block * len;
+      for (size_t k = k_lo; k < k_hi; k++) {
+        Fr t = x[k + half] * tw[k * stride];
+        x[k + half] = x[k] - t;
+        x[k] = x[k] + t;
       }
-    });
+    };
+    int t = n >= 8192 ? threads : 1;
+    if (blocks >= (size_t)t) {  // early stages: many small blocks, split by block
+      parallel_for(blocks, t, [&](size_t lo, size_t hi, int) {
+        for (size_t b = lo; b < hi; b++) butterflies(b, 0, half);
+      });
+    } else {  // the last stages: few large blocks, split within each
+      for (size_t b = 0; b < blocks; b++) parallel_for(half, t, [&](size_t lo, size_t hi, int) { butterflies(b, lo, hi); });
+    }
   }
 }
 
 inline void ifft(Fr* a, size_t n, Fr omega, int threads) {
   fft(a, n, omega.inv(), threads);
   Fr n_inv = Fr::from_normal(Limbs{{(u64)n, 0, 0, 0}}.v).inv();
-  parallel_for(n, threads, [&](size_t lo, size_t hi, int) {
+  parallel_for(n, n >= 8192 ? threads : 1, [&](size_t lo, size_t hi, int) {
     for (size_t i = lo; i < hi; i++) a[i] = a[i] * n_inv;
   });
 }
