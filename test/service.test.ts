@@ -131,7 +131,11 @@ describe("sequencer service end to end", function () {
     }
     expect(batches[1]).to.equal(batches[0] + 1);
     for (const n of [1, 2, 3, 4]) expect((await api("GET", `/v1/accounts/0x${fresh(n).toString(16).padStart(40, "0")}`)).json.index).to.be.a("number");
-    expect((await api("GET", "/healthz")).json.alerts).to.deep.equal([]);
+    const health = (await api("GET", "/healthz")).json;
+    expect(health.alerts).to.deep.equal([]);
+    // The in-process pool proves with the native prover, which is built here.
+    expect(health.prover.backend).to.equal("native");
+    expect(health.prover.native.built).to.equal(true);
   });
 
   it("retries a batch whose prover failed, raises an alert after repeated failures, and lands it once the prover recovers", async () => {
