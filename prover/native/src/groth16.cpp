@@ -19,17 +19,23 @@ double ms_since(std::chrono::steady_clock::time_point t) {
 // A·w and B·w on the domain (Montgomery form), from the zkey's coefficients.
 // snarkjs stores each coefficient as value·R^2 so that one Montgomery product
 // with a normal-form witness value gives value·w in Montgomery form.
-void evaluate_ab(const ProvingKey& k, const Witness& w, Fr* a, Fr* b) {
+void evaluate_ab(const ProvingKey& k, const Witness& w, Fr* a, Fr* b, int threads) {
   Fr* out[2] = {a, b};
-  for (size_t i = 0; i < k.n_coefficients; i++) {
-    Coefficient c;
-    memcpy(&c, &k.coefficients[i], sizeof c);  // packed in the file: read unaligned
-    Fr coef, value;
-    memcpy(coef.v, c.value, 32);
-    memcpy(value.v, w.values + 4 * (size_t)c.signal, 32);
-    Fr& t = out[c.matrix][c.constraint];
-    t = t + coef * value;
-  }
+  // One thread per matrix: each writes only its own array.
+  parallel_for(2, std::min(threads, 2), [&](size_t lo, size_t hi, int) {
+    for (size_t m = lo; m < hi; m++) {
+      for (size_t i = 0; i < k.n_coefficients; i++) {
+        Coefficient c;
+        memcpy(&c, &k.coefficients[i], sizeof c);  // packed in the file: read unaligned
+        if (c.matrix != m) continue;
+        Fr coef, value;
+        memcpy(coef.v, c.value, 32);
+        memcpy(value.v, w.values + 4 * (size_t)c.signal, 32);
+        Fr& t = out[m][c.constraint];
+        t = t + coef * value;
+      }
+    }
+  });
 }
 
 // Evaluations on the domain → evaluations on the odd coset inc·ω^i, inc = ω_{2n}.
@@ -64,7 +70,7 @@ Proof prove(const ProvingKey& k, const Witness& w, int threads, Profile& profile
   Fr omega = roots[power], inc = roots[power + 1];
 
   std::vector<Fr> a(n, Fr::zero()), b(n, Fr::zero()), c(n);
-  evaluate_ab(k, w, a.data(), b.data());
+  evaluate_ab(k, w, a.data(), b.data(), threads);
   parallel_for(n, threads, [&](size_t lo, size_t hi, int) {
     for (size_t i = lo; i < hi; i++) c[i] = a[i] * b[i];
   });

@@ -87,7 +87,9 @@ ProvingKey read_zkey(const std::string& path, int threads) {
   for (size_t i = 0; i < k.n_coefficients; i++) {
     Coefficient c;
     memcpy(&c, &k.coefficients[i], sizeof c);  // packed in the file: read unaligned
-    if (c.matrix > 1 || c.constraint >= k.domain_size || c.signal >= k.n_vars || !Fr::canonical(c.value)) {
+    u64 value[4];
+    memcpy(value, c.value, 32);
+    if (c.matrix > 1 || c.constraint >= k.domain_size || c.signal >= k.n_vars || !Fr::canonical(value)) {
       throw InputError("zkey is corrupt: coefficient " + std::to_string(i) + " (matrix " + std::to_string(c.matrix) + ", constraint " + std::to_string(c.constraint) + ", signal " + std::to_string(c.signal) + ") is out of range");
     }
   }
