@@ -44,6 +44,10 @@ inline u64 digit(const u64* s, int offset, int c) {
   return d & ((1ULL << c) - 1);
 }
 
+// Additions per shared inversion for a window of n_buckets buckets (at most
+// one per bucket in a batch, so a quarter of them keeps collisions rare).
+inline size_t affine_batch(size_t n_buckets) { return std::max<size_t>(16, std::min<size_t>(512, n_buckets / 4)); }
+
 // The window size that minimises bucket additions plus bucket reductions for
 // these scalars (histogram[L] = how many scalars have bit length L).
 inline int choose_window(const std::vector<size_t>& histogram, int max_bits) {
@@ -53,9 +57,11 @@ inline int choose_window(const std::vector<size_t>& histogram, int max_bits) {
     double adds = 0;
     for (int L = 1; L <= SCALAR_BITS; L++) adds += (double)histogram[L] * ((L + c - 1) / c);
     int windows = (max_bits + c - 1) / c;
-    // In field multiplications: a batched affine addition costs about 6.5, and
-    // each bucket's reduction about 40 (its overflow, then two full additions).
-    double cost = 6.5 * adds + 40.0 * (double)windows * (double)(1ULL << c);
+    // In field multiplications: a batched affine addition costs about 6.5 plus
+    // its share of the batch's inversion (~380), and each bucket's reduction
+    // about 40 (its overflow, then two full additions).
+    double per_add = 6.5 + 380.0 / (double)affine_batch((1ULL << c) - 1);
+    double cost = per_add * adds + 40.0 * (double)windows * (double)(1ULL << c);
     if (cost < best_cost) {
       best_cost = cost;
       best = c;
@@ -66,14 +72,18 @@ inline int choose_window(const std::vector<size_t>& histogram, int max_bits) {
 
 // The buckets of one window, accumulated in affine coordinates with one
 // shared inversion per batch of additions (Montgomery's trick): an addition
-// then costs about 6 multiplications instead of a mixed addition's 11. A point
-// whose bucket already has an addition pending in the batch (or that equals
-// the bucket's x) goes to that bucket's Jacobian overflow instead, so a bucket
-// every point lands in (a witness of ones) costs no more than plain Pippenger.
+// then costs about 6 multiplications instead of a mixed addition's 11. A batch
+// holds at most one addition per bucket; a point whose bucket is taken waits
+// for the next batch (up to a bound, beyond which, and at the window's end, it
+// goes to the bucket's Jacobian overflow), so a bucket every point lands in (a
+// witness of ones) costs no more than plain Pippenger.
 template <class F>
 class AffineBuckets {
  public:
-  explicit AffineBuckets(size_t n) : aff_(n), has_(n), stamp_(n), over_(n) {}
+  explicit AffineBuckets(size_t n) : batch_size_(affine_batch(n)), aff_(n), has_(n), stamp_(n), over_(n), bucket_(batch_size_), point_(batch_size_), prefix_(batch_size_) {
+    waiting_.reserve(4 * batch_size_);
+    retry_.reserve(4 * batch_size_);
+  }
 
   void clear() {
     std::fill(has_.begin(), has_.end(), 0);
@@ -81,24 +91,61 @@ class AffineBuckets {
     for (auto& o : over_) o = Jacobian<F>::infinity();
     pending_ = 0;
     batch_ = 1;
+    waiting_.clear();
   }
 
-  void add(size_t b, const Affine<F>& p) {
+  void add(size_t b, const Affine<F>* p) {
     if (!has_[b]) {
-      aff_[b] = p;
+      aff_[b] = *p;
       has_[b] = 1;
     } else if (stamp_[b] == batch_) {
-      over_[b] = over_[b].add_affine(p);
+      if (waiting_.size() < waiting_.capacity()) waiting_.push_back({(uint32_t)b, p});
+      else over_[b] = over_[b].add_affine(*p);
     } else {
       stamp_[b] = batch_;
       bucket_[pending_] = (uint32_t)b;
-      point_[pending_] = &p;
-      if (++pending_ == BATCH) flush();
+      point_[pending_] = p;
+      if (++pending_ == batch_size_) step();
     }
   }
 
-  // Applies the pending additions: λ = (y2 − y1)/(x2 − x1), x3 = λ² − x1 − x2, y3 = λ(x1 − x3) − y1.
-  void flush() {
+  // At the window's end: the last batches, then what still waits to the overflow.
+  void finish() {
+    step();
+    apply();
+    for (auto& w : waiting_) over_[w.bucket] = over_[w.bucket].add_affine(*w.point);
+    waiting_.clear();
+  }
+
+  // Bucket b's sum, after finish().
+  Jacobian<F> total(size_t b) const { return has_[b] ? over_[b].add_affine(aff_[b]) : over_[b]; }
+
+ private:
+  struct Waiting {
+    uint32_t bucket;
+    const Affine<F>* point;
+  };
+
+  // Applies the batch, then offers the waiting points to the next one (once each).
+  void step() {
+    apply();
+    retry_.swap(waiting_);
+    waiting_.clear();
+    for (auto& w : retry_) {
+      if (stamp_[w.bucket] == batch_) {
+        waiting_.push_back(w);
+        continue;
+      }
+      stamp_[w.bucket] = batch_;
+      bucket_[pending_] = w.bucket;
+      point_[pending_] = w.point;
+      if (++pending_ == batch_size_) apply();
+    }
+    retry_.clear();
+  }
+
+  // λ = (y2 − y1)/(x2 − x1), x3 = λ² − x1 − x2, y3 = λ(x1 − x3) − y1, one inversion for all.
+  void apply() {
     F acc = F::one();
     for (size_t k = 0; k < pending_; k++) {
       const Affine<F>& q = *point_[k];
@@ -114,11 +161,8 @@ class AffineBuckets {
     }
     F inv = acc.inv();
     for (size_t k = pending_; k-- > 0;) {
+      if (!point_[k]) continue;
       Affine<F>& b = aff_[bucket_[k]];
-      if (!point_[k]) {
-        prefix_[k] = F::zero();
-        continue;
-      }
       const Affine<F>& q = *point_[k];
       F dx_inv = inv * prefix_[k];
       inv = inv * (q.x - b.x);
@@ -131,18 +175,15 @@ class AffineBuckets {
     batch_++;
   }
 
-  // Bucket b's sum, after a final flush.
-  Jacobian<F> total(size_t b) const { return has_[b] ? over_[b].add_affine(aff_[b]) : over_[b]; }
-
- private:
-  static constexpr size_t BATCH = 512;
+  size_t batch_size_;
   std::vector<Affine<F>> aff_;
   std::vector<uint8_t> has_;
   std::vector<uint32_t> stamp_;
   std::vector<Jacobian<F>> over_;
-  uint32_t bucket_[BATCH];
-  const Affine<F>* point_[BATCH];
-  F prefix_[BATCH];
+  std::vector<uint32_t> bucket_;
+  std::vector<const Affine<F>*> point_;
+  std::vector<F> prefix_;
+  std::vector<Waiting> waiting_, retry_;
   size_t pending_ = 0;
   uint32_t batch_ = 1;
 };
@@ -158,9 +199,9 @@ Jacobian<F> msm_share(const Affine<F>* points, const u64* scalars, size_t n, int
     buckets->clear();
     for (size_t i = 0; i < n; i++) {
       u64 d = digit(scalars + 4 * i, w * c, c);
-      if (d && !points[i].is_infinity()) buckets->add(d - 1, points[i]);
+      if (d && !points[i].is_infinity()) buckets->add(d - 1, &points[i]);
     }
-    buckets->flush();
+    buckets->finish();
     Jacobian<F> running = Jacobian<F>::infinity(), sum = Jacobian<F>::infinity();
     for (size_t k = n_buckets; k-- > 0;) {
       running = running.add(buckets->total(k));
@@ -185,7 +226,7 @@ Jacobian<F> msm(const Affine<F>* points, const u64* scalars, size_t n, int threa
   if (max_bits == 0) return Jacobian<F>::infinity();
   // One window size for all shares, chosen as if one thread did it all: each
   // share then costs its additions plus its own bucket reductions.
-  int t = n < 4096 ? 1 : threads;
+  int t = n < 1024 ? 1 : threads;
   std::vector<size_t> share_histogram(histogram);
   for (auto& h : share_histogram) h /= (size_t)t;
   int c = choose_window(share_histogram, max_bits);
