@@ -322,6 +322,7 @@ l1Options(program.command("verify-batch <n>").description("check batch n as a va
   });
 
 l1Options(program.command("exit").description("in exit mode, prove your leaf under the last root from L1 data alone and take your balance"))
+  .addOption(new Option("--prover <name>", "which Groth16 prover makes the exit proof").choices(PROVER_BACKENDS).env("POA_PROVER").default("native"))
   .action(async (o) => {
     await initCrypto();
     const { wallet, rollup, info } = await connect(o);
@@ -331,7 +332,7 @@ l1Options(program.command("exit").description("in exit mode, prove your leaf und
     const index = state.indexOf(BigInt(wallet.address));
     if (index === undefined) throw new Error(`${wallet.address} has no layer-2 account`);
     if (await rollup.exited(index)) throw new Error(`account ${index} has already exited`);
-    const x = await proveExit(info.instance, state, index);
+    const x = await proveExit(info.instance, state, index, o.prover);
     await (await rollup.exit(index, wallet.address, x.balance, x.calldata)).wait();
     console.log(`account ${index} exited: ${formatUnits(x.balance, 18)} OPEN paid to ${wallet.address}`);
     await terminateCurve();

@@ -640,7 +640,7 @@ export class Sequencer {
     this.proveRetryAt.delete(b.number);
     this.resolve(`proving batch ${b.number} fails repeatedly`);
     this.resolve(`batch ${b.number}: `);
-    this.metrics?.proofSeconds.observe(proved.ms / 1000);
+    this.metrics?.proofSeconds.observe({ prover: proved.prover }, proved.ms / 1000);
     this.lastProofMs = proved.ms;
     if (this.opts.crashAt === "proved") process.kill(process.pid, "SIGKILL");
   }

@@ -136,6 +136,11 @@ describe("sequencer service end to end", function () {
     // The in-process pool proves with the native prover, which is built here.
     expect(health.prover.backend).to.equal("native");
     expect(health.prover.native.built).to.equal(true);
+    // Every proof so far was the native prover's, and the metric says so by label.
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    const proofs = Number(/poa_proof_duration_seconds_count\{prover="native"\} (\d+)/.exec(metrics)?.[1]);
+    expect(proofs).to.be.greaterThan(0);
+    expect(metrics).to.not.match(/poa_proof_duration_seconds_count\{prover="snarkjs"\}/);
   });
 
   it("retries a batch whose prover failed, raises an alert after repeated failures, and lands it once the prover recovers", async () => {
