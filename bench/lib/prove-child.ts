@@ -1,6 +1,7 @@
 // One batch proof in a process of its own, so that its peak memory is the
-// prover's alone: witness generation, Groth16 proving and verification with
-// the instance's artifacts, as the service's worker does them.
+// prover's alone: witness generation, Groth16 proving with snarkjs (the
+// baseline that bench/native-prover.ts compares the native prover against)
+// and verification with the instance's artifacts.
 //
 //   tsx bench/lib/prove-child.ts <instance> <input.json> <out.json>
 import { readFileSync, writeFileSync } from "node:fs";
