@@ -59,6 +59,8 @@ export interface Manifest {
 export interface BuildStep {
   seconds: number;
   peakMiB: number;
+  /** Phase 2: which program made the initial zkey (the contribution is always snarkjs's). */
+  by?: "native" | "snarkjs";
   machine: string;
   date: string;
 }

@@ -9,7 +9,8 @@
 // steps, each skipped when its inputs' hashes are unchanged:
 //   1. compile the circuit (circom2, --O2) into r1cs + wasm;
 //   2. pick a powers-of-tau file (flag > ../shared/ptau > generated, insecure);
-//   3. Groth16 phase 2: setup + one random contribution;
+//   3. Groth16 phase 2: the initial zkey (the native prover's `setup`, else
+//      snarkjs's `zkey new`: the same file) + one random contribution;
 //   4. export the verification key and the Solidity verifier;
 //   5. write build/circuits/<instance>/[exit/]manifest.json with every hash;
 //   6. compile the contracts with the new verifier (Hardhat).
@@ -21,6 +22,8 @@ import { loadInstance, templateArgs } from "../core/params.js";
 import { artifactPaths, fileHash, readManifest, ROOT, sha256Hex, type ArtifactPaths, type BuildStep, type CircuitKind, type Manifest } from "../artifacts/paths.js";
 import { snarkLogger, step } from "../ops/progress.js";
 import { choosePtau } from "../ops/ptau.js";
+import { findNativeProver } from "../prover/native/build.js";
+import { nativeNewZkey } from "../prover/native/run.js";
 
 export interface SetupOptions {
   instance: string;
@@ -165,16 +168,14 @@ async function setupCircuit(c: CircuitSpec, opts: SetupOptions): Promise<Manifes
     const snarkjs = await import("snarkjs");
     const t0 = performance.now();
     const zkey0 = join(a.dir, "main_0000.zkey");
-    await step(`groth16 setup (${manifest.constraints} constraints, ptau 2^${ptau.power})`, () =>
-      snarkjs.zKey.newZKey(a.r1cs, ptau.path, zkey0, snarkLogger),
-    );
+    const by = await initialZkey(a.r1cs, ptau.path, zkey0, `${manifest.constraints} constraints, ptau 2^${ptau.power}`);
     const entropy = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
     await step("phase 2 contribution (random, discarded)", () =>
       snarkjs.zKey.contribute(zkey0, a.zkey, "poa-rollup setup", entropy, snarkLogger),
     );
     rmSync(zkey0);
-    // Phase 2 runs in this process (snarkjs's worker threads included): its peak is this process's.
-    manifest.build = { ...manifest.build, phase2: buildStep(t0, process.resourceUsage().maxRSS * 1024) };
+    // The contribution runs in this process (snarkjs's worker threads included); the native step reports its own peak.
+    manifest.build = { ...manifest.build, phase2: { ...buildStep(t0, Math.max(process.resourceUsage().maxRSS * 1024, by.peakBytes)), by: by.by } };
     const vkey = await snarkjs.zKey.exportVerificationKey(a.zkey, snarkLogger);
     writeFileSync(a.vkey, JSON.stringify(vkey, null, 2));
     const template = readFileSync(join(ROOT, "node_modules", "snarkjs", "templates", "verifier_groth16.sol.ejs"), "utf8");
@@ -198,6 +199,25 @@ async function setupCircuit(c: CircuitSpec, opts: SetupOptions): Promise<Manifes
     console.log(`⚠ ${label}: built from an INSECURE development powers-of-tau (${ptau.source}: ${ptau.path}). Never deploy it where value is at stake.`);
   }
   return manifest;
+}
+
+/**
+ * The initial zkey (snarkjs's `zkey new`): the native prover's `setup` when it
+ * is built (the same file, minutes instead of hours at production size), else
+ * snarkjs.
+ */
+async function initialZkey(r1cs: string, ptau: string, zkey0: string, what: string): Promise<{ by: "native" | "snarkjs"; peakBytes: number }> {
+  const native = findNativeProver();
+  if (!("missing" in native)) {
+    const st = await step(`groth16 setup, native (${what})`, () => nativeNewZkey(r1cs, ptau, zkey0, { binary: native.binary }));
+    console.log(`  ${st.terms.toLocaleString("en-US")} point terms composed in ${(st.composeMs / 1000).toFixed(1)} s; circuit hash ${st.csHash.slice(0, 16)}…`);
+    if (!st.csHashMatchesSnarkjs) console.log("  (the circuit fills the whole ptau: snarkjs's `zkey verify` would hash one point past its tauG1 section, so its circuit hash differs; proofs are unaffected)");
+    return { by: "native", peakBytes: st.peakMiB * 1024 * 1024 };
+  }
+  console.log(`  ${native.missing}: snarkjs makes the initial zkey (hours at production size)`);
+  const snarkjs = await import("snarkjs");
+  await step(`groth16 setup, snarkjs (${what})`, () => snarkjs.zKey.newZKey(r1cs, ptau, zkey0, snarkLogger));
+  return { by: "snarkjs", peakBytes: 0 };
 }
 
 function parseArgs(argv: string[]): SetupOptions {

@@ -73,6 +73,8 @@ class BinFile {
     return s;
   }
 
+  bool has(uint32_t type) const { return sections_.count(type) > 0; }
+
   void advise_sequential() const {
     if (mapped_ && size_) madvise((void*)data_, size_, MADV_SEQUENTIAL);
   }
