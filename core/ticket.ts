@@ -6,20 +6,23 @@
 // signed (the L1 side is not built yet); this file has no opinion on where it
 // comes from, only on how it decides.
 //
-// Win rule: draw = Poseidon(ticketHash, beacon); the ticket wins iff
-// draw < winProb·⌊r / 2^32⌋. The draw is uniform on [0, r), so the true
-// probability is winProb·⌊r/2^32⌋/r, below winProb/2^32 by less than 2^-221
-// of it: far less than one base unit of any fee that fits 80 bits.
+// Win rule: draw = Poseidon(ticketHash, beacon); the ticket wins iff the low
+// 32 bits of the draw are below winProb. The draw is uniform on [0, r), so the
+// low bits are uniform on [0, 2^32) up to 2^32/r < 2^-221: the true
+// probability differs from winProb/2^32 by less than that, far less than one
+// base unit of any fee that fits 80 bits. In the circuit this is one strict
+// bit decomposition of the draw and a 32-bit comparison (circuits/lib/ticket.circom).
 // p = 1 is not a ticket: it is an exact receipt.
 import { FIELD_MODULUS, poseidon } from "./crypto.js";
 import type { BatchParams } from "./params.js";
+import { signMessage, verifySignature, type EdDSASignature, type PublicKey } from "./crypto.js";
 import { checkReceipt, receiptHash, type Receipt } from "./receipt.js";
+import { ticketCapacity, TicketTree, type SumNode } from "./ticket-tree.js";
 
 export const WIN_PROB_BITS = 32;
 /** winProb is a numerator over 2^32. */
 export const WIN_PROB_DENOMINATOR = 1n << BigInt(WIN_PROB_BITS);
-/** A draw below winProb·WIN_UNIT wins. */
-export const WIN_UNIT = FIELD_MODULUS >> BigInt(WIN_PROB_BITS);
+const LOW_BITS = WIN_PROB_DENOMINATOR - 1n;
 
 export interface Ticket {
   /** The receipt it pays if it wins: `fee` is the face value. */
@@ -33,6 +36,9 @@ export function checkTicket(t: Ticket, p: BatchParams): void {
   checkReceipt(t.receipt, p);
   if (t.winProb < 1n || t.winProb >= WIN_PROB_DENOMINATOR) {
     throw new Error(`ticket winProb must be in [1, 2^${WIN_PROB_BITS}) (a probability of winProb/2^${WIN_PROB_BITS}; p = 1 is an exact receipt), got ${t.winProb}`);
+  }
+  if (!expectedValue(t).exact) {
+    throw new Error(`ticket face value × winProb must be a multiple of 2^${WIN_PROB_BITS}, so that its expected value is a whole number of base units (face ${t.receipt.fee}, winProb ${t.winProb})`);
   }
 }
 
@@ -48,7 +54,7 @@ export function winDraw(hash: bigint, beacon: bigint): bigint {
 
 /** The one win rule, on a draw. */
 export function drawWins(draw: bigint, winProb: bigint): boolean {
-  return draw < winProb * WIN_UNIT;
+  return (draw & LOW_BITS) < winProb;
 }
 
 export function ticketWins(t: Ticket, K: number, beacon: bigint): boolean {
@@ -68,4 +74,92 @@ export function ticketFor(receipt: Receipt, k: number): Ticket {
 export function expectedValue(t: Ticket): { value: bigint; exact: boolean } {
   const n = t.receipt.fee * t.winProb;
   return { value: n / WIN_PROB_DENOMINATOR, exact: n % WIN_PROB_DENOMINATOR === 0n };
+}
+
+// ---- Ticket bundles (docs/PROTOCOL.md §16) --------------------------------
+
+/** Many tickets of one provider under one signature, over their ticket tree. */
+export interface TicketBundle {
+  providerIdx: number;
+  /** Ticket j carries receipt nonce firstNonce + j: the bundle takes `count` nonces, as a receipt bundle does. */
+  firstNonce: bigint;
+  tickets: Ticket[];
+}
+
+export interface SignedTicketBundle extends TicketBundle {
+  signature: EdDSASignature;
+}
+
+/** A ticket's leaf in its bundle's sum tree: its hash and its expected value. */
+export function ticketLeaf(t: Ticket, K: number): SumNode {
+  return { hash: ticketHash(t, K), sum: expectedValue(t).value };
+}
+
+/** Checks a ticket bundle's shape against the instance; throws naming the ticket and the field. */
+export function checkTicketBundle(b: TicketBundle, p: BatchParams, treeDepth: number): void {
+  if (b.tickets.length === 0) throw new Error("a ticket bundle needs at least one ticket");
+  if (b.tickets.length > ticketCapacity(treeDepth)) throw new Error(`a ticket bundle holds at most ${ticketCapacity(treeDepth)} tickets (4^${treeDepth}), got ${b.tickets.length}`);
+  b.tickets.forEach((t, j) => {
+    try {
+      checkTicket(t, p);
+    } catch (e) {
+      throw new Error(`ticket ${j}: ${(e as Error).message}`);
+    }
+    if (t.receipt.providerIdx !== b.providerIdx) throw new Error(`ticket ${j} names provider ${t.receipt.providerIdx}, not the bundle's ${b.providerIdx}`);
+    if (t.receipt.nonce !== b.firstNonce + BigInt(j)) throw new Error(`ticket ${j} has nonce ${t.receipt.nonce}; a bundle's tickets carry consecutive nonces from ${b.firstNonce}`);
+  });
+}
+
+export function ticketTree(b: TicketBundle, K: number, treeDepth: number): TicketTree {
+  return new TicketTree(treeDepth, b.tickets.map((t) => ticketLeaf(t, K)));
+}
+
+/**
+ * The field element a provider signs for a ticket bundle. Six inputs, where a
+ * receipt bundle's message has two, so neither can stand for the other.
+ */
+export function ticketBundleMessage(domain: bigint, providerIdx: number, firstNonce: bigint, count: number, root: SumNode): bigint {
+  return poseidon([domain, BigInt(providerIdx), firstNonce, BigInt(count), root.hash, root.sum]);
+}
+
+export async function signTicketBundle(privateKey: Uint8Array, b: TicketBundle, p: BatchParams, treeDepth: number, domain: bigint): Promise<SignedTicketBundle> {
+  checkTicketBundle(b, p, treeDepth);
+  const root = ticketTree(b, p.entries, treeDepth).root;
+  const signature = await signMessage(privateKey, ticketBundleMessage(domain, b.providerIdx, b.firstNonce, b.tickets.length, root));
+  return { ...b, signature };
+}
+
+export async function verifyTicketBundle(b: SignedTicketBundle, key: PublicKey, p: BatchParams, treeDepth: number, domain: bigint): Promise<boolean> {
+  checkTicketBundle(b, p, treeDepth);
+  const root = ticketTree(b, p.entries, treeDepth).root;
+  return verifySignature(ticketBundleMessage(domain, b.providerIdx, b.firstNonce, b.tickets.length, root), b.signature, key);
+}
+
+/**
+ * A committed bundle as its state-tree leaf holds it. `cursor` is the lowest
+ * ticket index that may still be paid: winners are settled in index order,
+ * each once.
+ */
+export interface BundleRecord {
+  root: SumNode;
+  providerIdx: number;
+  firstNonce: bigint;
+  count: number;
+  /** The batch that committed it: that batch's L1 beacon decides its tickets. */
+  commitBatch: number;
+  cursor: number;
+}
+
+/** Seven inputs, where an account leaf has five: a bundle leaf is never an account. */
+export function bundleLeafHash(r: BundleRecord): bigint {
+  return poseidon([r.root.hash, r.root.sum, BigInt(r.providerIdx), r.firstNonce, BigInt(r.count), BigInt(r.commitBatch), BigInt(r.cursor)]);
+}
+
+/** Indices of a bundle's winning tickets under a beacon, in index order. */
+export function winners(b: TicketBundle, K: number, beacon: bigint): number[] {
+  const out: number[] = [];
+  b.tickets.forEach((t, j) => {
+    if (ticketWins(t, K, beacon)) out.push(j);
+  });
+  return out;
 }

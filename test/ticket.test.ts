@@ -5,8 +5,13 @@ import { expect } from "chai";
 import { initCrypto } from "../core/crypto.js";
 import { FIELD_MODULUS } from "../core/field.js";
 import type { Receipt } from "../core/receipt.js";
-import { checkTicket, drawWins, expectedValue, ticketFor, ticketHash, ticketWins, WIN_UNIT, winDraw, type Ticket } from "../core/ticket.js";
-import { params } from "./helpers.js";
+import { poseidon } from "../core/crypto.js";
+import { TicketTree } from "../core/ticket-tree.js";
+import {
+  bundleLeafHash, checkTicket, checkTicketBundle, drawWins, expectedValue, signTicketBundle, ticketBundleMessage, ticketFor, ticketHash, ticketLeaf,
+  ticketTree, ticketWins, verifyTicketBundle, winDraw, winners, type Ticket, type TicketBundle,
+} from "../core/ticket.js";
+import { DOMAIN, params, provider } from "./helpers.js";
 
 const K = params.entries;
 const receipt = (nonce: bigint, fee = 10n ** 12n): Receipt => ({
@@ -16,12 +21,15 @@ const receipt = (nonce: bigint, fee = 10n ** 12n): Receipt => ({
 describe("tickets: the struct and the win rule (core/ticket.ts)", function () {
   before(initCrypto);
 
-  it("wins exactly below winProb·⌊r/2^32⌋", () => {
-    expect(WIN_UNIT).to.equal(FIELD_MODULUS / 2n ** 32n);
+  it("wins exactly when the draw's low 32 bits are below winProb", () => {
+    const high = 0x1234_5678_9abc_def0n << 32n;
     for (const winProb of [1n, 2n ** 16n, 2n ** 31n, 2n ** 32n - 1n]) {
-      const t = winProb * WIN_UNIT;
-      expect([drawWins(t - 1n, winProb), drawWins(t, winProb), drawWins(0n, winProb), drawWins(FIELD_MODULUS - 1n, winProb)]).to.deep.equal([true, false, true, false]);
+      expect([drawWins(high + winProb - 1n, winProb), drawWins(high + winProb, winProb), drawWins(0n, winProb), drawWins(high + 2n ** 32n - 1n, winProb)])
+        .to.deep.equal([true, false, true, false]);
     }
+    // The largest draw, r − 1, ends in 0xf0000000.
+    expect((FIELD_MODULUS - 1n) & (2n ** 32n - 1n)).to.equal(0xf0000000n);
+    expect([drawWins(FIELD_MODULUS - 1n, 0xf0000000n), drawWins(FIELD_MODULUS - 1n, 0xf0000001n)]).to.deep.equal([false, true]);
   });
 
   it("makes a ticket for 2^-k whose face value times its probability is the fee to the unit", () => {
@@ -67,5 +75,55 @@ describe("tickets: the struct and the win rule (core/ticket.ts)", function () {
     expect(() => ticketFor(receipt(0n), 0)).to.throw("an integer k in [1, 31]");
     expect(() => ticketFor(receipt(0n), 32)).to.throw("got k = 32");
     expect(() => winDraw(1n, FIELD_MODULUS)).to.throw("a beacon must be a field element");
+  });
+
+  const bundleOf = (n: number, firstNonce = 7n): TicketBundle => ({
+    providerIdx: 1, firstNonce, tickets: Array.from({ length: n }, (_, j) => ticketFor(receipt(firstNonce + BigInt(j), 10n ** 12n + BigInt(j)), 3)),
+  });
+
+  it("builds the ticket tree as a sum tree: the root's sum is the bundle's expected value to the unit, every path leads to it", () => {
+    const b = bundleOf(11);
+    const t = ticketTree(b, K, 2);
+    expect(t.root.sum).to.equal(11n * 10n ** 12n + 55n);
+    for (let j = 0; j < 11; j++) expect(TicketTree.rootFrom(ticketLeaf(b.tickets[j], K), j, t.siblings(j))).to.deep.equal(t.root);
+    // Changing one ticket changes the root hash; the sum follows its expected value.
+    const b2 = { ...b, tickets: b.tickets.map((x, j) => (j === 4 ? ticketFor({ ...receipt(11n), fee: 2n * 10n ** 12n }, 3) : x)) };
+    const t2 = ticketTree(b2, K, 2);
+    expect(t2.root.hash).to.not.equal(t.root.hash);
+    expect(t2.root.sum).to.equal(t.root.sum + 10n ** 12n - 4n);
+    expect(() => t.siblings(11)).to.throw("ticket index 11 is not in this bundle (0..10)");
+    expect(() => ticketTree(bundleOf(17), K, 2)).to.throw("holds at most 16 tickets");
+  });
+
+  it("signs a ticket bundle once over (domain, provider, first nonce, count, root hash, root sum)", async () => {
+    const prov = await provider(3);
+    const b = bundleOf(5);
+    const signed = await signTicketBundle(prov.key, b, params, 2, DOMAIN);
+    expect(await verifyTicketBundle(signed, prov.pub, params, 2, DOMAIN)).to.equal(true);
+    expect(await verifyTicketBundle(signed, prov.pub, params, 2, DOMAIN + 1n)).to.equal(false); // another deployment
+    const fewer = { ...signed, tickets: signed.tickets.slice(0, 4) };
+    expect(await verifyTicketBundle(fewer, prov.pub, params, 2, DOMAIN)).to.equal(false);
+    const root = ticketTree(b, K, 2).root;
+    expect(ticketBundleMessage(DOMAIN, 1, 7n, 5, root)).to.equal(poseidon([DOMAIN, 1n, 7n, 5n, root.hash, root.sum]));
+  });
+
+  it("refuses a bundle whose tickets skip a nonce, name another provider or have a fractional expected value", () => {
+    const b = bundleOf(3);
+    expect(() => checkTicketBundle({ ...b, tickets: [b.tickets[0], b.tickets[2]] }, params, 2)).to.throw("ticket 1 has nonce 9; a bundle's tickets carry consecutive nonces from 7");
+    expect(() => checkTicketBundle({ ...b, providerIdx: 2 }, params, 2)).to.throw("ticket 0 names provider 1, not the bundle's 2");
+    const odd = { receipt: receipt(7n, 3n), winProb: 1n << 31n };
+    expect(() => checkTicketBundle({ ...b, tickets: [odd] }, params, 2)).to.throw("ticket 0: ticket face value × winProb must be a multiple of 2^32");
+    expect(() => checkTicketBundle({ ...b, tickets: [] }, params, 2)).to.throw("at least one ticket");
+  });
+
+  it("hashes a committed bundle's leaf over all seven fields, and lists its winners in index order", () => {
+    const b = bundleOf(16);
+    const rec = { root: ticketTree(b, K, 2).root, providerIdx: 1, firstNonce: 7n, count: 16, commitBatch: 4, cursor: 0 };
+    const h = bundleLeafHash(rec);
+    const changed = [{ ...rec, cursor: 1 }, { ...rec, commitBatch: 5 }, { ...rec, count: 15 }, { ...rec, firstNonce: 8n }, { ...rec, root: { ...rec.root, sum: rec.root.sum + 1n } }];
+    expect(new Set([h, ...changed.map(bundleLeafHash)]).size).to.equal(6);
+    const w = winners(b, K, 0x5eedn);
+    expect(w).to.deep.equal(b.tickets.map((_, j) => j).filter((j) => ticketWins(b.tickets[j], K, 0x5eedn)));
+    expect([...w].sort((x, y) => x - y)).to.deep.equal(w);
   });
 });

@@ -1,0 +1,3 @@
+pragma circom 2.1.0;
+include "../../circuits/lib/ticket.circom";
+component main = TicketWin();
