@@ -36,13 +36,15 @@ template TicketValue() {
 //   beacon      253 bits from L1 (prevrandao >> 3, never 0 once recorded: a
 //               zero beacon means "not recorded", so it is refused here)
 //   winProb     32 bits, in [1, 2^32)
+//   enabled     1 bit: 0 checks nothing (an unused winner slot, all zeros)
 template TicketWin() {
+    signal input enabled;
     signal input ticketHash;
     signal input beacon;
     signal input winProb;
 
     signal beaconIsZero <== IsZero()(beacon);
-    beaconIsZero === 0;
+    beaconIsZero * enabled === 0;
     Range(32)(winProb);
 
     signal draw <== Poseidon(2)([ticketHash, beacon]);
@@ -52,7 +54,7 @@ template TicketWin() {
         low += bits[i] * (1 << i);
     }
     signal wins <== LessThan(32)([low, winProb]);
-    wins === 1;
+    wins === enabled;
 }
 
 // SumParent: one node of the 4-ary sum tree from its four children.

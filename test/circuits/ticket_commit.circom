@@ -1,0 +1,3 @@
+pragma circom 2.1.0;
+include "../../circuits/lib/ticket_bundle.circom";
+component main = TicketCommit(2, 2);
