@@ -8,6 +8,7 @@ import { payout } from "./payout.js";
 import { bodyHash, encodeBody, type Body, type PublicInputs } from "./publicData.js";
 import { QUEUE_GENESIS, queueStep, type QueueOp } from "./queue.js";
 import { bundleMessage, checkBundleShape, paddedEntries, type SignedBundle } from "./receipt.js";
+import { bundleLeafHash, type BundleRecord } from "./ticket.js";
 import { MerkleTree } from "./tree.js";
 
 const MAX_BALANCE = (1n << BigInt(BALANCE_BITS)) - 1n;
@@ -17,6 +18,8 @@ export class RollupState {
   readonly params: BatchParams;
   tree: MerkleTree;
   accounts = new Map<number, Account>();
+  /** Committed ticket bundles (docs/PROTOCOL.md §16), by the leaf that holds each. */
+  bundles = new Map<number, BundleRecord>();
   byAddress = new Map<bigint, number>();
   nextIndex = 0;
   queueHash = QUEUE_GENESIS; // chain value after the last consumed L1 operation
@@ -47,13 +50,17 @@ export class RollupState {
 
   /** The leaf an address uses: its existing leaf, else the next free one. */
   leafFor(address: bigint): number {
-    const existing = this.byAddress.get(address);
-    if (existing !== undefined) return existing;
+    return this.byAddress.get(address) ?? this.freeLeaf();
+  }
+
+  /** The next leaf that nothing has used. */
+  freeLeaf(): number {
     if (this.nextIndex >= this.tree.capacity) throw new Error(`the state tree is full (${this.tree.capacity} accounts)`);
     return this.nextIndex;
   }
 
   write(index: number, a: Account): void {
+    if (this.bundles.has(index)) throw new Error(`leaf ${index} holds a committed ticket bundle; it never becomes an account`);
     if (!this.unchecked && (a.balance < 0n || a.balance > MAX_BALANCE)) throw new Error(`balance ${a.balance} of account ${index} is outside [0, 2^${BALANCE_BITS})`);
     this.accounts.set(index, a);
     if (a.address !== 0n && !this.byAddress.has(a.address)) this.byAddress.set(a.address, index);
@@ -61,11 +68,20 @@ export class RollupState {
     this.tree.set(index, leafHash(a));
   }
 
+  /** Writes a committed ticket bundle's leaf (never an account). */
+  writeBundle(index: number, r: BundleRecord): void {
+    if (this.accounts.get(index)?.address) throw new Error(`leaf ${index} holds an account; a ticket bundle needs an empty leaf`);
+    this.bundles.set(index, r);
+    if (index >= this.nextIndex) this.nextIndex = index + 1;
+    this.tree.set(index, bundleLeafHash(r));
+  }
+
   clone(): RollupState {
     const c = Object.create(RollupState.prototype) as RollupState;
     Object.assign(c, this);
     c.tree = this.tree.clone();
     c.accounts = new Map(this.accounts);
+    c.bundles = new Map(this.bundles);
     c.byAddress = new Map(this.byAddress);
     return c;
   }

@@ -13,13 +13,17 @@
 // base unit of any fee that fits 80 bits. In the circuit this is one strict
 // bit decomposition of the draw and a 32-bit comparison (circuits/lib/ticket.circom).
 // p = 1 is not a ticket: it is an exact receipt.
-import { FIELD_MODULUS, poseidon } from "./crypto.js";
+import { FIELD_MODULUS, poseidon, signMessage, verifySignature, type EdDSASignature, type PublicKey } from "./crypto.js";
 import type { BatchParams } from "./params.js";
-import { signMessage, verifySignature, type EdDSASignature, type PublicKey } from "./crypto.js";
 import { checkReceipt, receiptHash, type Receipt } from "./receipt.js";
 import { ticketCapacity, TicketTree, type SumNode } from "./ticket-tree.js";
 
 export const WIN_PROB_BITS = 32;
+/**
+ * The ticket pool's address: the low 160 bits of keccak256("poa-rollup ticket pool").
+ * Nobody holds a key for it, so no L1 withdrawal request can name its leaf.
+ */
+export const POOL_ADDRESS = 0xbab7f080636de0d2c87a4560c46e1874dfce8998n;
 /** winProb is a numerator over 2^32. */
 export const WIN_PROB_DENOMINATOR = 1n << BigInt(WIN_PROB_BITS);
 const LOW_BITS = WIN_PROB_DENOMINATOR - 1n;

@@ -89,7 +89,7 @@ describe("ticket templates against the reference model", function () {
 import { leafHash, type Account } from "../core/account.js";
 import { payout } from "../core/payout.js";
 import { MerkleTree } from "../core/tree.js";
-import { bundleLeafHash, signTicketBundle, ticketFor, ticketLeaf, ticketTree, ticketWins, type BundleRecord, type TicketBundle } from "../core/ticket.js";
+import { bundleLeafHash, POOL_ADDRESS, signTicketBundle, ticketFor, ticketLeaf, ticketTree, ticketWins, type BundleRecord, type TicketBundle } from "../core/ticket.js";
 import type { Receipt } from "../core/receipt.js";
 import { DOMAIN, params, provider } from "./helpers.js";
 
@@ -236,7 +236,7 @@ describe("ticket settlement templates against the reference model", function () 
   });
 
   it("TicketPool: takes the inflow, pays the outflow, never below zero, and opens only as the pool", async () => {
-    const POOL = 1234567n;
+    const POOL = POOL_ADDRESS;
     const t = new MerkleTree(2);
     t.set(0, leafHash({ address: 0x7ea5n, balance: 0n, ax: 0n, ay: 0n, nonce: 0n }));
     const z = { ax: 0n, ay: 0n, nonce: 0n };
@@ -258,3 +258,86 @@ describe("ticket settlement templates against the reference model", function () 
     await fails("ticket_pool", { ...off, inflow: 1n });
   });
 });
+
+// ---- The model's ticket steps (core/ticket-settlement.ts) drive the templates to the same roots ----
+
+import { RollupState } from "../core/rollup.js";
+import { commitTicketBundle, settleWinner, updatePool } from "../core/ticket-settlement.js";
+import { TREASURY } from "./helpers.js";
+
+describe("ticket settlement: the model's steps and the templates agree, root for root", function () {
+  before(initCrypto);
+  const settings = { treeDepth: 2 };
+
+  it("commits a bundle, pays two winners in index order, moves the pool, and refuses a loser and a second payment", async () => {
+    const s = new RollupState({ ...params, depth: 2 }, TREASURY);
+    const prov = await provider(6);
+    s.write(1, { address: prov.address, balance: 10n ** 18n, ax: prov.pub.ax, ay: prov.pub.ay, nonce: 2n });
+    const bundle: TicketBundle = {
+      providerIdx: 1, firstNonce: 2n,
+      tickets: Array.from({ length: 9 }, (_, j) => ticketFor({
+        providerIdx: 1, owner: 0xb0b0n, fee: 10n ** 12n + BigInt(j), nonce: 2n + BigInt(j), inputHash: BigInt(j), outputHash: 7n,
+        entries: [{ contributor: 0xc1n, score: 1n + BigInt(j) }, { contributor: 0xc2n + BigInt(j % 2), score: 2n }],
+      }, 1)),
+    };
+    const signed = await signTicketBundle(prov.key, bundle, params, 2, DOMAIN);
+
+    const commit = await commitTicketBundle(s, signed, settings, DOMAIN, 9);
+    expect((await witness("ticket_commit", commit.circuitInput))[1]).to.equal(s.root);
+    expect(commit.inflow).to.equal(9n * 10n ** 12n + 36n);
+    expect(s.account(1)).to.deep.include({ balance: 10n ** 18n - commit.inflow, nonce: 11n });
+
+    let beacon = 1n;
+    while (bundle.tickets.filter((t) => ticketWins(t, K, beacon)).length < 2 || bundle.tickets.every((t) => ticketWins(t, K, beacon))) beacon++;
+    const won = bundle.tickets.map((_, j) => j).filter((j) => ticketWins(bundle.tickets[j], K, beacon));
+    const lost = bundle.tickets.findIndex((t) => !ticketWins(t, K, beacon));
+    expect(() => settleWinner(s.clone(), commit.bundleIdx, bundle, lost, settings, 9, beacon)).to.throw(`ticket ${lost} of bundle ${commit.bundleIdx} did not win`);
+    expect(() => settleWinner(s.clone(), commit.bundleIdx, bundle, won[0], settings, 8, beacon)).to.throw("was committed in batch 9; this batch presents the beacon of batch 8");
+
+    let outflow = 0n;
+    for (const j of won.slice(0, 2)) {
+      const w = settleWinner(s, commit.bundleIdx, bundle, j, settings, 9, beacon);
+      const out = await witness("ticket_winner", w.circuitInput);
+      expect(out[1]).to.equal(s.root);
+      expect(out.slice(10, 13)).to.deep.equal(w.credits.map(([a]) => a));
+      expect(out.slice(13, 16)).to.deep.equal(w.credits.map(([, v]) => v));
+      expect(out[16]).to.equal(w.outflow);
+      const pay = payout(bundle.tickets[j].receipt.fee, bundle.tickets[j].receipt.entries.map((e) => e.score), cfg);
+      expect(w.outflow).to.equal(bundle.tickets[j].receipt.fee - pay.protocol);
+      outflow += w.outflow;
+    }
+    expect(s.bundles.get(commit.bundleIdx)!.cursor).to.equal(won[1] + 1);
+    expect(() => settleWinner(s.clone(), commit.bundleIdx, bundle, won[0], settings, 9, beacon)).to.throw(`ticket ${won[0]} of bundle ${commit.bundleIdx} is behind its cursor ${won[1] + 1}`);
+
+    const pool = updatePool(s, commit.inflow, outflow);
+    expect((await witness("ticket_pool", pool.circuitInput))[1]).to.equal(s.root);
+    expect(s.account(pool.poolIdx)).to.deep.include({ address: POOL_ADDRESS, balance: commit.inflow - outflow });
+    expect(() => updatePool(s.clone(), 0n, commit.inflow)).to.throw(`the ticket pool holds ${commit.inflow - outflow} base units with this batch's commits; its winners need ${commit.inflow}`);
+    // A committed bundle's leaf never becomes an account.
+    expect(() => s.write(commit.bundleIdx, { address: 0xdn, balance: 1n, ax: 0n, ay: 0n, nonce: 0n })).to.throw(`leaf ${commit.bundleIdx} holds a committed ticket bundle; it never becomes an account`);
+    expect(s.freeLeaf()).to.be.greaterThan(commit.bundleIdx);
+  });
+
+  it("refuses to commit a bundle at a used nonce, with another key's signature, or beyond the provider's balance", async () => {
+    const s = new RollupState({ ...params, depth: 2 }, TREASURY);
+    const prov = await provider(6);
+    s.write(1, { address: prov.address, balance: 5n * 10n ** 12n, ax: prov.pub.ax, ay: prov.pub.ay, nonce: 2n });
+    const mk = (n: number, firstNonce: bigint): TicketBundle => ({
+      providerIdx: 1, firstNonce, tickets: Array.from({ length: n }, (_, j) => ticketFor({ providerIdx: 1, owner: 0xb0b0n, fee: 10n ** 12n, nonce: firstNonce + BigInt(j), inputHash: 1n, outputHash: 2n, entries: [] }, 2)),
+    });
+    await expectReject(commitTicketBundle(s.clone(), await signTicketBundle(prov.key, mk(2, 1n), params, 2, DOMAIN), settings, DOMAIN, 1), "first nonce 1 does not match provider 1's nonce 2");
+    const other = await provider(7);
+    await expectReject(commitTicketBundle(s.clone(), await signTicketBundle(other.key, mk(2, 2n), params, 2, DOMAIN), settings, DOMAIN, 1), "the signature does not verify against provider 1's key");
+    await expectReject(commitTicketBundle(s.clone(), await signTicketBundle(prov.key, mk(6, 2n), params, 2, DOMAIN), settings, DOMAIN, 1), "its expected value 6000000000000 exceeds provider 1's balance 5000000000000");
+  });
+});
+
+async function expectReject(p: Promise<unknown>, message: string): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    expect((e as Error).message).to.contain(message);
+    return;
+  }
+  expect.fail(`expected a rejection containing "${message}"`);
+}
