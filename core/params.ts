@@ -17,6 +17,18 @@ export interface BatchParams {
   scoreBits: number;
   protocolBps: number;
   ownerBps: number;
+  /** Payment tickets (docs/PROTOCOL.md §16); absent or 0 in an instance without them. */
+  ticketDepth?: number;
+  /** Ticket bundles a batch can commit. */
+  ticketCommits?: number;
+  /** Winning tickets a batch can pay. */
+  winners?: number;
+}
+
+/** The instance's ticket shape, zeros where it has none. */
+export function ticketShape(p: BatchParams): { treeDepth: number; commits: number; winners: number; enabled: boolean } {
+  const commits = p.ticketCommits ?? 0, winners = p.winners ?? 0;
+  return { treeDepth: p.ticketDepth ?? 0, commits, winners, enabled: commits + winners > 0 };
 }
 
 export interface CircuitInstance {
@@ -61,11 +73,13 @@ export function indexBytes(p: Pick<BatchParams, "depth">): number {
 /** Byte length of each body section's record (docs/PROTOCOL.md, "Public data"). */
 export function recordBytes(p: Pick<BatchParams, "depth">) {
   const i = indexBytes(p);
-  return { op: i + 12, bundle: i + 13, slot: i + 12, newAccount: 20 };
+  return { op: i + 12, bundle: i + 13, slot: i + 12, newAccount: 20, commit: 2 * i + 2 + 32 + 12, winner: i + 2, pool: i + 24 };
 }
 
 /** Byte length of the public-data body for an instance. */
 export function bodyLength(p: BatchParams): number {
   const r = recordBytes(p);
-  return p.queueOps * r.op + p.bundles * r.bundle + p.slots * r.slot + p.newAccounts * r.newAccount;
+  const t = ticketShape(p);
+  const tickets = t.enabled ? t.commits * r.commit + t.winners * r.winner + r.pool : 0;
+  return p.queueOps * r.op + p.bundles * r.bundle + tickets + p.slots * r.slot + p.newAccounts * r.newAccount;
 }

@@ -3,12 +3,13 @@
 // state, the public data and the circuit's input in one pass.
 import { EMPTY_ACCOUNT, leafFields, leafHash, type Account } from "./account.js";
 import { keyProblem, verifySignature, type PublicKey } from "./crypto.js";
-import { BALANCE_BITS, type BatchParams } from "./params.js";
+import { BALANCE_BITS, ticketShape, type BatchParams } from "./params.js";
 import { payout } from "./payout.js";
 import { bodyHash, encodeBody, type Body, type PublicInputs } from "./publicData.js";
 import { QUEUE_GENESIS, queueStep, type QueueOp } from "./queue.js";
 import { bundleMessage, checkBundleShape, paddedEntries, type SignedBundle } from "./receipt.js";
-import { bundleLeafHash, type BundleRecord } from "./ticket.js";
+import { bundleLeafHash, type BundleRecord, type SignedTicketBundle, type TicketBundle } from "./ticket.js";
+import { commitTicketBundle, idleCommitInput, idleWinnerInput, settleWinner, updatePool } from "./ticket-settlement.js";
 import { MerkleTree } from "./tree.js";
 
 const MAX_BALANCE = (1n << BigInt(BALANCE_BITS)) - 1n;
@@ -97,6 +98,19 @@ export class BundleError extends Error {
 export interface BatchInput {
   ops: QueueOp[]; // the next L1 operations, oldest first
   bundles: SignedBundle[];
+  /** Payment tickets (docs/PROTOCOL.md §16), in an instance that has them. */
+  tickets?: TicketBatchInput;
+}
+
+export interface TicketBatchInput {
+  /** This batch's number on L1 (0-based): committed bundles are decided by its beacon. */
+  batchNumber: number;
+  commits: SignedTicketBundle[];
+  /** The batch whose L1 beacon the winners were drawn under, and that beacon (0: not recorded). */
+  beaconBatch: number;
+  beacon: bigint;
+  /** Winners, each bundle's in index order: the leaf holding the bundle, the ticket's index, and the bundle's tickets. */
+  winners: { bundleIdx: number; index: number; tickets: TicketBundle }[];
 }
 
 export interface Withdrawal {
@@ -256,6 +270,54 @@ export async function buildBatch(prev: RollupState, input: BatchInput, domain: b
     body.bundles.push({ providerIdx, count: receipts.length, totalFee });
   }
 
+  // 2b. Ticket bundles committed, winners paid, the pool moved (§16.3).
+  let ticketInputs: PublicInputs["tickets"];
+  const ts = ticketShape(p);
+  if (ts.enabled) {
+    const tk: TicketBatchInput = input.tickets ?? { batchNumber: 0, commits: [], beaconBatch: 0, beacon: 0n, winners: [] };
+    if (tk.commits.length > ts.commits) throw new Error(`a batch commits at most ${ts.commits} ticket bundles, got ${tk.commits.length}`);
+    if (tk.winners.length > ts.winners) throw new Error(`a batch pays at most ${ts.winners} winning tickets, got ${tk.winners.length}`);
+    const settings = { treeDepth: ts.treeDepth };
+    const slot = (prefix: string, x: Record<string, unknown>) => {
+      for (const [k, v] of Object.entries(x)) {
+        if (["rootIn", "domain", "batchNumber", "beaconBatch", "beacon"].includes(k)) continue;
+        push(prefix + k[0].toUpperCase() + k.slice(1), v);
+      }
+    };
+    let inflow = 0n, outflow = 0n;
+    body.commits = [];
+    for (let c = 0; c < ts.commits; c++) {
+      const b = tk.commits[c];
+      if (!b) {
+        slot("tc", idleCommitInput(s, domain, tk.batchNumber));
+        continue;
+      }
+      const r = await commitTicketBundle(s, b, settings, domain, tk.batchNumber);
+      slot("tc", r.circuitInput);
+      inflow += r.inflow;
+      body.commits.push({ providerIdx: b.providerIdx, bundleIdx: r.bundleIdx, count: r.record.count, rootHash: r.record.root.hash, rootSum: r.record.root.sum });
+    }
+    body.winners = [];
+    for (let x = 0; x < ts.winners; x++) {
+      const win = tk.winners[x];
+      if (!win) {
+        slot("tw", idleWinnerInput(s, settings, tk.beaconBatch, tk.beacon));
+        continue;
+      }
+      const r = settleWinner(s, win.bundleIdx, win.tickets, win.index, settings, tk.beaconBatch, tk.beacon);
+      slot("tw", r.circuitInput);
+      r.credits.forEach(([address, amount]) => credit(address, amount));
+      outflow += r.outflow;
+      body.winners.push({ bundleIdx: win.bundleIdx, ticketIndex: win.index });
+    }
+    const pool = updatePool(s, inflow, outflow);
+    slot("tp", pool.circuitInput);
+    body.pool = { poolIdx: pool.poolIdx, inflow, outflow };
+    ticketInputs = { batchNumber: BigInt(tk.batchNumber), beaconBatch: BigInt(tk.beaconBatch), beacon: tk.beacon };
+  } else if (input.tickets && (input.tickets.commits.length || input.tickets.winners.length)) {
+    throw new Error("this instance has no ticket steps (circuits.json: ticketCommits, winners)");
+  }
+
   // 3. Credit slots: the treasury first, then the addresses that have no leaf
   // yet (their addresses are published, slot k with new address k), then the
   // rest; each credited address once.
@@ -296,7 +358,9 @@ export async function buildBatch(prev: RollupState, input: BatchInput, domain: b
     newQueueHash: s.queueHash,
     domain,
     bodyHash: bodyHash(bodyBytes),
+    ...(ticketInputs ? { tickets: ticketInputs } : {}),
   };
-  const circuitInput: Record<string, unknown> = { ...publicInputs, ...w };
+  const { tickets: ticketPublic, ...sixInputs } = publicInputs;
+  const circuitInput: Record<string, unknown> = { ...sixInputs, ...(ticketPublic ?? {}), ...w };
   return { state: s, publicInputs, body: bodyBytes, decoded: body, withdrawals, circuitInput };
 }

@@ -125,3 +125,25 @@ export function updatePool(s: RollupState, inflow: bigint, outflow: bigint): { p
   const [address, balance, ax, ay, nonce] = leafFields(before);
   return { poolIdx: idx, circuitInput: { enabled: enabled ? 1n : 0n, poolIdx: BigInt(idx), address, balance, ax, ay, nonce, siblings, inflow, outflow, rootIn } };
 }
+
+// ---- Unused ticket slots of a batch: no-ops on leaf 0, every value 0 ----
+
+export function idleCommitInput(s: RollupState, domain: bigint, batchNumber: number): Record<string, unknown> {
+  const [address, balance, ax, ay, nonce] = leafFields(s.account(0));
+  const sib = s.tree.siblings(0);
+  return {
+    enabled: 0n, domain, batchNumber: BigInt(batchNumber), providerIdx: 0n, address, balance, ax, ay, nonce, providerSiblings: sib,
+    sigS: 0n, sigR8x: 0n, sigR8y: 1n, count: 0n, rootHash: 0n, rootSum: 0n, bundleIdx: 0n, bundleOldLeaf: s.tree.leaf(0), bundleSiblings: sib, rootIn: s.root,
+  };
+}
+
+export function idleWinnerInput(s: RollupState, t: TicketSettings, beaconBatch: number, beacon: bigint): Record<string, unknown> {
+  const K = s.params.entries;
+  const zeros = (n: number) => Array.from({ length: n }, () => 0n);
+  const levels = Array.from({ length: t.treeDepth }, () => zeros(3));
+  return {
+    enabled: 0n, beaconBatch: BigInt(beaconBatch), beacon, bundleIdx: 0n, bundleOldLeaf: s.tree.leaf(0), rootHash: 0n, rootSum: 0n, providerIdx: 0n,
+    firstNonce: 0n, count: 0n, commitBatch: 0n, cursor: 0n, bundleSiblings: s.tree.siblings(0), ticketIndex: 0n, owner: 0n, face: 0n, inputHash: 0n, outputHash: 0n,
+    contributor: zeros(K), score: zeros(K), winProb: 0n, ticketSiblingHash: levels, ticketSiblingSum: levels, rootIn: s.root,
+  };
+}

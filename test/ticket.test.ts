@@ -127,3 +127,96 @@ describe("tickets: the struct and the win rule (core/ticket.ts)", function () {
     expect([...w].sort((x, y) => x - y)).to.deep.equal(w);
   });
 });
+
+// ---- Tickets in a batch: buildBatch's ticket steps, the body, the replay (core/rollup.ts, publicData.ts, replay.ts) ----
+
+import { buildBatch, RollupState } from "../core/rollup.js";
+import { applyBody } from "../core/replay.js";
+import { bodyLength } from "../core/params.js";
+import { decodeBody, publicSignals } from "../core/publicData.js";
+import { payout } from "../core/payout.js";
+import { POOL_ADDRESS } from "../core/ticket.js";
+import { bundleFor, deposit, TREASURY } from "./helpers.js";
+
+describe("tickets in a batch: commit, winners beside an exact receipt, the pool, the body and a validator's replay", function () {
+  before(initCrypto);
+  const TP = { ...params, ticketDepth: 2, ticketCommits: 1, winners: 2 };
+
+  it("pays exactly the winners at face value, debits the provider the bundle's expected value, and replays from the body alone", async () => {
+    const prov = await provider(8);
+    const g = new RollupState(TP, TREASURY);
+    const b0 = await buildBatch(g, { ops: [deposit(prov, 10n ** 18n)], bundles: [] }, DOMAIN, {});
+    const idx = b0.state.indexOf(prov.address)!;
+    const tickets: TicketBundle = {
+      providerIdx: idx, firstNonce: 0n,
+      tickets: Array.from({ length: 12 }, (_, j) => ticketFor({
+        providerIdx: idx, owner: 0xb0b0n, fee: 10n ** 12n, nonce: BigInt(j), inputHash: BigInt(j), outputHash: 9n, entries: [{ contributor: 0xc1n + BigInt(j % 3), score: 5n }],
+      }, 2)),
+    };
+    const signed = await signTicketBundle(prov.key, tickets, TP, 2, DOMAIN);
+    const b1 = await buildBatch(b0.state, { ops: [], bundles: [], tickets: { batchNumber: 1, commits: [signed], beaconBatch: 0, beacon: 0n, winners: [] } }, DOMAIN);
+    const bundleIdx = b1.decoded.commits![0].bundleIdx;
+    const ev = 12n * 10n ** 12n;
+    expect(b1.state.account(idx)).to.deep.include({ balance: 10n ** 18n - ev, nonce: 12n });
+    expect(b1.decoded.pool).to.deep.equal({ poolIdx: b1.state.indexOf(POOL_ADDRESS), inflow: ev, outflow: 0n });
+    expect(b1.body.length).to.equal(bodyLength(TP));
+    expect(publicSignals(b1.publicInputs)).to.have.length(9);
+
+    // A beacon under which at least two tickets win; pay the first two with an exact receipt in the same batch.
+    let beacon = 1n;
+    while (winners(tickets, K, beacon).length < 2) beacon++;
+    const [w0, w1] = winners(tickets, K, beacon);
+    const exact = await bundleFor(b1.state, prov, [{ owner: 0xb0b0n, fee: 10n ** 9n, entries: [] }]);
+    const b2 = await buildBatch(b1.state, {
+      ops: [], bundles: [exact],
+      tickets: { batchNumber: 2, commits: [], beaconBatch: 1, beacon, winners: [{ bundleIdx, index: w0, tickets }, { bundleIdx, index: w1, tickets }] },
+    }, DOMAIN);
+    const face = 4n * 10n ** 12n;
+    const atFace = payout(face, [5n], TP);
+    const paidTo = (a: bigint) => b2.state.account(b2.state.indexOf(a)!).balance - (b1.state.indexOf(a) === undefined ? 0n : b1.state.account(b1.state.indexOf(a)!).balance);
+    const byContributor = new Map<bigint, bigint>();
+    for (const j of [w0, w1]) byContributor.set(0xc1n + BigInt(j % 3), (byContributor.get(0xc1n + BigInt(j % 3)) ?? 0n) + atFace.shares[0]);
+    for (const [a, v] of byContributor) expect(paidTo(a)).to.equal(v);
+    const exactPay = payout(10n ** 9n, [], TP);
+    expect(paidTo(0xb0b0n)).to.equal(2n * atFace.ownerTotal + exactPay.ownerTotal);
+    expect(paidTo(TREASURY)).to.equal(exactPay.protocol); // the winners' protocol share stays in the pool
+    expect(b2.state.account(b2.state.indexOf(POOL_ADDRESS)!).balance).to.equal(ev - 2n * (face - atFace.protocol));
+    expect(b2.state.bundles.get(bundleIdx)!.cursor).to.equal(w1 + 1);
+    expect(b2.decoded.winners).to.deep.equal([{ bundleIdx, ticketIndex: w0 }, { bundleIdx, ticketIndex: w1 }]);
+
+    // A validator rebuilds every root from the bodies alone.
+    let v = new RollupState(TP, TREASURY);
+    v = applyBody(v, b0.body, [deposit(prov, 10n ** 18n)], 0);
+    expect(v.root).to.equal(b0.state.root);
+    v = applyBody(v, b1.body, [], 1);
+    expect(v.root).to.equal(b1.state.root);
+    v = applyBody(v, b2.body, [], 2);
+    expect(v.root).to.equal(b2.state.root);
+    expect(decodeBody(b2.body, TP).pool).to.deep.equal(b2.decoded.pool);
+
+    // The same winner again, a loser, and another batch's beacon are refused.
+    await expectThrows(buildBatch(b2.state, { ops: [], bundles: [], tickets: { batchNumber: 3, commits: [], beaconBatch: 1, beacon, winners: [{ bundleIdx, index: w1, tickets }] } }, DOMAIN), "is behind its cursor");
+    const loser = tickets.tickets.findIndex((t, j) => j > w1 && !ticketWins(t, K, beacon));
+    if (loser > 0) await expectThrows(buildBatch(b2.state, { ops: [], bundles: [], tickets: { batchNumber: 3, commits: [], beaconBatch: 1, beacon, winners: [{ bundleIdx, index: loser, tickets }] } }, DOMAIN), "did not win");
+    await expectThrows(buildBatch(b2.state, { ops: [], bundles: [], tickets: { batchNumber: 3, commits: [], beaconBatch: 2, beacon, winners: [{ bundleIdx, index: w1 + 1, tickets }] } }, DOMAIN), "was committed in batch 1");
+  });
+
+  it("leaves an instance without tickets exactly as it was: body length, six public inputs, refusal of ticket input", async () => {
+    const g = new RollupState(params, TREASURY);
+    const b = await buildBatch(g, { ops: [], bundles: [] }, DOMAIN);
+    expect(b.body.length).to.equal(152);
+    expect(publicSignals(b.publicInputs)).to.have.length(6);
+    expect(Object.keys(b.circuitInput).some((k) => /^t[cwp]/.test(k))).to.equal(false);
+    await expectThrows(buildBatch(g, { ops: [], bundles: [], tickets: { batchNumber: 0, commits: [await signTicketBundle((await provider(8)).key, { providerIdx: 1, firstNonce: 0n, tickets: [ticketFor(receipt(0n), 2)] }, params, 2, DOMAIN)], beaconBatch: 0, beacon: 0n, winners: [] } }, DOMAIN), "this instance has no ticket steps");
+  });
+});
+
+async function expectThrows(p: Promise<unknown>, message: string): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    expect((e as Error).message).to.contain(message);
+    return;
+  }
+  expect.fail(`expected an error containing "${message}"`);
+}
