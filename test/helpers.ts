@@ -1,5 +1,6 @@
 // Shared fixtures: the test instance, provider keys, and a small world with
 // funded providers, built through the same reference model the sequencer uses.
+import { expect } from "chai";
 import { initCrypto, publicKeyOf, type PublicKey } from "../core/crypto.js";
 import { loadInstance, type BatchParams } from "../core/params.js";
 import { domainOf } from "../core/publicData.js";
@@ -75,4 +76,15 @@ export async function fundedWorld(providers: Provider[], amount: bigint): Promis
     }
   }
   return { state, batches };
+}
+
+/** Awaits `p` and expects it to reject with a message containing `fragment`. */
+export async function expectReject(p: Promise<unknown>, fragment: string): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    expect(String(e instanceof Error ? e.message : e)).to.contain(fragment);
+    return;
+  }
+  expect.fail(`expected a rejection containing "${fragment}"`);
 }

@@ -12,13 +12,10 @@ import { startService, type Service } from "../sequencer/service.js";
 import { startFactoryWorld, type FactoryWorld } from "./lib/factory-world.js";
 import { http, waitFor } from "./lib/http.js";
 import { devWallet } from "../artifacts/dev-wallets.js";
+import { expectReject } from "./helpers.js";
 
 const OWNER = "0x15d34aaf54267db7d7c367839aaf71a00a2c6a65"; // dev account 4 (a contributor), lowercase as the API returns it
 
-async function expectRejects(p: Promise<unknown>, message: string): Promise<void> {
-  const e = await p.then(() => null, (x: Error) => x);
-  expect(e?.message ?? "resolved", `expected a failure saying ${message}`).to.contain(message);
-}
 
 describe("ModelFactory over HTTP", function () {
   let w: FactoryWorld;
@@ -188,7 +185,7 @@ describe("ModelFactory over HTTP", function () {
     expect(trained).to.contain(`next: poa model publish ${id} --account 5`);
     const evaluated = await poa("eval", String(id), "--prompt", "Day 14.", "--max-tokens", "20");
     expect(evaluated).to.match(/tuned: "Day 14\./);
-    await expectRejects(poa("publish", String(id), "--account", "6", "--rpc", w.chain.url), `job ${id} belongs to 0x9965507d1a55bcc2695c58ba16fb37d819b0a4dc`);
+    await expectReject(poa("publish", String(id), "--account", "6", "--rpc", w.chain.url), `job ${id} belongs to 0x9965507d1a55bcc2695c58ba16fb37d819b0a4dc`);
     const published = await poa("publish", String(id), "--account", "5", "--rpc", w.chain.url, "--price", "0.002");
     const modelId = Number(/model (\d+) registered/.exec(published)![1]);
     const m = (await api("GET", `/v1/models/${modelId}`)).json;

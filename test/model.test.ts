@@ -7,7 +7,7 @@ import { bodyHash, decodeBody, encodeBody } from "../core/publicData.js";
 import { contentHash } from "../core/receipt.js";
 import { buildBatch, RollupState } from "../core/rollup.js";
 import { MerkleTree } from "../core/tree.js";
-import { bundleFor, deposit, DOMAIN, fundedWorld, params, provider, TREASURY, withdrawal } from "./helpers.js";
+import { bundleFor, deposit, DOMAIN, expectReject, fundedWorld, params, provider, TREASURY, withdrawal } from "./helpers.js";
 
 const cfg = { protocolBps: 500, ownerBps: 2000 };
 
@@ -134,12 +134,3 @@ describe("reference model batch rules", () => {
   });
 });
 
-export async function expectReject(p: Promise<unknown>, fragment: string): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    expect(String(e instanceof Error ? e.message : e)).to.contain(fragment);
-    return;
-  }
-  expect.fail(`expected a rejection containing "${fragment}"`);
-}

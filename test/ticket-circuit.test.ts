@@ -263,7 +263,7 @@ describe("ticket settlement templates against the reference model", function () 
 
 import { RollupState } from "../core/rollup.js";
 import { commitTicketBundle, settleWinner, updatePool } from "../core/ticket-settlement.js";
-import { TREASURY } from "./helpers.js";
+import { expectReject, TREASURY } from "./helpers.js";
 
 describe("ticket settlement: the model's steps and the templates agree, root for root", function () {
   before(initCrypto);
@@ -332,12 +332,3 @@ describe("ticket settlement: the model's steps and the templates agree, root for
   });
 });
 
-async function expectReject(p: Promise<unknown>, message: string): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    expect((e as Error).message).to.contain(message);
-    return;
-  }
-  expect.fail(`expected a rejection containing "${message}"`);
-}

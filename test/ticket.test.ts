@@ -136,7 +136,7 @@ import { bodyLength } from "../core/params.js";
 import { decodeBody, publicSignals } from "../core/publicData.js";
 import { payout } from "../core/payout.js";
 import { POOL_ADDRESS } from "../core/ticket.js";
-import { bundleFor, deposit, TREASURY } from "./helpers.js";
+import { bundleFor, deposit, expectReject, TREASURY } from "./helpers.js";
 
 describe("tickets in a batch: commit, winners beside an exact receipt, the pool, the body and a validator's replay", function () {
   before(initCrypto);
@@ -195,10 +195,10 @@ describe("tickets in a batch: commit, winners beside an exact receipt, the pool,
     expect(decodeBody(b2.body, TP).pool).to.deep.equal(b2.decoded.pool);
 
     // The same winner again, a loser, and another batch's beacon are refused.
-    await expectThrows(buildBatch(b2.state, { ops: [], bundles: [], tickets: { batchNumber: 3, commits: [], beaconBatch: 1, beacon, winners: [{ bundleIdx, index: w1, tickets }] } }, DOMAIN), "is behind its cursor");
+    await expectReject(buildBatch(b2.state, { ops: [], bundles: [], tickets: { batchNumber: 3, commits: [], beaconBatch: 1, beacon, winners: [{ bundleIdx, index: w1, tickets }] } }, DOMAIN), "is behind its cursor");
     const loser = tickets.tickets.findIndex((t, j) => j > w1 && !ticketWins(t, K, beacon));
-    if (loser > 0) await expectThrows(buildBatch(b2.state, { ops: [], bundles: [], tickets: { batchNumber: 3, commits: [], beaconBatch: 1, beacon, winners: [{ bundleIdx, index: loser, tickets }] } }, DOMAIN), "did not win");
-    await expectThrows(buildBatch(b2.state, { ops: [], bundles: [], tickets: { batchNumber: 3, commits: [], beaconBatch: 2, beacon, winners: [{ bundleIdx, index: w1 + 1, tickets }] } }, DOMAIN), "was committed in batch 1");
+    if (loser > 0) await expectReject(buildBatch(b2.state, { ops: [], bundles: [], tickets: { batchNumber: 3, commits: [], beaconBatch: 1, beacon, winners: [{ bundleIdx, index: loser, tickets }] } }, DOMAIN), "did not win");
+    await expectReject(buildBatch(b2.state, { ops: [], bundles: [], tickets: { batchNumber: 3, commits: [], beaconBatch: 2, beacon, winners: [{ bundleIdx, index: w1 + 1, tickets }] } }, DOMAIN), "was committed in batch 1");
   });
 
   it("leaves an instance without tickets exactly as it was: body length, six public inputs, refusal of ticket input", async () => {
@@ -207,16 +207,7 @@ describe("tickets in a batch: commit, winners beside an exact receipt, the pool,
     expect(b.body.length).to.equal(152);
     expect(publicSignals(b.publicInputs)).to.have.length(6);
     expect(Object.keys(b.circuitInput).some((k) => /^t[cwp]/.test(k))).to.equal(false);
-    await expectThrows(buildBatch(g, { ops: [], bundles: [], tickets: { batchNumber: 0, commits: [await signTicketBundle((await provider(8)).key, { providerIdx: 1, firstNonce: 0n, tickets: [ticketFor(receipt(0n), 2)] }, params, 2, DOMAIN)], beaconBatch: 0, beacon: 0n, winners: [] } }, DOMAIN), "this instance has no ticket steps");
+    await expectReject(buildBatch(g, { ops: [], bundles: [], tickets: { batchNumber: 0, commits: [await signTicketBundle((await provider(8)).key, { providerIdx: 1, firstNonce: 0n, tickets: [ticketFor(receipt(0n), 2)] }, params, 2, DOMAIN)], beaconBatch: 0, beacon: 0n, winners: [] } }, DOMAIN), "this instance has no ticket steps");
   });
 });
 
-async function expectThrows(p: Promise<unknown>, message: string): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    expect((e as Error).message).to.contain(message);
-    return;
-  }
-  expect.fail(`expected an error containing "${message}"`);
-}
