@@ -8,6 +8,7 @@ include "./lib/queue_op.circom";
 include "./lib/bundle.circom";
 include "./lib/credit_slot.circom";
 include "./lib/logup.circom";
+include "./lib/ticket_bundle.circom";
 
 // Batch: one state transition of poa-rollup (docs/PROTOCOL.md).
 //
@@ -38,12 +39,25 @@ include "./lib/logup.circom";
 // The credits that step 2 computes equal, aggregated per address, the deltas
 // that step 3 applies (CreditSum at gamma = Poseidon(oldRoot, bodyHash, bundleHashes)).
 //
+// Payment tickets (docs/PROTOCOL.md §16), in an instance with NTC + NW > 0:
+// after step 2, NTC ticket bundles are committed (TicketCommit), NW winning
+// tickets of earlier bundles are paid (TicketWinner, credits into the same
+// slots) and the pool moves (TicketPool); three more public inputs give the
+// batch's number and the beacon its winners are drawn under, and the body
+// gains, after the bundle records,
+//   NTC x [providerIdx I, bundleIdx I, count u16, rootHash u256, rootSum u96]
+//   NW  x [bundleIdx I, ticketIndex u16]
+//   1   x [poolIdx I, inflow u96, outflow u96]
+// An instance without tickets (NTC = NW = 0) has none of this: its three
+// ticket inputs are unused and not public.
+//
 // D is the number of levels of the 4-ary account tree (4^D leaves).
-template Batch(D, NQ, NB, B, K, T, NEW, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS) {
+template Batch(D, NQ, NB, B, K, T, NEW, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS, DT, NTC, NW) {
     assert(NB + 2 <= 16);
     assert(T >= 1);
     assert(NEW <= T - 1);
     assert(D <= 16);
+    var TICKETS = NTC + NW > 0 ? 1 : 0;
 
     signal input oldRoot;
     signal input newRoot;
@@ -51,6 +65,9 @@ template Batch(D, NQ, NB, B, K, T, NEW, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNE
     signal input newQueueHash;
     signal input domain;
     signal input bodyHash;
+    signal input batchNumber;
+    signal input beaconBatch;
+    signal input beacon;
 
     // 1. queue ops
     signal input opEnabled[NQ];
@@ -77,6 +94,56 @@ template Batch(D, NQ, NB, B, K, T, NEW, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNE
     signal input rContributor[NB][B][K];
     signal input rScore[NB][B][K];
 
+    // 2b. tickets
+    signal input tcEnabled[NTC];
+    signal input tcProviderIdx[NTC];
+    signal input tcAddress[NTC];
+    signal input tcBalance[NTC];
+    signal input tcAx[NTC];
+    signal input tcAy[NTC];
+    signal input tcNonce[NTC];
+    signal input tcProviderSiblings[NTC][D][3];
+    signal input tcSigS[NTC];
+    signal input tcSigR8x[NTC];
+    signal input tcSigR8y[NTC];
+    signal input tcCount[NTC];
+    signal input tcRootHash[NTC];
+    signal input tcRootSum[NTC];
+    signal input tcBundleIdx[NTC];
+    signal input tcBundleOldLeaf[NTC];
+    signal input tcBundleSiblings[NTC][D][3];
+    signal input twEnabled[NW];
+    signal input twBundleIdx[NW];
+    signal input twBundleOldLeaf[NW];
+    signal input twRootHash[NW];
+    signal input twRootSum[NW];
+    signal input twProviderIdx[NW];
+    signal input twFirstNonce[NW];
+    signal input twCount[NW];
+    signal input twCommitBatch[NW];
+    signal input twCursor[NW];
+    signal input twBundleSiblings[NW][D][3];
+    signal input twTicketIndex[NW];
+    signal input twOwner[NW];
+    signal input twFace[NW];
+    signal input twInputHash[NW];
+    signal input twOutputHash[NW];
+    signal input twContributor[NW][K];
+    signal input twScore[NW][K];
+    signal input twWinProb[NW];
+    signal input twTicketSiblingHash[NW][DT][3];
+    signal input twTicketSiblingSum[NW][DT][3];
+    signal input tpEnabled[TICKETS];
+    signal input tpPoolIdx[TICKETS];
+    signal input tpAddress[TICKETS];
+    signal input tpBalance[TICKETS];
+    signal input tpAx[TICKETS];
+    signal input tpAy[TICKETS];
+    signal input tpNonce[TICKETS];
+    signal input tpSiblings[TICKETS][D][3];
+    signal input tpInflow[TICKETS];
+    signal input tpOutflow[TICKETS];
+
     // 3. credit slots
     signal input cAccountIdx[T];
     signal input cAddress[T];
@@ -88,11 +155,17 @@ template Batch(D, NQ, NB, B, K, T, NEW, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNE
     var OP_BITS = IDX_BITS + 96;
     var BUNDLE_BITS = IDX_BITS + 8 + 96;
     var SLOT_BITS = IDX_BITS + 96;
-    var BODY_BITS = NQ * OP_BITS + NB * BUNDLE_BITS + T * SLOT_BITS + NEW * 160;
+    var COMMIT_BITS = 2 * IDX_BITS + 16 + 256 + 96;
+    var WINNER_BITS = IDX_BITS + 16;
+    var POOL_BITS = IDX_BITS + 192;
+    var TICKET_BITS = TICKETS * (NTC * COMMIT_BITS + NW * WINNER_BITS + POOL_BITS);
+    var BODY_BITS = NQ * OP_BITS + NB * BUNDLE_BITS + TICKET_BITS + T * SLOT_BITS + NEW * 160;
     signal body[BODY_BITS];
     var at = 0;
 
-    signal root[NQ + NB + T + 1];
+    // Roots after each step; TS is where the slots' chain starts.
+    var TS = NQ + NB + TICKETS * (NTC + NW + 1);
+    signal root[TS + T + 1];
     root[0] <== oldRoot;
 
     // 1. queue ops, consumed as a prefix of the L1 queue
@@ -135,12 +208,13 @@ template Batch(D, NQ, NB, B, K, T, NEW, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNE
 
     // 2. bundles
     var NC = B * (K + 1);
+    var NCREDITS = NB * NC + NW * (K + 1);
     component bundle[NB];
     component bIdxBits[NB];
     component bCountBits[NB];
     component bFeeBits[NB];
-    signal creditAddress[NB * NC + 1];
-    signal creditAmount[NB * NC + 1];
+    signal creditAddress[NCREDITS + 1];
+    signal creditAmount[NCREDITS + 1];
     var protocol = 0;
     for (var b = 0; b < NB; b++) {
         bundle[b] = Bundle(D, B, K, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS);
@@ -181,9 +255,139 @@ template Batch(D, NQ, NB, B, K, T, NEW, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNE
         for (var i = 0; i < 96; i++) { body[at + IDX_BITS + 8 + i] <== bFeeBits[b].out[i]; }
         at += BUNDLE_BITS;
     }
-    // The protocol's share of every receipt goes to the treasury (slot 0).
-    creditAddress[NB * NC] <== cAddress[0];
-    creditAmount[NB * NC] <== protocol;
+    // 2b. Ticket bundles committed, winners paid, the pool moved (§16.3).
+    component commit[NTC];
+    component cmCountBits[NTC];
+    component cmRootBits[NTC];
+    component cmRootPad[NTC];
+    component cmSumBits[NTC];
+    signal cmProviderIdx[NTC][IDX_BITS];
+    signal cmBundleIdx[NTC][IDX_BITS];
+    var inflow = 0;
+    for (var c = 0; c < NTC; c++) {
+        commit[c] = TicketCommit(D, DT);
+        commit[c].enabled <== tcEnabled[c];
+        commit[c].domain <== domain;
+        commit[c].batchNumber <== batchNumber;
+        commit[c].providerIdx <== tcProviderIdx[c];
+        commit[c].address <== tcAddress[c];
+        commit[c].balance <== tcBalance[c];
+        commit[c].ax <== tcAx[c];
+        commit[c].ay <== tcAy[c];
+        commit[c].nonce <== tcNonce[c];
+        commit[c].providerSiblings <== tcProviderSiblings[c];
+        commit[c].sigS <== tcSigS[c];
+        commit[c].sigR8x <== tcSigR8x[c];
+        commit[c].sigR8y <== tcSigR8y[c];
+        commit[c].count <== tcCount[c];
+        commit[c].rootHash <== tcRootHash[c];
+        commit[c].rootSum <== tcRootSum[c];
+        commit[c].bundleIdx <== tcBundleIdx[c];
+        commit[c].bundleOldLeaf <== tcBundleOldLeaf[c];
+        commit[c].bundleSiblings <== tcBundleSiblings[c];
+        commit[c].rootIn <== root[NQ + NB + c];
+        root[NQ + NB + c + 1] <== commit[c].rootOut;
+        inflow += tcRootSum[c];
+
+        cmProviderIdx[c] <== PadBE(2 * D, IDX_BITS)(commit[c].providerIdxBits);
+        cmBundleIdx[c] <== PadBE(2 * D, IDX_BITS)(commit[c].bundleIdxBits);
+        cmCountBits[c] = ToBitsBE(16);
+        cmCountBits[c].in <== tcCount[c];
+        // The root hash as its unique 254-bit form, in 32 bytes.
+        cmRootBits[c] = Num2Bits_strict();
+        cmRootBits[c].in <== tcRootHash[c];
+        cmRootPad[c] = PadBE(254, 256);
+        cmRootPad[c].le <== cmRootBits[c].out;
+        cmSumBits[c] = ToBitsBE(96);
+        cmSumBits[c].in <== tcRootSum[c];
+        for (var i = 0; i < IDX_BITS; i++) { body[at + i] <== cmProviderIdx[c][i]; }
+        for (var i = 0; i < IDX_BITS; i++) { body[at + IDX_BITS + i] <== cmBundleIdx[c][i]; }
+        for (var i = 0; i < 16; i++) { body[at + 2 * IDX_BITS + i] <== cmCountBits[c].out[i]; }
+        for (var i = 0; i < 256; i++) { body[at + 2 * IDX_BITS + 16 + i] <== cmRootPad[c].out[i]; }
+        for (var i = 0; i < 96; i++) { body[at + 2 * IDX_BITS + 272 + i] <== cmSumBits[c].out[i]; }
+        at += COMMIT_BITS;
+    }
+
+    component winner[NW];
+    signal wnBundleIdx[NW][IDX_BITS];
+    signal wnTicketIdx[NW][16];
+    var outflow = 0;
+    for (var x = 0; x < NW; x++) {
+        winner[x] = TicketWinner(D, DT, K, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS);
+        winner[x].enabled <== twEnabled[x];
+        winner[x].beaconBatch <== beaconBatch;
+        winner[x].beacon <== beacon;
+        winner[x].bundleIdx <== twBundleIdx[x];
+        winner[x].bundleOldLeaf <== twBundleOldLeaf[x];
+        winner[x].rootHash <== twRootHash[x];
+        winner[x].rootSum <== twRootSum[x];
+        winner[x].providerIdx <== twProviderIdx[x];
+        winner[x].firstNonce <== twFirstNonce[x];
+        winner[x].count <== twCount[x];
+        winner[x].commitBatch <== twCommitBatch[x];
+        winner[x].cursor <== twCursor[x];
+        winner[x].bundleSiblings <== twBundleSiblings[x];
+        winner[x].ticketIndex <== twTicketIndex[x];
+        winner[x].owner <== twOwner[x];
+        winner[x].face <== twFace[x];
+        winner[x].inputHash <== twInputHash[x];
+        winner[x].outputHash <== twOutputHash[x];
+        winner[x].contributor <== twContributor[x];
+        winner[x].score <== twScore[x];
+        winner[x].winProb <== twWinProb[x];
+        winner[x].ticketSiblingHash <== twTicketSiblingHash[x];
+        winner[x].ticketSiblingSum <== twTicketSiblingSum[x];
+        winner[x].rootIn <== root[NQ + NB + NTC + x];
+        root[NQ + NB + NTC + x + 1] <== winner[x].rootOut;
+        for (var i = 0; i <= K; i++) {
+            creditAddress[NB * NC + x * (K + 1) + i] <== winner[x].creditAddress[i];
+            creditAmount[NB * NC + x * (K + 1) + i] <== winner[x].creditAmount[i];
+        }
+        outflow += winner[x].poolOut;
+
+        wnBundleIdx[x] <== PadBE(2 * D, IDX_BITS)(winner[x].bundleIdxBits);
+        wnTicketIdx[x] <== PadBE(2 * DT, 16)(winner[x].ticketIndexBits);
+        for (var i = 0; i < IDX_BITS; i++) { body[at + i] <== wnBundleIdx[x][i]; }
+        for (var i = 0; i < 16; i++) { body[at + IDX_BITS + i] <== wnTicketIdx[x][i]; }
+        at += WINNER_BITS;
+    }
+
+    // The pool: one step in an instance with tickets, none otherwise (arrays of TICKETS = 0 or 1).
+    component pool[TICKETS];
+    signal plIdx[TICKETS][IDX_BITS];
+    component plIn[TICKETS];
+    component plOut[TICKETS];
+    for (var k = 0; k < TICKETS; k++) {
+        tpInflow[k] === inflow;
+        tpOutflow[k] === outflow;
+        pool[k] = TicketPool(D, poolAddress());
+        pool[k].enabled <== tpEnabled[k];
+        pool[k].poolIdx <== tpPoolIdx[k];
+        pool[k].address <== tpAddress[k];
+        pool[k].balance <== tpBalance[k];
+        pool[k].ax <== tpAx[k];
+        pool[k].ay <== tpAy[k];
+        pool[k].nonce <== tpNonce[k];
+        pool[k].siblings <== tpSiblings[k];
+        pool[k].inflow <== tpInflow[k];
+        pool[k].outflow <== tpOutflow[k];
+        pool[k].rootIn <== root[TS - 1];
+        root[TS] <== pool[k].rootOut;
+        plIdx[k] <== PadBE(2 * D, IDX_BITS)(pool[k].poolIdxBits);
+        plIn[k] = ToBitsBE(96);
+        plIn[k].in <== tpInflow[k];
+        plOut[k] = ToBitsBE(96);
+        plOut[k].in <== tpOutflow[k];
+        for (var i = 0; i < IDX_BITS; i++) { body[at + i] <== plIdx[k][i]; }
+        for (var i = 0; i < 96; i++) { body[at + IDX_BITS + i] <== plIn[k].out[i]; }
+        for (var i = 0; i < 96; i++) { body[at + IDX_BITS + 96 + i] <== plOut[k].out[i]; }
+        at += POOL_BITS;
+    }
+
+    // The protocol's share of every receipt goes to the treasury (slot 0);
+    // of a winning ticket, it stays in the pool.
+    creditAddress[NCREDITS] <== cAddress[0];
+    creditAmount[NCREDITS] <== protocol;
 
     // 3. credit slots
     component slot[T];
@@ -200,8 +404,8 @@ template Batch(D, NQ, NB, B, K, T, NEW, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNE
         slot[t].ay <== cLeaf[t][3];
         slot[t].nonce <== cLeaf[t][4];
         slot[t].siblings <== cSiblings[t];
-        slot[t].rootIn <== root[NQ + NB + t];
-        root[NQ + NB + t + 1] <== slot[t].rootOut;
+        slot[t].rootIn <== root[TS + t];
+        root[TS + t + 1] <== slot[t].rootOut;
 
         cIdxBits[t] = PadBE(2 * D, IDX_BITS);
         cIdxBits[t].le <== slot[t].indexBits;
@@ -218,7 +422,7 @@ template Batch(D, NQ, NB, B, K, T, NEW, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNE
             slot[t].isNew * (1 - slot[t - 1].isNew) === 0;
         }
     }
-    root[NQ + NB + T] === newRoot;
+    root[TS + T] === newRoot;
 
     // The addresses of the new accounts (0 where slot k is not new).
     component newAddrBits[NEW];
@@ -250,7 +454,7 @@ template Batch(D, NQ, NB, B, K, T, NEW, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNE
         challengeIn[b + 2] <== bundle[b].bundleHash;
     }
     signal gamma <== Poseidon(NB + 2)(challengeIn);
-    signal credited <== CreditSum(NB * NC + 1)(gamma, creditAddress, creditAmount);
+    signal credited <== CreditSum(NCREDITS + 1)(gamma, creditAddress, creditAmount);
     signal applied <== CreditSum(T)(gamma, cAddress, cDelta);
     credited === applied;
 }

@@ -57,7 +57,8 @@ export function loadInstance(name: string): CircuitInstance {
 
 /** Template arguments in the order Batch(...) declares them. */
 export function templateArgs(p: BatchParams): number[] {
-  return [p.depth, p.queueOps, p.bundles, p.bundleSize, p.entries, p.slots, p.newAccounts, p.feeBits, p.scoreBits, p.protocolBps, p.ownerBps];
+  const t = ticketShape(p);
+  return [p.depth, p.queueOps, p.bundles, p.bundleSize, p.entries, p.slots, p.newAccounts, p.feeBits, p.scoreBits, p.protocolBps, p.ownerBps, t.treeDepth, t.commits, t.winners];
 }
 
 /** Leaves in the instance's 4-ary account tree. */

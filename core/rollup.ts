@@ -361,6 +361,7 @@ export async function buildBatch(prev: RollupState, input: BatchInput, domain: b
     ...(ticketInputs ? { tickets: ticketInputs } : {}),
   };
   const { tickets: ticketPublic, ...sixInputs } = publicInputs;
-  const circuitInput: Record<string, unknown> = { ...sixInputs, ...(ticketPublic ?? {}), ...w };
+  // An instance without tickets still has the three ticket inputs, unused and private.
+  const circuitInput: Record<string, unknown> = { ...sixInputs, ...(ticketPublic ?? { batchNumber: 0n, beaconBatch: 0n, beacon: 0n }), ...w };
   return { state: s, publicInputs, body: bodyBytes, decoded: body, withdrawals, circuitInput };
 }

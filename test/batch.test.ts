@@ -176,7 +176,7 @@ describe("batch circuit (test instance)", function () {
       const sib = structuredClone(inp.cSiblings as bigint[][][]);
       sib[1][0][2] += 1n;
       await rejects({ ...inp, cSiblings: sib }, "uses a wrong Merkle path", ["LeafUpdate", "CreditSlot"]);
-      await rejects({ ...inp, newRoot: (inp.newRoot as bigint) + 1n }, "claims another new root", [{ batchLine: "root[NQ + NB + T] === newRoot" }]);
+      await rejects({ ...inp, newRoot: (inp.newRoot as bigint) + 1n }, "claims another new root", [{ batchLine: "root[TS + T] === newRoot" }]);
       await rejects({ ...inp, oldRoot: (inp.oldRoot as bigint) + 1n }, "starts from another root", ["LeafUpdate", "QueueOp"]);
       const leaf = structuredClone(inp.bLeaf as bigint[][]);
       leaf[0][1] += 1n;

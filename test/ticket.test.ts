@@ -137,6 +137,7 @@ import { decodeBody, publicSignals } from "../core/publicData.js";
 import { payout } from "../core/payout.js";
 import { POOL_ADDRESS } from "../core/ticket.js";
 import { bundleFor, deposit, expectReject, TREASURY } from "./helpers.js";
+import { witness, witnessFails } from "./lib/circom.js";
 
 describe("tickets in a batch: commit, winners beside an exact receipt, the pool, the body and a validator's replay", function () {
   before(initCrypto);
@@ -193,6 +194,22 @@ describe("tickets in a batch: commit, winners beside an exact receipt, the pool,
     v = applyBody(v, b2.body, [], 2);
     expect(v.root).to.equal(b2.state.root);
     expect(decodeBody(b2.body, TP).pool).to.deep.equal(b2.decoded.pool);
+
+    // The Batch circuit (test/circuits/batch_tickets.circom: the test instance with DT 2, NTC 1, NW 2)
+    // accepts the model's inputs for all three batches, with the model's nine public inputs.
+    for (const b of [b0, b1, b2]) {
+      const out = await witness("batch_tickets", b.circuitInput);
+      expect(out.slice(1, 10)).to.deep.equal(publicSignals(b.publicInputs));
+    }
+    // …and refuses a winner paid more than the payout rule, and a pool that pays less than the winners cost.
+    const tamper = (f: (x: Record<string, any>) => void) => {
+      const x = structuredClone(b2.circuitInput) as Record<string, any>;
+      f(x);
+      return x;
+    };
+    await witnessFails("batch_tickets", tamper((x) => (x.twFace[0] = x.twFace[0] * 2n)));
+    await witnessFails("batch_tickets", tamper((x) => (x.tpOutflow[0] = x.tpOutflow[0] - 1n)));
+    await witnessFails("batch_tickets", tamper((x) => (x.beacon = x.beacon + 1n)));
 
     // The same winner again, a loser, and another batch's beacon are refused.
     await expectReject(buildBatch(b2.state, { ops: [], bundles: [], tickets: { batchNumber: 3, commits: [], beaconBatch: 1, beacon, winners: [{ bundleIdx, index: w1, tickets }] } }, DOMAIN), "is behind its cursor");

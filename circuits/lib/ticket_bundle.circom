@@ -212,6 +212,12 @@ template TicketWinner(D, DT, K, FEE_BITS, SCORE_BITS, PROTOCOL_BPS, OWNER_BPS) {
     (rootOut, bundleIdxBits) <== LeafUpdate(D)(rootIn, bundleIdx, bundleOldLeaf, newLeaf, bundleSiblings);
 }
 
+// The ticket pool's address: the low 160 bits of keccak256("poa-rollup ticket
+// pool") (core/ticket.ts POOL_ADDRESS), an address nobody holds a key for.
+function poolAddress() {
+    return 1065974270381495935781581442903412997780786809240;
+}
+
 // TicketPool: the one leaf that holds every committed bundle's expected value
 // until winners draw on it. Its address is POOL_ADDRESS, an address nobody
 // holds a key for, so no withdrawal request can empty it; an empty leaf is
