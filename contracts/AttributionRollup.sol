@@ -30,6 +30,13 @@ contract AttributionRollup is AccessControl, ReentrancyGuardTransient {
     uint256 internal constant BUNDLE_BYTES = 13;
     uint256 internal constant SLOT_BYTES = 12;
     uint256 internal constant ADDRESS_BYTES = 20;
+    /// @dev Ticket records (docs/PROTOCOL.md §16.3): a commit is 2 indices + count u16 + rootHash + rootSum u96,
+    /// a winner an index + ticketIndex u16, the pool an index + inflow u96 + outflow u96.
+    uint256 internal constant COMMIT_BYTES = 2 + 32 + 12;
+    uint256 internal constant WINNER_BYTES = 2;
+    uint256 internal constant POOL_BYTES = 24;
+    /// @dev prevrandao's top 253 bits are a field element; 0 means "not recorded", so it is stored as 1.
+    uint256 internal constant BEACON_SHIFT = 3;
 
     /// @notice The circuit instance's shape; the body of every batch has exactly `bodyLength` bytes.
     /// @param depth Levels of the 4-ary account tree (4^depth leaves).
@@ -40,6 +47,9 @@ contract AttributionRollup is AccessControl, ReentrancyGuardTransient {
         uint256 bundles;
         uint256 slots;
         uint256 newAccounts;
+        /// @dev Payment tickets (docs/PROTOCOL.md §16): bundles a batch may commit and winners it may pay; both 0 without tickets.
+        uint256 ticketCommits;
+        uint256 winners;
     }
 
     /// @notice A queued L1 operation, kept until a batch consumes it (or it is refunded in exit mode).
@@ -75,6 +85,15 @@ contract AttributionRollup is AccessControl, ReentrancyGuardTransient {
     uint256 public immutable indexBytes;
     uint256 public immutable queueOpsPerBatch;
     uint256 public immutable bodyLength;
+    /// @notice Ticket bundles a batch may commit, and winners it may pay (0 and 0: an instance without tickets).
+    uint256 public immutable ticketCommits;
+    uint256 public immutable ticketWinners;
+    /// @notice Public inputs of the batch circuit: 6, or 9 with tickets (batchNumber, beaconBatch, beacon).
+    uint256 public immutable publicInputCount;
+    /// @dev Selector of the exported verifier's verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[N]).
+    bytes4 internal immutable verifySelector;
+    /// @dev Body offset of the first ticket-commit record.
+    uint256 internal immutable commitOffset;
     uint256 public immutable exitDelay;
     uint256 public immutable blocksPerBatch;
     uint256 public immutable maxDepositors;
@@ -113,6 +132,16 @@ contract AttributionRollup is AccessControl, ReentrancyGuardTransient {
     mapping(uint256 => bool) public exited;
     mapping(uint256 => bool) public refunded;
 
+    /// @notice The beacon that decides the tickets committed in batch n (0-based: batch n is the one
+    /// submitted when `batchCount` was n): prevrandao >> 3 of the first block after batch n's that
+    /// recorded it (0 until then; a recorded 0 is stored as 1). docs/PROTOCOL.md §16.5.
+    mapping(uint256 => uint256) public beacon;
+    /// @dev Batches that committed ticket bundles and still wait for their beacon, in order from
+    /// `beaconHead`; `commitBlock[n]` is the block that stored batch n.
+    uint256[] internal beaconQueue;
+    uint256 public beaconHead;
+    mapping(uint256 => uint256) public commitBlock;
+
     error ZeroAmount();
     error ZeroTreasury();
     /// @notice The liveness settings or the circuit shape cannot work (a zero delay or pace, no queue
@@ -133,6 +162,7 @@ contract AttributionRollup is AccessControl, ReentrancyGuardTransient {
     error AlreadyExited(uint256 index);
     error InvalidExitProof();
     error NotRefundable(uint256 queueIndex);
+    error BeaconNotDue(uint256 batchNumber);
 
     event DepositQueued(uint256 indexed queueIndex, address indexed account, uint256 amount, uint256 ax, uint256 ay, uint256 queueHash);
     event WithdrawalRequested(uint256 indexed queueIndex, address indexed account, uint256 accountIndex, uint256 queueHash);
@@ -142,6 +172,9 @@ contract AttributionRollup is AccessControl, ReentrancyGuardTransient {
     event ExitModeActivated(uint256 indexed queueIndex, uint256 dueBlock);
     event Exited(uint256 indexed accountIndex, address indexed account, uint256 amount);
     event DepositRefunded(uint256 indexed queueIndex, address indexed account, uint256 amount);
+    /// @notice Batch `batchNumber` (0-based) committed ticket bundles; its beacon is recorded in a later block.
+    event TicketsCommitted(uint256 indexed batchNumber, uint256 blockNumber);
+    event BeaconRecorded(uint256 indexed batchNumber, uint256 beacon);
 
     /// @param token_ The OPEN token.
     /// @param verifier_ The Groth16 verifier exported from the batch circuit's zkey.
@@ -180,8 +213,18 @@ contract AttributionRollup is AccessControl, ReentrancyGuardTransient {
         uint256 idx = (2 * shape.depth + 7) / 8;
         indexBytes = idx;
         queueOpsPerBatch = shape.queueOps;
-        bodyLength = shape.queueOps * (idx + AMOUNT_BYTES) + shape.bundles * (idx + BUNDLE_BYTES) + shape.slots * (idx + SLOT_BYTES)
-            + shape.newAccounts * ADDRESS_BYTES;
+        bool tickets = shape.ticketCommits + shape.winners > 0;
+        uint256 ticketBytes = tickets
+            ? shape.ticketCommits * (2 * idx + COMMIT_BYTES) + shape.winners * (idx + WINNER_BYTES) + idx + POOL_BYTES
+            : 0;
+        commitOffset = shape.queueOps * (idx + AMOUNT_BYTES) + shape.bundles * (idx + BUNDLE_BYTES);
+        bodyLength = commitOffset + ticketBytes + shape.slots * (idx + SLOT_BYTES) + shape.newAccounts * ADDRESS_BYTES;
+        ticketCommits = shape.ticketCommits;
+        ticketWinners = shape.winners;
+        publicInputCount = tickets ? 9 : 6;
+        verifySelector = tickets
+            ? bytes4(keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[9])"))
+            : bytes4(keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[6])"));
         exitDelay = liveness.exitDelay;
         blocksPerBatch = liveness.blocksPerBatch;
         maxDepositors = liveness.maxDepositors;
@@ -281,17 +324,20 @@ contract AttributionRollup is AccessControl, ReentrancyGuardTransient {
 
     /// @notice Applies a proved batch: checks the proof against the stored root, the queue
     /// and the body, stores the new root, consumes `opsConsumed` queued operations and
-    /// records the batch's withdrawals.
+    /// records the batch's withdrawals. In an instance with tickets it first records the
+    /// beacons that are due, and the proof's winners are drawn under `beacon[beaconBatch]`.
     /// @param newRoot The state root after the batch.
     /// @param opsConsumed How many of the oldest queued operations the batch applied.
+    /// @param beaconBatch The batch whose beacon decides this batch's winners (ignored without tickets).
     /// @param body The batch public data (docs/PROTOCOL.md), exactly `bodyLength` bytes.
     /// @param proof Groth16 proof as [a.x, a.y, b.x1, b.x0, b.y1, b.y0, c.x, c.y].
-    function submitBatch(uint256 newRoot, uint256 opsConsumed, bytes calldata body, uint256[8] calldata proof)
+    function submitBatch(uint256 newRoot, uint256 opsConsumed, uint256 beaconBatch, bytes calldata body, uint256[8] calldata proof)
         external
         onlyRole(SEQUENCER_ROLE)
         nonReentrant
     {
         if (exitMode || _overdue()) revert BatchesStopped();
+        if (publicInputCount == 9) _recordDueBeacons();
         if (body.length != bodyLength) revert BodyLengthMismatch(body.length, bodyLength);
         if (newRoot >= FIELD) revert RootNotInField();
         uint256 head = queueHead;
@@ -302,21 +348,79 @@ contract AttributionRollup is AccessControl, ReentrancyGuardTransient {
 
         uint256 oldRoot = stateRoot;
         uint256 bodyHash = uint256(sha256(body)) >> 3;
-        _verify([oldRoot, newRoot, queueHashAt[head], queueHashAt[head + opsConsumed], domain, bodyHash], proof);
+        _verify(_publicInputs(oldRoot, newRoot, head, opsConsumed, bodyHash, beaconBatch), proof);
 
+        // batchCount before this batch is its 0-based number, the circuit's batchNumber.
         uint256 batchNumber = ++batchCount;
         stateRoot = newRoot;
         batchRoot[batchNumber] = newRoot;
         queueHead = head + opsConsumed;
+        if (publicInputCount == 9 && _commitsTickets(body)) _awaitBeacon(batchNumber - 1);
         _consumeQueue(batchNumber, head, opsConsumed, body);
         emit BatchSubmitted(batchNumber, oldRoot, newRoot, head, opsConsumed, bodyHash);
     }
 
-    function _verify(uint256[6] memory pub, uint256[8] calldata proof) internal view {
-        bool ok = verifier.verifyProof(
-            [proof[0], proof[1]], [[proof[2], proof[3]], [proof[4], proof[5]]], [proof[6], proof[7]], pub
-        );
-        if (!ok) revert InvalidProof();
+    /// @dev Batch `index` (0-based) committed ticket bundles in this block: a later block records its beacon.
+    function _awaitBeacon(uint256 index) internal {
+        commitBlock[index] = block.number;
+        beaconQueue.push(index);
+        emit TicketsCommitted(index, block.number);
+    }
+
+    /// @dev The batch circuit's public inputs, packed as 32-byte words (docs/PROTOCOL.md §6, §16.3):
+    /// six, then batchNumber (the count of batches before this one), beaconBatch and its beacon
+    /// in an instance with tickets. An unrecorded beacon is 0, which the circuit refuses for any winner.
+    function _publicInputs(uint256 oldRoot, uint256 newRoot, uint256 head, uint256 ops, uint256 bodyHash, uint256 beaconBatch)
+        internal
+        view
+        returns (bytes memory pub)
+    {
+        pub = abi.encodePacked(oldRoot, newRoot, queueHashAt[head], queueHashAt[head + ops], domain, bodyHash);
+        if (publicInputCount == 9) pub = abi.encodePacked(pub, batchCount, beaconBatch, beacon[beaconBatch]);
+    }
+
+    /// @dev Calls the exported verifier, whose last argument is uint256[6] or uint256[9]. Fixed-size
+    /// arrays ABI-encode in place, so the call data is the selector followed by 8 + N words.
+    function _verify(bytes memory pub, uint256[8] calldata proof) internal view {
+        (bool success, bytes memory ret) = address(verifier).staticcall(abi.encodePacked(verifySelector, proof, pub));
+        if (!success || ret.length != 32 || abi.decode(ret, (bool)) != true) revert InvalidProof();
+    }
+
+    /// @dev True if any ticket-commit record of the body is used (count, at 2 indices into the record, nonzero).
+    function _commitsTickets(bytes calldata body) internal view returns (bool) {
+        uint256 record = 2 * indexBytes + COMMIT_BYTES;
+        for (uint256 i = 0; i < ticketCommits; i++) {
+            uint256 at = commitOffset + i * record + 2 * indexBytes;
+            if (uint16(bytes2(body[at:at + 2])) != 0) return true;
+        }
+        return false;
+    }
+
+    /// @dev Records the beacon of every batch with ticket commits stored in an earlier block than
+    /// this one. Each batch is recorded once, so the loop is paid for once per batch.
+    function _recordDueBeacons() internal {
+        uint256 h = beaconHead;
+        uint256 n = beaconQueue.length;
+        if (h == n) return;
+        uint256 value = block.prevrandao >> BEACON_SHIFT;
+        if (value == 0) value = 1;
+        while (h < n) {
+            uint256 batchIndex = beaconQueue[h];
+            if (commitBlock[batchIndex] >= block.number) break;
+            beacon[batchIndex] = value;
+            emit BeaconRecorded(batchIndex, value);
+            h++;
+        }
+        beaconHead = h;
+    }
+
+    /// @notice Records the beacon of batch `batchNumber` (0-based) and of every earlier batch whose
+    /// beacon is due, so that its winners can be proved before the next batch. Anyone may call.
+    /// @dev Reverts with BeaconNotDue unless the batch committed tickets in an earlier block.
+    /// @param batchNumber The batch whose beacon must be recorded after the call.
+    function recordBeacon(uint256 batchNumber) external whenRunning {
+        _recordDueBeacons();
+        if (beacon[batchNumber] == 0) revert BeaconNotDue(batchNumber);
     }
 
     /// @dev Releases consumed deposits from `pendingDeposits` and records withdrawals,

@@ -95,6 +95,13 @@ export class BundleError extends Error {
   }
 }
 
+/** A ticket bundle that cannot be committed at its place in a batch (tickets.commits[commit]): the sequencer rejects it. */
+export class TicketBundleError extends Error {
+  constructor(readonly commit: number, readonly reason: string) {
+    super(`ticket bundle ${commit}: ${reason}`);
+  }
+}
+
 export interface BatchInput {
   ops: QueueOp[]; // the next L1 operations, oldest first
   bundles: SignedBundle[];
@@ -292,7 +299,9 @@ export async function buildBatch(prev: RollupState, input: BatchInput, domain: b
         slot("tc", idleCommitInput(s, domain, tk.batchNumber));
         continue;
       }
-      const r = await commitTicketBundle(s, b, settings, domain, tk.batchNumber);
+      const r = await commitTicketBundle(s, b, settings, domain, tk.batchNumber).catch((e: Error) => {
+        throw new TicketBundleError(c, e.message);
+      });
       slot("tc", r.circuitInput);
       inflow += r.inflow;
       body.commits.push({ providerIdx: b.providerIdx, bundleIdx: r.bundleIdx, count: r.record.count, rootHash: r.record.root.hash, rootSum: r.record.root.sum });

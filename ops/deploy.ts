@@ -4,7 +4,7 @@ import { basename, join } from "node:path";
 import { poseidonContract } from "circomlibjs";
 import { Contract, ContractFactory, type Signer } from "ethers";
 import { initCrypto } from "../core/crypto.js";
-import { loadInstance } from "../core/params.js";
+import { loadInstance, ticketShape } from "../core/params.js";
 import { RollupState } from "../core/rollup.js";
 import { artifact, LOCAL_CHAIN_ID } from "../artifacts/contracts.js";
 import { artifactPaths, readManifest, ROOT } from "../artifacts/paths.js";
@@ -94,7 +94,7 @@ export async function deployRollup(anySigner: AnySigner, o: DeployOptions): Prom
     await verifier.getAddress(),
     await exitVerifier.getAddress(),
     await Promise.all(hashers.map((h) => h.getAddress())),
-    { depth: p.depth, queueOps: p.queueOps, bundles: p.bundles, slots: p.slots, newAccounts: p.newAccounts },
+    { depth: p.depth, queueOps: p.queueOps, bundles: p.bundles, slots: p.slots, newAccounts: p.newAccounts, ticketCommits: ticketShape(p).commits, winners: ticketShape(p).winners },
     o.treasury,
     { exitDelay: o.exitDelay ?? 100, blocksPerBatch: o.blocksPerBatch ?? 10, maxDepositors: o.maxDepositors ?? 2 ** (2 * p.depth - 1) },
     o.admin ?? me,

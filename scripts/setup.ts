@@ -18,7 +18,7 @@ import { spawn } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { loadInstance, templateArgs } from "../core/params.js";
+import { loadInstance, templateArgs, ticketShape, type BatchParams } from "../core/params.js";
 import { artifactPaths, fileHash, readManifest, ROOT, sha256Hex, type ArtifactPaths, type BuildStep, type CircuitKind, type Manifest } from "../artifacts/paths.js";
 import { snarkLogger, step } from "../ops/progress.js";
 import { choosePtau } from "../ops/ptau.js";
@@ -54,11 +54,17 @@ interface CircuitSpec {
   declaration: unknown;
 }
 
+/** The batch circuit's public inputs in order (PROTOCOL §6; §16.3 adds three in an instance with tickets). */
+function batchPublics(p: BatchParams): string[] {
+  const base = ["oldRoot", "newRoot", "oldQueueHash", "newQueueHash", "domain", "bodyHash"];
+  return ticketShape(p).enabled ? [...base, "batchNumber", "beaconBatch", "beacon"] : base;
+}
+
 function specs(instance: string): CircuitSpec[] {
   const inst = loadInstance(instance);
   return [
     { instance, kind: "batch", paths: artifactPaths(instance), file: inst.file, template: inst.template, args: templateArgs(inst.params),
-      publics: ["oldRoot", "newRoot", "oldQueueHash", "newQueueHash", "domain", "bodyHash"], prove: inst.prove, declaration: inst },
+      publics: batchPublics(inst.params), prove: inst.prove, declaration: inst },
     { instance, kind: "exit", paths: artifactPaths(instance, "exit"), file: "exit.circom", template: "Exit", args: [inst.params.depth],
       publics: ["root", "index", "address", "balance"], prove: true, declaration: { template: "Exit", depth: inst.params.depth } },
   ];

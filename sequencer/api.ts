@@ -11,12 +11,14 @@ import { openapi } from "./openapi.js";
 import { receiptDetail, registerExplorerRoutes, type ExplorerDeps } from "./explorer.js";
 import { receiptMetaSchema, type ReceiptMeta } from "./ledger.js";
 import { serveWebApp } from "../web/serve.js";
-import { bundleSchema, describeIssues, receiptSchema, toSignedBundle } from "./schemas.js";
+import { bundleSchema, describeIssues, receiptSchema, ticketBundleSchema, toSignedBundle, toSignedTicketBundle } from "./schemas.js";
 import { ApiError, type Sequencer } from "./sequencer.js";
 import type { ProverBackend } from "../prover/groth16.js";
 import { findNativeProver } from "../prover/native/build.js";
 
 export const BODY_LIMIT = "64kb";
+/** A ticket bundle holds up to 4^DT tickets, about 600 bytes of JSON each (16,384 at DT = 7: ~10 MB). */
+export const TICKET_BODY_LIMIT = "16mb";
 
 const hex = (x: bigint, bytes = 32) => `0x${x.toString(16).padStart(bytes * 2, "0")}`;
 
@@ -24,6 +26,7 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
   const app = express();
   app.disable("x-powered-by");
   app.use("/v1/datanets", ...datanetParsers());
+  app.use("/v1/ticket-bundles", express.json({ limit: TICKET_BODY_LIMIT, strict: false }));
   app.use(express.json({ limit: BODY_LIMIT, strict: false }));
   // A body in another format would reach the schemas as "no body": say what the route takes instead.
   app.use((req: Request, res: Response, next: NextFunction) => {
@@ -69,11 +72,36 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
   app.post("/v1/bundles", ingest(withMeta, (b: z.infer<typeof withMeta>) => toSignedBundle({ receipts: b.receipts, signature: b.signature })));
   app.post("/v1/receipts", ingest(receiptSchema(seq.params), (b: z.infer<ReturnType<typeof receiptSchema>>) => toSignedBundle({ receipts: [b.receipt], signature: b.signature })));
 
+  // Payment tickets (PROTOCOL §16): many tickets under one signature; each ticket's id is its hash.
+  if (seq.tickets.enabled) {
+    const schema = ticketBundleSchema(seq.params, seq.tickets.shape.treeDepth);
+    app.post("/v1/ticket-bundles", async (req, res) => {
+      const parsed = schema.safeParse(req.body);
+      if (!parsed.success) {
+        const issues = describeIssues(parsed.error);
+        return refuse(res, 400, "invalid_body", issues.map((i) => `${i.field}: ${i.reason}`).join("; "), { issues });
+      }
+      try {
+        const { created, bundle, ticketIds } = await seq.acceptTickets(toSignedTicketBundle(parsed.data));
+        const views = await Promise.all(ticketIds.map((id) => seq.tickets.view(id)));
+        res.status(created ? 202 : 200).json({ ticketBundle: bundle.id, rootSum: bundle.rootSum.toString(), tickets: views });
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        if (e.retryAfter !== undefined) res.set("Retry-After", String(e.retryAfter));
+        return refuse(res, e.status, e.code, e.message);
+      }
+    });
+  }
+
   app.get("/v1/receipts/:id", async (req, res) => {
     const id = String(req.params.id);
     if (!/^0x[0-9a-fA-F]{64}$/.test(id)) return void res.status(400).json({ error: { code: "invalid_id", message: "a receipt id is 0x and 64 hex digits (its Poseidon hash)" } });
     const view = await seq.receiptView(id);
-    if (!view) return void res.status(404).json({ error: { code: "not_found", message: `no receipt ${id}` } });
+    if (!view) {
+      const ticket = seq.tickets.enabled ? await seq.tickets.view(id) : undefined;
+      if (ticket) return void res.json(ticket);
+      return void res.status(404).json({ error: { code: "not_found", message: `no receipt or ticket ${id}` } });
+    }
     res.json({ ...view, ...(await receiptDetail(seq, id)) });
   });
 

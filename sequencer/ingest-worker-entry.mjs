@@ -5,6 +5,6 @@ import { tsImport } from "tsx/esm/api";
 
 Object.defineProperty(threads, "isMainThread", { value: true, configurable: true });
 
-const { default: check, witnessCheck } = await tsImport("./ingest-worker.ts", import.meta.url);
+const { default: check, witnessCheck, ticketCheck } = await tsImport("./ingest-worker.ts", import.meta.url);
 export default check;
-export { witnessCheck };
+export { witnessCheck, ticketCheck };

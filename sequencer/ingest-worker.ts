@@ -7,6 +7,8 @@ import { initCrypto, keyProblem, verifySignature, type PublicKey } from "../core
 import type { BatchParams } from "../core/params.js";
 import { calculateWitness } from "../prover/groth16.js";
 import { bundleHashOf, bundleMessageOf, checkBundleShape, receiptHash, type SignedBundle } from "../core/receipt.js";
+import { checkTicketBundle, ticketBundleMessage, ticketLeaf, type SignedTicketBundle } from "../core/ticket.js";
+import { TicketTree } from "../core/ticket-tree.js";
 
 export interface IngestTask {
   bundle: SignedBundle;
@@ -42,6 +44,38 @@ export default async function check(t: IngestTask): Promise<IngestResult> {
   const problem = (await keyProblem(t.key)) ?? null;
   const signatureOk = problem === null && (await verifySignature(bundleMessageOf(bundle, t.domain), t.bundle.signature, t.key));
   return { hash, receiptIds, keyProblem: problem, signatureOk, keyId };
+}
+
+export interface TicketIngestTask {
+  bundle: SignedTicketBundle;
+  key: PublicKey;
+  params: BatchParams;
+  treeDepth: number;
+  domain: bigint;
+}
+
+export interface TicketIngestResult {
+  /** 0x, 32 bytes: the signed message (idempotency key) and each ticket's hash (its id). */
+  hash: string;
+  ticketIds: string[];
+  rootSum: bigint;
+  keyProblem: string | null;
+  signatureOk: boolean;
+  keyId: string;
+}
+
+/** A ticket bundle's check: its sum tree (two Poseidon hashes a ticket, one per four nodes) and its signature. */
+export async function ticketCheck(t: TicketIngestTask): Promise<TicketIngestResult> {
+  await initCrypto();
+  checkTicketBundle(t.bundle, t.params, t.treeDepth);
+  const leaves = t.bundle.tickets.map((x) => ticketLeaf(x, t.params.entries));
+  const root = new TicketTree(t.treeDepth, leaves).root;
+  const message = ticketBundleMessage(t.domain, t.bundle.providerIdx, t.bundle.firstNonce, t.bundle.tickets.length, root);
+  const base = { hash: hex(message), ticketIds: leaves.map((l) => hex(l.hash)), rootSum: root.sum, keyId: `${t.key.ax}:${t.key.ay}` };
+  if (t.key.ax === 0n && t.key.ay === 0n) return { ...base, keyProblem: null, signatureOk: false };
+  const problem = (await keyProblem(t.key)) ?? null;
+  const signatureOk = problem === null && (await verifySignature(message, t.bundle.signature, t.key));
+  return { ...base, keyProblem: problem, signatureOk };
 }
 
 /**

@@ -65,10 +65,15 @@ export async function scanQueue(rollup: Contract, have: number, after: number, c
   return { ops, cursor: { block: to, hash: block.hash } };
 }
 
+/** submitBatch's arguments: newRoot, opsConsumed, beaconBatch (0 without tickets), body, proof. */
+export function submitArgs(newRoot: bigint, opsConsumed: number, beaconBatch: bigint, body: Uint8Array, proof: bigint[]): unknown[] {
+  return [newRoot, opsConsumed, beaconBatch, body, proof];
+}
+
 /** Submits a proved batch and waits for its receipt. */
 export async function submitBatch(rollup: Contract, batch: BatchResult, proved: ProvedBatch): Promise<ContractTransactionReceipt> {
-  const consumed = batch.decoded.ops.length;
-  const tx = await rollup.submitBatch(batch.publicInputs.newRoot, consumed, batch.body, proofCalldata(proved.proof));
+  const args = submitArgs(batch.publicInputs.newRoot, batch.decoded.ops.length, batch.publicInputs.tickets?.beaconBatch ?? 0n, batch.body, proofCalldata(proved.proof));
+  const tx = await rollup.submitBatch(...args);
   const receipt = await tx.wait();
   if (!receipt || receipt.status !== 1) throw new Error(`submitBatch transaction ${tx.hash} failed`);
   return receipt;
@@ -80,7 +85,11 @@ export interface PostedBatch {
   firstOp: number;
   opsConsumed: number;
   body: Uint8Array;
+  /** The batch whose beacon decided this batch's winners (0 without tickets). */
+  beaconBatch: number;
   txHash: string;
+  /** Where its BatchSubmitted event is: (block, log index), to order it against BeaconRecorded events. */
+  at: [number, number];
 }
 
 /** Every batch on L1, from BatchSubmitted events and the calldata of their transactions. */
@@ -95,9 +104,34 @@ export async function readBatches(rollup: Contract): Promise<PostedBatch[]> {
       newRoot: call.args[0],
       firstOp: Number(e.args[3]),
       opsConsumed: Number(call.args[1]),
-      body: getBytes(call.args[2]),
+      beaconBatch: Number(call.args[2]),
+      body: getBytes(call.args[3]),
       txHash: tx.hash,
+      at: [e.blockNumber, e.index],
     });
   }
   return out.sort((a, b) => a.batchNumber - b.batchNumber);
+}
+
+export interface RecordedBeacon {
+  beacon: bigint;
+  /** (block, log index) of its BeaconRecorded event. */
+  at: [number, number];
+}
+
+/** Recorded beacons by 0-based batch number, from BeaconRecorded events (PROTOCOL §16.5). */
+export async function readBeacons(rollup: Contract): Promise<Map<number, RecordedBeacon>> {
+  const out = new Map<number, RecordedBeacon>();
+  for (const e of (await rollup.queryFilter(rollup.filters.BeaconRecorded())) as EventLog[]) {
+    out.set(Number(e.args[0]), { beacon: e.args[1], at: [e.blockNumber, e.index] });
+  }
+  return out;
+}
+
+/** The beacon a posted batch's proof was checked against: `beacon[beaconBatch]` as it stood then (0 if recorded later, or never). */
+export function beaconSeenBy(b: PostedBatch, beacons: Map<number, RecordedBeacon>): bigint {
+  const r = beacons.get(b.beaconBatch);
+  if (!r) return 0n;
+  const before = r.at[0] < b.at[0] || (r.at[0] === b.at[0] && r.at[1] < b.at[1]);
+  return before ? r.beacon : 0n;
 }

@@ -224,6 +224,56 @@ ALTER TABLE proof_attempts ADD CONSTRAINT proof_attempts_outcome_check CHECK (ou
     sqlite: `ALTER TABLE proof_attempts ADD COLUMN prover TEXT CHECK (prover IN ('native', 'snarkjs'));`,
     postgres: `ALTER TABLE proof_attempts ADD COLUMN prover TEXT CHECK (prover IN ('native', 'snarkjs'));`,
   },
+  {
+    version: 5,
+    name: "payment tickets (docs/PROTOCOL.md §16): ticket bundles, their tickets, and each batch's commits, beacon and winners",
+    sqlite: `
+CREATE TABLE ticket_bundles (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  hash TEXT NOT NULL UNIQUE,
+  provider_idx INTEGER NOT NULL,
+  first_nonce TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  root_sum TEXT NOT NULL,
+  json TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('accepted', 'batched', 'rejected')),
+  batch INTEGER,
+  error TEXT,
+  received_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX ticket_bundles_provider_nonce ON ticket_bundles (provider_idx, first_nonce) WHERE status != 'rejected';
+CREATE TABLE tickets (
+  id TEXT PRIMARY KEY,
+  ticket_bundle_id INTEGER NOT NULL REFERENCES ticket_bundles (id),
+  position INTEGER NOT NULL
+);
+ALTER TABLE batches ADD COLUMN tickets TEXT;
+`,
+    postgres: `
+CREATE TABLE ticket_bundles (
+  id SERIAL PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  provider_idx INTEGER NOT NULL,
+  first_nonce TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  root_sum TEXT NOT NULL,
+  json TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('accepted', 'batched', 'rejected')),
+  batch INTEGER,
+  error TEXT,
+  received_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX ticket_bundles_provider_nonce ON ticket_bundles (provider_idx, first_nonce) WHERE status != 'rejected';
+CREATE INDEX ticket_bundles_pending ON ticket_bundles (id) WHERE status = 'accepted';
+CREATE TABLE tickets (
+  id TEXT PRIMARY KEY,
+  ticket_bundle_id INTEGER NOT NULL REFERENCES ticket_bundles (id),
+  position INTEGER NOT NULL
+);
+CREATE INDEX tickets_bundle ON tickets (ticket_bundle_id, position);
+ALTER TABLE batches ADD COLUMN tickets TEXT;
+`,
+  },
 ];
 
 /** The table every store keeps of the migrations it applied (the same in both dialects). */

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { FIELD_MODULUS } from "../core/crypto.js";
 import { ADDRESS_BITS, leafCapacity, type BatchParams } from "../core/params.js";
 import type { Receipt, SignedBundle } from "../core/receipt.js";
+import { WIN_PROB_BITS, type SignedTicketBundle } from "../core/ticket.js";
 
 const decimal = (what: string, max: bigint) =>
   z
@@ -62,15 +63,69 @@ export function describeIssues(e: z.ZodError): { field: string; reason: string }
   return e.issues.map((i) => ({ field: i.path.join(".") || "(body)", reason: i.message }));
 }
 
+const hex = (a: bigint) => `0x${a.toString(16).padStart(40, "0")}`;
+
 /** JSON for a signed bundle, the inverse of bundleSchema (used by clients and the store). */
 export function bundleToJson(b: SignedBundle): unknown {
-  const hex = (a: bigint) => `0x${a.toString(16).padStart(40, "0")}`;
   return {
     receipts: b.receipts.map((r) => ({
       providerIdx: r.providerIdx,
       owner: hex(r.owner),
       fee: r.fee.toString(),
       nonce: r.nonce.toString(),
+      inputHash: r.inputHash.toString(),
+      outputHash: r.outputHash.toString(),
+      entries: r.entries.map((e) => ({ contributor: hex(e.contributor), score: e.score.toString() })),
+    })),
+    signature: { R8x: b.signature.R8x.toString(), R8y: b.signature.R8y.toString(), S: b.signature.S.toString() },
+  };
+}
+
+// ---- Ticket bundles (docs/PROTOCOL.md §16) ---------------------------------
+// On the wire a ticket bundle names its provider and first nonce once; ticket j
+// is the receipt (providerIdx, nonce firstNonce + j) with `face` as its fee.
+
+export function ticketBundleSchema(p: BatchParams, treeDepth: number) {
+  const r = bundleSchema(p).shape.receipts.element.shape;
+  const ticket = z.strictObject({
+    owner: r.owner,
+    face: decimal("face", 1n << BigInt(p.feeBits)),
+    winProb: decimal("winProb", 1n << BigInt(WIN_PROB_BITS)).refine((v) => v >= 1n, "winProb must be at least 1 (a probability of winProb/2^32)"),
+    inputHash: r.inputHash,
+    outputHash: r.outputHash,
+    entries: r.entries,
+  });
+  return z.strictObject({
+    providerIdx: r.providerIdx,
+    firstNonce: r.nonce,
+    tickets: z.array(ticket).min(1, "a ticket bundle needs at least one ticket").max(4 ** treeDepth, `at most ${4 ** treeDepth} tickets per bundle (4^${treeDepth})`),
+    signature: bundleSchema(p).shape.signature,
+  });
+}
+
+export type TicketBundleBody = z.infer<ReturnType<typeof ticketBundleSchema>>;
+
+export function toSignedTicketBundle(b: TicketBundleBody): SignedTicketBundle {
+  return {
+    providerIdx: b.providerIdx,
+    firstNonce: b.firstNonce,
+    tickets: b.tickets.map((t, j) => ({
+      receipt: { providerIdx: b.providerIdx, owner: t.owner, fee: t.face, nonce: b.firstNonce + BigInt(j), inputHash: t.inputHash, outputHash: t.outputHash, entries: t.entries },
+      winProb: t.winProb,
+    })),
+    signature: b.signature,
+  };
+}
+
+/** JSON for a signed ticket bundle, the inverse of ticketBundleSchema. */
+export function ticketBundleToJson(b: SignedTicketBundle): unknown {
+  return {
+    providerIdx: b.providerIdx,
+    firstNonce: b.firstNonce.toString(),
+    tickets: b.tickets.map(({ receipt: r, winProb }) => ({
+      owner: hex(r.owner),
+      face: r.fee.toString(),
+      winProb: winProb.toString(),
       inputHash: r.inputHash.toString(),
       outputHash: r.outputHash.toString(),
       entries: r.entries.map((e) => ({ contributor: hex(e.contributor), score: e.score.toString() })),

@@ -12,8 +12,10 @@ import type { PublicKey } from "../core/crypto.js";
 import { ledgerRows, type LedgerRow } from "./ledger.js";
 import { checkBundleShape, creditedAddresses, type SignedBundle } from "../core/receipt.js";
 import { Piscina } from "piscina";
-import ingestCheck, { witnessCheck, type IngestResult, type IngestTask } from "./ingest-worker.js";
-import { buildBatch, BundleError, RollupState, type BatchResult } from "../core/rollup.js";
+import ingestCheck, { ticketCheck, witnessCheck, type IngestResult, type IngestTask, type TicketIngestResult, type TicketIngestTask } from "./ingest-worker.js";
+import { buildBatch, BundleError, RollupState, TicketBundleError, type BatchResult } from "../core/rollup.js";
+import { checkTicketBundle, expectedValue, type SignedTicketBundle } from "../core/ticket.js";
+import { TicketSettler } from "./tickets.js";
 import { proofCalldata, WITNESS_FAILED } from "../prover/groth16.js";
 import { sha256Hex } from "../artifacts/paths.js";
 import type { Prover, ProverResult } from "../prover/pool.js";
@@ -21,10 +23,10 @@ import { publicSignals } from "../core/publicData.js";
 import { artifactPaths } from "../artifacts/paths.js";
 import { readFileSync } from "node:fs";
 import * as snarkjs from "snarkjs";
-import { scanQueue } from "./l1.js";
+import { scanQueue, submitArgs } from "./l1.js";
 import { L1Submitter, type FeePolicy } from "./submitter.js";
 import type { Metrics } from "./metrics.js";
-import type { L1Cursor, Store, StoredBatch, StoredBundle } from "./store.js";
+import type { BatchTickets, L1Cursor, Store, StoredBatch, StoredBundle, StoredTicketBundle } from "./store.js";
 
 export class ApiError extends Error {
   /** retryAfter: seconds, sent as Retry-After (a 429). */
@@ -148,6 +150,8 @@ export class Sequencer {
   genesisRoot!: bigint;
 
   readonly submitter: L1Submitter;
+  /** Payment tickets (PROTOCOL §16): commits, winners, beacons, ticket views; idle in an instance without them. */
+  readonly tickets: TicketSettler;
   /** Threads that hash and verify incoming bundles (sequencer/ingest-worker.ts), shared by the process. */
   private readonly ingest?: Piscina;
 
@@ -155,6 +159,7 @@ export class Sequencer {
     this.params = loadInstance(opts.instance).params;
     this.admission = { ...DEFAULT_ADMISSION, ...opts.admission };
     this.submitter = new L1Submitter(rollup, opts.fees);
+    this.tickets = new TicketSettler(this.params, store, rollup);
     const threads = opts.ingestThreads ?? INGEST_THREADS;
     this.ingest = threads > 0 ? sharedIngestPool(threads) : undefined;
   }
@@ -181,8 +186,10 @@ export class Sequencer {
     for (const b of await this.store.batches()) {
       const ops = await this.store.l1Ops(b.firstOp, b.ops);
       const bundles = await Promise.all(b.bundleIds.map(async (id) => (await this.store.bundle(id))!.bundle));
-      const r = await buildBatch(state, { ops, bundles }, this.domain, { skipSignatureCheck: true });
+      const tickets = await this.tickets.inputFor(b.number, b.tickets);
+      const r = await buildBatch(state, { ops, bundles, tickets }, this.domain, { skipSignatureCheck: true });
       if (r.state.root !== b.newRoot) throw new Error(`replaying batch ${b.number} gives root ${hex(r.state.root)}, the store says ${hex(b.newRoot)}`);
+      this.tickets.noteBatch(b.number, b.tickets, r);
       state = r.state;
       if (b.status === "finalized") {
         this.finalized = state;
@@ -201,6 +208,11 @@ export class Sequencer {
       const p = this.pending.get(b.providerIdx) ?? { count: 0n, fees: 0n, bundles: 0 };
       this.pending.set(b.providerIdx, { count: p.count + BigInt(b.count), fees: p.fees + b.totalFee, bundles: p.bundles + 1 });
       for (const a of this.freshAddresses(b.bundle)) this.pendingFresh.add(a);
+    }
+    // Ticket bundles share the provider's nonces and balance with its receipt bundles.
+    for (const b of this.tickets.enabled ? await this.store.pendingTicketBundles() : []) {
+      const p = this.pending.get(b.providerIdx) ?? { count: 0n, fees: 0n, bundles: 0 };
+      this.pending.set(b.providerIdx, { count: p.count + BigInt(b.count), fees: p.fees + b.rootSum, bundles: p.bundles + 1 });
     }
   }
 
@@ -309,6 +321,63 @@ export class Sequencer {
       this.pending.set(r0.providerIdx, { count: pend.count + BigInt(bundle.receipts.length), fees: pend.fees + total, bundles: pend.bundles + 1 });
       this.metrics?.accepted.inc(bundle.receipts.length);
       return { created: true, bundle: stored, receiptIds: checked.receiptIds };
+    });
+  }
+
+  /**
+   * Validates and stores a signed ticket bundle (PROTOCOL §16), as accept() does a receipt bundle:
+   * the sum tree and the signature on an ingest thread, the decision under the lock. The provider
+   * pays the bundle's expected value (rootSum) when it is committed, so its available balance must
+   * cover it now; its tickets take `count` nonces.
+   */
+  async acceptTickets(bundle: SignedTicketBundle): Promise<{ created: boolean; bundle: StoredTicketBundle; ticketIds: string[] }> {
+    if (!this.tickets.enabled) throw new ApiError(404, "tickets_disabled", `circuit instance "${this.opts.instance}" has no ticket steps (circuits.json: ticketDepth, ticketCommits, winners)`);
+    const treeDepth = this.tickets.shape.treeDepth;
+    try {
+      checkTicketBundle(bundle, this.params, treeDepth);
+    } catch (e) {
+      throw new ApiError(400, "bad_bundle", (e as Error).message);
+    }
+    const check = (key: PublicKey): Promise<TicketIngestResult> => {
+      const task: TicketIngestTask = { bundle, key: { ax: key.ax, ay: key.ay }, params: this.params, treeDepth, domain: this.domain };
+      return this.ingest ? this.ingest.run(task, { name: "ticketCheck" }) : ticketCheck(task);
+    };
+    let checked = await check(this.state.account(bundle.providerIdx));
+    return this.exclusive(async () => {
+      const seen = await this.store.ticketBundleByHash(checked.hash);
+      if (seen && seen.status !== "rejected") {
+        const sig = bundle.signature, was = seen.bundle.signature;
+        if (sig.R8x === was.R8x && sig.R8y === was.R8y && sig.S === was.S) return { created: false, bundle: seen, ticketIds: await this.store.ticketIds(seen.id) };
+        throw new ApiError(409, "duplicate_bundle", `these tickets are accepted already as ticket bundle ${seen.id}, under another signature`);
+      }
+      const cheap = bundle.tickets.findIndex((t) => expectedValue(t).value < this.admission.minFee);
+      if (cheap >= 0) {
+        throw new ApiError(422, "fee_below_minimum", `ticket ${cheap} is worth ${expectedValue(bundle.tickets[cheap]).value} in expectation (face × winProb / 2^32); this sequencer takes tickets worth at least ${this.admission.minFee} (OPEN base units)`);
+      }
+      const idx = bundle.providerIdx;
+      const provider = this.state.account(idx);
+      if (provider.address === 0n) throw new ApiError(422, "unknown_provider", `provider account ${idx} does not exist (deposit on L1 first)`);
+      if (provider.ax === 0n && provider.ay === 0n) throw new ApiError(422, "unknown_provider", `account ${idx} has no signing key (deposit with a Baby Jubjub key first)`);
+      if (keyId(provider) !== checked.keyId) checked = await check(provider);
+      if (checked.keyProblem) throw new ApiError(422, "invalid_key", `provider ${idx}'s key cannot sign bundles: ${checked.keyProblem}; deposit again with a key made by prv2pub`);
+      const pend = this.pending.get(idx) ?? { count: 0n, fees: 0n, bundles: 0 };
+      if (pend.bundles >= this.admission.maxPendingBundles) {
+        throw new ApiError(429, "too_many_pending", `provider ${idx} has ${pend.bundles} bundles accepted and not yet sealed (at most ${this.admission.maxPendingBundles}); post again once some are batched`, this.retryAfterSeconds());
+      }
+      const expected = provider.nonce + pend.count;
+      if (bundle.firstNonce < expected) throw new ApiError(409, "nonce_replayed", `nonce ${bundle.firstNonce} of provider ${idx} is already used; the next nonce is ${expected}`);
+      if (bundle.firstNonce > expected) throw new ApiError(409, "nonce_skipped", `nonce ${bundle.firstNonce} of provider ${idx} skips ahead; the next nonce is ${expected}`);
+      if (!checked.signatureOk) throw new ApiError(401, "bad_signature", `the signature does not verify against provider ${idx}'s key for this rollup (domain ${this.domain})`);
+      const available = provider.balance - pend.fees;
+      if (checked.rootSum > available) {
+        throw new ApiError(422, "insufficient_balance", `the tickets' expected value ${checked.rootSum} (paid into the ticket pool when the bundle is committed) exceeds provider ${idx}'s available balance ${available}`);
+      }
+      const room = this.creditLeafBudget - this.state.creditLeaves - this.state.bundles.size - this.pendingFresh.size - (await this.store.pendingTicketBundles()).length;
+      if (room < 2) throw new ApiError(422, "tree_full", `a committed ticket bundle takes a leaf of the state tree, which has room for ${Math.max(room, 0)} more (leaves reserved for depositors excluded; the pool needs one)`);
+      const stored = await this.store.insertTicketBundle(checked.hash, bundle, checked.ticketIds, checked.rootSum);
+      this.pending.set(idx, { count: pend.count + BigInt(bundle.tickets.length), fees: pend.fees + checked.rootSum, bundles: pend.bundles + 1 });
+      this.metrics?.accepted.inc(bundle.tickets.length);
+      return { created: true, bundle: stored, ticketIds: checked.ticketIds };
     });
   }
 
@@ -453,12 +522,15 @@ export class Sequencer {
   private async maybeSeal(): Promise<void> {
     const p = this.params;
     let bundles = await this.store.pendingBundles();
+    let ticketBundles = this.tickets.enabled ? await this.store.pendingTicketBundles() : [];
     const opsPending = (await this.store.l1OpCount()) - this.state.queueConsumed;
-    if (bundles.length === 0 && opsPending === 0) return;
+    // Winners whose beacon is on L1 are sealed at once: their payout waits on nothing else.
+    const winnersDue = this.tickets.enabled && (await this.tickets.chooseWinners(this.state, 0n, new Set([this.treasury]))).winners.length > 0;
+    if (bundles.length === 0 && opsPending === 0 && ticketBundles.length === 0 && !winnersDue) return;
     // An L1 operation seen before a restart has no timestamp: it counts as overdue.
     const opsOldest = opsPending > 0 ? (this.opsSeenAt.get(this.state.queueConsumed) ?? 0) : Infinity;
-    const oldest = Math.min(bundles[0]?.receivedAt ?? Infinity, opsOldest);
-    const full = bundles.length >= p.bundles || opsPending >= p.queueOps;
+    const oldest = Math.min(bundles[0]?.receivedAt ?? Infinity, ticketBundles[0]?.receivedAt ?? Infinity, opsOldest);
+    const full = bundles.length >= p.bundles || opsPending >= p.queueOps || winnersDue || (this.tickets.enabled && ticketBundles.length >= this.tickets.shape.commits);
     if (!full && Date.now() - oldest < this.opts.maxWaitMs) return;
     // Seal no further ahead of the provers than they can clear: an L1 operation goes into the next
     // batch sealed, so it waits for at most the proofs under way plus its own, never a backlog.
@@ -470,14 +542,23 @@ export class Sequencer {
     // batch: after this batch's queue operations (a deposit may have replaced the
     // provider's key, a withdrawal emptied its balance). A bundle that fails is
     // rejected with its reason, and the batch is chosen again without it.
+    const number = (await this.store.lastBatchNumber()) + 1;
     for (;;) {
       const chosen = this.chooseBundles(bundles);
+      const tickets = this.tickets.enabled ? await this.chooseTickets(chosen, ticketBundles) : undefined;
       let r: BatchResult;
       try {
-        r = await buildBatch(this.state, { ops, bundles: chosen.map((b) => b.bundle) }, this.domain, {
+        r = await buildBatch(this.state, { ops, bundles: chosen.map((b) => b.bundle), tickets: tickets && { batchNumber: number - 1, ...tickets.input } }, this.domain, {
           verifiedAgainst: (i, key) => this.verifiedKey.get(chosen[i].hash) === keyId(key),
         });
       } catch (e) {
+        if (e instanceof TicketBundleError) {
+          const bad = (await this.store.ticketBundle(tickets!.stored.commitIds[e.commit]))!;
+          await this.rejectFrom(bad.providerIdx, bad.bundle.firstNonce, bad.id, `ticket bundle ${bad.id}`, e.reason, "invalid_at_sealing");
+          bundles = await this.store.pendingBundles();
+          ticketBundles = await this.store.pendingTicketBundles();
+          continue;
+        }
         if (!(e instanceof BundleError)) {
           // Not a bundle's fault (e.g. a model/contract mismatch): nothing to reject, so say so,
           // and keep the L1 queue moving with a batch of its operations alone.
@@ -488,10 +569,12 @@ export class Sequencer {
         }
         await this.rejectWithLater(chosen[e.bundle], e.reason, "invalid_at_sealing");
         bundles = await this.store.pendingBundles();
+        ticketBundles = this.tickets.enabled ? await this.store.pendingTicketBundles() : [];
         continue;
       }
-      const number = (await this.store.lastBatchNumber()) + 1;
-      await this.store.sealBatch({ number, firstOp: this.state.queueConsumed, ops: ops.length, bundleIds: chosen.map((b) => b.id), newRoot: r.publicInputs.newRoot, body: r.body });
+      const stored = tickets?.stored;
+      await this.store.sealBatch({ number, firstOp: this.state.queueConsumed, ops: ops.length, bundleIds: chosen.map((b) => b.id), ...(stored ? { tickets: stored } : {}), newRoot: r.publicInputs.newRoot, body: r.body });
+      this.tickets.noteBatch(number, stored, r);
       this.state = r.state;
       this.results.set(number, r);
       chosen.forEach((b) => this.lastServed.set(b.providerIdx, number));
@@ -500,6 +583,25 @@ export class Sequencer {
       this.metrics?.batchReceipts.observe(chosen.reduce((a, b) => a + b.count, 0));
       return;
     }
+  }
+
+  /**
+   * The ticket steps of the batch being sealed beside receipt bundles `chosen`: the pending ticket
+   * bundles that continue their providers' nonces after those receipts (receipt bundles come first
+   * in a batch), and the winners that are due (PROTOCOL §16.3).
+   */
+  private async chooseTickets(chosen: StoredBundle[], pending: StoredTicketBundle[]): Promise<{ stored: BatchTickets; input: { commits: SignedTicketBundle[]; beaconBatch: number; beacon: bigint; winners: { bundleIdx: number; index: number; tickets: SignedTicketBundle }[] } }> {
+    const after = new Map<number, bigint>();
+    for (const b of chosen) after.set(b.providerIdx, b.bundle.receipts[0].nonce + BigInt(b.count));
+    const fresh = new Set(chosen.flatMap((b) => this.freshAddresses(b.bundle)));
+    const leavesLeft = this.creditLeafBudget - this.state.creditLeaves - this.state.bundles.size - fresh.size - 1; // one for the pool
+    const commits = this.tickets.chooseCommits(pending, (i) => after.get(i) ?? this.state.account(i).nonce, leavesLeft);
+    const credited = new Set<bigint>([this.treasury, ...chosen.flatMap((b) => [...creditedAddresses(b.bundle, this.treasury, this.params)])]);
+    const w = await this.tickets.chooseWinners(this.state, commits.reduce((a, b) => a + b.rootSum, 0n), credited);
+    return {
+      stored: { commitIds: commits.map((b) => b.id), beaconBatch: w.beaconBatch, beacon: w.beacon, winners: w.ids },
+      input: { commits: commits.map((b) => b.bundle), beaconBatch: w.beaconBatch, beacon: w.beacon, winners: w.winners as { bundleIdx: number; index: number; tickets: SignedTicketBundle }[] },
+    };
   }
 
   /**
@@ -518,9 +620,16 @@ export class Sequencer {
     const blocked = new Set<number>();
     const addresses = new Set<bigint>([this.treasury]);
     const opening = new Set<bigint>();
+    const next = new Map<number, bigint>();
     for (const b of this.fairOrder(pending)) {
       if (chosen.length >= p.bundles) break;
       if (blocked.has(b.providerIdx)) continue;
+      // A provider's ticket bundle may hold the nonces before this one: then it waits for a later batch.
+      const nonce = next.get(b.providerIdx) ?? this.state.account(b.providerIdx).nonce;
+      if (b.bundle.receipts[0].nonce !== nonce) {
+        blocked.add(b.providerIdx);
+        continue;
+      }
       const mine = creditedAddresses(b.bundle, this.treasury, this.params);
       const mineNew = this.freshAddresses(b.bundle);
       if (new Set([...addresses, ...mine]).size > p.slots || new Set([...opening, ...mineNew]).size > p.newAccounts) {
@@ -528,6 +637,7 @@ export class Sequencer {
         continue;
       }
       chosen.push(b);
+      next.set(b.providerIdx, nonce + BigInt(b.count));
       mine.forEach((a) => addresses.add(a));
       mineNew.forEach((a) => opening.add(a));
     }
@@ -558,11 +668,24 @@ export class Sequencer {
 
   /** Rejects a pending bundle and its provider's later ones, whose nonces follow it; their nonces are free again. */
   private async rejectWithLater(bad: StoredBundle, reason: string, metric: string): Promise<void> {
+    await this.rejectFrom(bad.providerIdx, bad.bundle.receipts[0].nonce, -1, `bundle ${bad.id}`, reason, metric);
+  }
+
+  /**
+   * Rejects a provider's pending bundles of both kinds from nonce `nonce` on (the one at `nonce`,
+   * named `what`, for `reason`; the later ones because their nonces follow it): the nonces are free again.
+   */
+  private async rejectFrom(providerIdx: number, nonce: bigint, ticketBundleId: number, what: string, reason: string, metric: string): Promise<void> {
+    const why = (first: bigint) => (first === nonce ? reason : `follows ${what} of the same provider, which was rejected: ${reason}`);
     for (const b of await this.store.pendingBundles()) {
-      if (b.providerIdx !== bad.providerIdx || b.id < bad.id) continue;
-      await this.store.rejectBundle(b.id, b.id === bad.id ? reason : `follows bundle ${bad.id} of the same provider, which was rejected: ${reason}`);
+      if (b.providerIdx !== providerIdx || b.bundle.receipts[0].nonce < nonce) continue;
+      await this.store.rejectBundle(b.id, why(b.bundle.receipts[0].nonce));
       this.verifiedKey.delete(b.hash);
       this.suspects.delete(b.id);
+    }
+    for (const b of this.tickets.enabled ? await this.store.pendingTicketBundles() : []) {
+      if (b.providerIdx !== providerIdx || b.bundle.firstNonce < nonce) continue;
+      await this.store.rejectTicketBundle(b.id, b.id === ticketBundleId ? reason : why(b.bundle.firstNonce));
     }
     this.metrics?.rejected.inc({ reason: metric });
     await this.recountPending();
@@ -677,6 +800,7 @@ export class Sequencer {
     await this.store.unsealFrom(number, reason);
     this.metrics?.unsealed.inc(dropped.length);
     for (const b of dropped) this.results.delete(b.number);
+    this.tickets.forgetFrom(number);
     this.state = number === 1 ? this.finalized : (this.results.get(number - 1)?.state ?? this.finalized);
     for (const b of dropped.flatMap((d) => d.bundleIds)) this.verifiedKey.delete((await this.store.bundle(b))!.hash);
     if (bundleIds.length === 0) this.alert(`batch ${number} (queue operations only) failed witness generation: ${reason}`);
@@ -697,11 +821,11 @@ export class Sequencer {
    */
   private async submitNext(): Promise<void> {
     const b = await this.store.firstBatchIn("sealed", "proving", "proved", "submitted", "failed");
-    if (!b || (b.status !== "proved" && b.status !== "submitted")) return;
+    if (!b || (b.status !== "proved" && b.status !== "submitted")) return this.recordDueBeacon();
     const onChain = Number(await this.rollup.batchCount());
     if (onChain >= b.number) return this.adoptOnChain(b);
     if (onChain !== b.number - 1) throw new Error(`L1 holds ${onChain} batches; batch ${b.number} cannot follow`);
-    const args = [b.newRoot, b.ops, b.body, proofCalldata(JSON.parse(b.proof!))];
+    const args = submitArgs(b.newRoot, b.ops, BigInt(b.tickets?.beaconBatch ?? 0), b.body, proofCalldata(JSON.parse(b.proof!)));
     const feeAlert = `batch ${b.number} waits: `;
     try {
       if (b.status === "submitted" && b.txHash) {
@@ -738,6 +862,24 @@ export class Sequencer {
     } catch (e) {
       // Refused or failed to send (an RPC error, a revert in estimation): the same batch is sent again on a later tick.
       await this.store.updateBatch(b.number, { status: "proved", error: `submission failed, will retry: ${(e as Error).message.slice(0, 300)}` });
+    }
+  }
+
+  /**
+   * Tickets committed by a batch on L1 wait for its beacon, which the next submitBatch records; with
+   * no batch to send, the sequencer records it itself (recordBeacon, PROTOCOL §16.5) so that the
+   * winners can be sealed now. Runs only between submissions: both use the sequencer's nonce.
+   */
+  private async recordDueBeacon(): Promise<void> {
+    if (!this.tickets.enabled) return;
+    const n = await this.tickets.dueBeacon(Number(await this.rollup.batchCount()));
+    if (n === undefined) return;
+    const prefix = "beacon: ";
+    try {
+      const receipt = await (await this.rollup.recordBeacon(n)).wait();
+      if (receipt?.status === 1) this.resolve(prefix);
+    } catch (e) {
+      this.alert(`${prefix}recording the beacon of batch ${n + 1} failed: ${(e as Error).message.slice(0, 200)}`);
     }
   }
 

@@ -12,10 +12,11 @@ import type { BatchParams } from "../core/params.js";
 import type { SignedBundle } from "../core/receipt.js";
 import type { LedgerRow, ReceiptMeta } from "./ledger.js";
 import { MIGRATIONS_TABLE, pending } from "./migrations.js";
-import { bundleToJson } from "./schemas.js";
+import { bundleToJson, ticketBundleToJson } from "./schemas.js";
+import type { SignedTicketBundle } from "../core/ticket.js";
 import {
-  acceptedBundle, bigintJson, opJson, sumTotals, toBatch, BundleRows, toLedgerRow, toOp,
-  type BatchStatus, type L1Cursor, type L1QueueOp, type OpRow, type ProofAttempt, type Store, type StoredBatch, type StoredBundle,
+  acceptedBundle, batchTicketsJson, bigintJson, opJson, sumTotals, toBatch, BundleRows, TicketBundleRows, toLedgerRow, toOp,
+  type BatchStatus, type L1Cursor, type L1QueueOp, type OpRow, type ProofAttempt, type Store, type StoredBatch, type StoredBundle, type StoredTicketBundle,
 } from "./store.js";
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -34,12 +35,14 @@ const SEQUENCER_LOCK = 0x706f612d736571n;
 
 export class PgStore extends EventEmitter implements Store {
   private readonly rows: BundleRows;
+  private readonly ticketRows: TicketBundleRows;
   private lockClient?: pg.PoolClient;
 
   private constructor(readonly pool: pg.Pool, params: BatchParams, readonly label: string) {
     super();
     this.setMaxListeners(0);
     this.rows = new BundleRows(params);
+    this.ticketRows = new TicketBundleRows(params);
   }
 
   /** Connects, takes the one-sequencer lock, and applies the missing migrations. */
@@ -157,6 +160,56 @@ export class PgStore extends EventEmitter implements Store {
     return rows[0] ? { bundle: this.rows.read(rows[0]), position: rows[0].receipt_position } : undefined;
   }
 
+  // ------------------------------------------------------------ ticket bundles
+
+  async insertTicketBundle(hash: string, bundle: SignedTicketBundle, ticketIds: string[], rootSum: bigint): Promise<StoredTicketBundle> {
+    const now = Date.now();
+    const id = await this.tx(async (c) => {
+      const { rows } = await c.query(
+        "INSERT INTO ticket_bundles (hash, provider_idx, first_nonce, count, root_sum, json, status, received_at) VALUES ($1, $2, $3, $4, $5, $6, 'accepted', $7) RETURNING id",
+        [hash, bundle.providerIdx, bundle.firstNonce.toString(), bundle.tickets.length, rootSum.toString(), JSON.stringify(ticketBundleToJson(bundle)), now],
+      );
+      await c.query(
+        `INSERT INTO tickets (id, ticket_bundle_id, position) SELECT id, $1, position - 1 FROM unnest($2::text[]) WITH ORDINALITY AS r(id, position)
+         ON CONFLICT (id) DO UPDATE SET ticket_bundle_id = EXCLUDED.ticket_bundle_id, position = EXCLUDED.position`,
+        [rows[0].id, ticketIds],
+      );
+      return rows[0].id as number;
+    });
+    this.emit("bundle", { id, count: bundle.tickets.length, tickets: true });
+    return { id, hash, providerIdx: bundle.providerIdx, count: bundle.tickets.length, rootSum, bundle, status: "accepted", batch: null, error: null, receivedAt: now };
+  }
+
+  private async oneTicketBundle(sql: string, args: unknown[]): Promise<StoredTicketBundle | undefined> {
+    const { rows } = await this.pool.query(sql, args);
+    return rows[0] ? this.ticketRows.read(rows[0]) : undefined;
+  }
+
+  async ticketBundleByHash(hash: string): Promise<StoredTicketBundle | undefined> {
+    return this.oneTicketBundle("SELECT * FROM ticket_bundles WHERE hash = $1", [hash]);
+  }
+
+  async ticketBundle(id: number): Promise<StoredTicketBundle | undefined> {
+    return this.oneTicketBundle("SELECT * FROM ticket_bundles WHERE id = $1", [id]);
+  }
+
+  async pendingTicketBundles(): Promise<StoredTicketBundle[]> {
+    return (await this.pool.query("SELECT * FROM ticket_bundles WHERE status = 'accepted' ORDER BY id")).rows.map((r) => this.ticketRows.read(r));
+  }
+
+  async rejectTicketBundle(id: number, reason: string): Promise<void> {
+    await this.pool.query("UPDATE ticket_bundles SET status = 'rejected', error = $1 WHERE id = $2 AND status = 'accepted'", [reason, id]);
+  }
+
+  async ticketIds(ticketBundleId: number): Promise<string[]> {
+    return (await this.pool.query("SELECT id FROM tickets WHERE ticket_bundle_id = $1 ORDER BY position", [ticketBundleId])).rows.map((r) => r.id);
+  }
+
+  async ticket(id: string): Promise<{ bundle: StoredTicketBundle; position: number } | undefined> {
+    const { rows } = await this.pool.query("SELECT b.*, t.position AS ticket_position FROM tickets t JOIN ticket_bundles b ON b.id = t.ticket_bundle_id WHERE t.id = $1", [id]);
+    return rows[0] ? { bundle: this.ticketRows.read(rows[0]), position: rows[0].ticket_position } : undefined;
+  }
+
   // ------------------------------------------------------------ L1 queue
 
   async l1OpCount(): Promise<number> {
@@ -209,10 +262,15 @@ export class PgStore extends EventEmitter implements Store {
   async sealBatch(b: Omit<StoredBatch, "status" | "proof" | "txHash" | "error" | "updatedAt">): Promise<void> {
     const now = Date.now();
     await this.tx(async (c) => {
-      await c.query("INSERT INTO batches (number, status, first_op, ops, bundle_ids, new_root, body, updated_at) VALUES ($1, 'sealed', $2, $3, $4, $5, $6, $7)", [
-        b.number, b.firstOp, b.ops, JSON.stringify(b.bundleIds), b.newRoot.toString(), Buffer.from(b.body), now,
+      await c.query("INSERT INTO batches (number, status, first_op, ops, bundle_ids, tickets, new_root, body, updated_at) VALUES ($1, 'sealed', $2, $3, $4, $5, $6, $7, $8)", [
+        b.number, b.firstOp, b.ops, JSON.stringify(b.bundleIds), batchTicketsJson(b.tickets), b.newRoot.toString(), Buffer.from(b.body), now,
       ]);
       await c.query("INSERT INTO batch_events (number, status, at) VALUES ($1, 'sealed', $2)", [b.number, now]);
+      const commits = b.tickets?.commitIds ?? [];
+      if (commits.length > 0) {
+        const { rowCount } = await c.query("UPDATE ticket_bundles SET status = 'batched', batch = $1 WHERE id = ANY($2::int[]) AND status = 'accepted'", [b.number, commits]);
+        if (rowCount !== commits.length) throw new Error(`ticket bundles ${commits.join(", ")} are not all pending; batch ${b.number} cannot commit them`);
+      }
       if (b.bundleIds.length === 0) return;
       const { rowCount } = await c.query("UPDATE bundles SET status = 'batched', batch = $1 WHERE id = ANY($2::int[]) AND status = 'accepted'", [b.number, b.bundleIds]);
       if (rowCount !== b.bundleIds.length) throw new Error(`bundles ${b.bundleIds.join(", ")} are not all pending; they cannot join batch ${b.number}`);
@@ -311,6 +369,7 @@ export class PgStore extends EventEmitter implements Store {
           b.number, JSON.stringify(b.bundleIds), b.number === number ? reason : `follows batch ${number}, which failed`, now,
         ]);
         await c.query("UPDATE bundles SET status = 'accepted', batch = NULL WHERE batch = $1 AND status = 'batched'", [b.number]);
+        await c.query("UPDATE ticket_bundles SET status = 'accepted', batch = NULL WHERE batch = $1 AND status = 'batched'", [b.number]);
       }
       await c.query("DELETE FROM batches WHERE number >= $1", [number]);
       await c.query("DELETE FROM batch_events WHERE number >= $1", [number]);

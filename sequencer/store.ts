@@ -7,8 +7,9 @@ import Database from "better-sqlite3";
 import { EventEmitter } from "node:events";
 import type { QueueOp } from "../core/queue.js";
 import type { SignedBundle } from "../core/receipt.js";
-import { bundleToJson, bundleSchema, toSignedBundle } from "./schemas.js";
-import type { BatchParams } from "../core/params.js";
+import { bundleToJson, bundleSchema, ticketBundleSchema, ticketBundleToJson, toSignedBundle, toSignedTicketBundle } from "./schemas.js";
+import type { SignedTicketBundle } from "../core/ticket.js";
+import { ticketShape, type BatchParams } from "../core/params.js";
 import type { LedgerRow, ReceiptMeta } from "./ledger.js";
 import { MIGRATIONS_TABLE, pending } from "./migrations.js";
 import type { ProverBackend } from "../prover/groth16.js";
@@ -28,12 +29,37 @@ export interface StoredBundle {
   receivedAt: number;
 }
 
+/** A signed ticket bundle as stored (docs/PROTOCOL.md §16): its tickets' expected values sum to `rootSum`. */
+export interface StoredTicketBundle {
+  id: number;
+  hash: string;
+  providerIdx: number;
+  count: number;
+  rootSum: bigint;
+  bundle: SignedTicketBundle;
+  status: "accepted" | "batched" | "rejected";
+  /** The batch that committed it (the sequencer's 1-based number). */
+  batch: number | null;
+  error: string | null;
+  receivedAt: number;
+}
+
+/** A batch's ticket steps, enough to build it again: the bundles it commits, and the winners it pays under one beacon. */
+export interface BatchTickets {
+  commitIds: number[];
+  beaconBatch: number;
+  beacon: bigint;
+  winners: { ticketBundleId: number; index: number }[];
+}
+
 export interface StoredBatch {
   number: number;
   status: BatchStatus;
   firstOp: number;
   ops: number;
   bundleIds: number[];
+  /** In an instance with tickets: its ticket steps (absent in one without). */
+  tickets?: BatchTickets;
   newRoot: bigint;
   body: Uint8Array;
   proof: string | null;
@@ -86,11 +112,13 @@ export { big as bigintJson, opJson };
 export class SqliteStore extends EventEmitter {
   readonly db: Database.Database;
   private readonly rows: BundleRows; // pendingBundles() runs every tick
+  private readonly ticketRows: TicketBundleRows;
 
   constructor(file: string, params: BatchParams) {
     super();
     this.setMaxListeners(0); // one listener per open event stream
     this.rows = new BundleRows(params);
+    this.ticketRows = new TicketBundleRows(params);
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
@@ -192,6 +220,52 @@ export class SqliteStore extends EventEmitter {
     return row ? { bundle: this.bundle(row.bundle_id)!, position: row.position } : undefined;
   }
 
+  // ------------------------------------------------------------ ticket bundles
+
+  /** Inserts an accepted ticket bundle and its tickets' ids (their hashes) in one transaction. */
+  insertTicketBundle(hash: string, bundle: SignedTicketBundle, ticketIds: string[], rootSum: bigint): StoredTicketBundle {
+    const now = Date.now();
+    const id = this.db.transaction(() => {
+      const r = this
+        .sql("INSERT INTO ticket_bundles (hash, provider_idx, first_nonce, count, root_sum, json, status, received_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?)")
+        .run(hash, bundle.providerIdx, bundle.firstNonce.toString(), bundle.tickets.length, rootSum.toString(), JSON.stringify(ticketBundleToJson(bundle)), now);
+      const id = Number(r.lastInsertRowid);
+      const ins = this.sql("INSERT OR REPLACE INTO tickets (id, ticket_bundle_id, position) VALUES (?, ?, ?)");
+      ticketIds.forEach((tid, i) => ins.run(tid, id, i));
+      return id;
+    })();
+    this.emit("bundle", { id, count: bundle.tickets.length, tickets: true });
+    return { id, hash, providerIdx: bundle.providerIdx, count: bundle.tickets.length, rootSum, bundle, status: "accepted", batch: null, error: null, receivedAt: now };
+  }
+
+  ticketBundleByHash(hash: string): StoredTicketBundle | undefined {
+    const row = this.sql("SELECT * FROM ticket_bundles WHERE hash = ?").get(hash);
+    return row ? this.ticketRows.read(row as Record<string, unknown>) : undefined;
+  }
+
+  ticketBundle(id: number): StoredTicketBundle | undefined {
+    const row = this.sql("SELECT * FROM ticket_bundles WHERE id = ?").get(id);
+    return row ? this.ticketRows.read(row as Record<string, unknown>) : undefined;
+  }
+
+  /** Ticket bundles not yet committed by a batch, oldest first. */
+  pendingTicketBundles(): StoredTicketBundle[] {
+    return (this.sql("SELECT * FROM ticket_bundles WHERE status = 'accepted' ORDER BY id").all() as Record<string, unknown>[]).map((r) => this.ticketRows.read(r));
+  }
+
+  rejectTicketBundle(id: number, reason: string): void {
+    this.sql("UPDATE ticket_bundles SET status = 'rejected', error = ? WHERE id = ? AND status = 'accepted'").run(reason, id);
+  }
+
+  ticketIds(ticketBundleId: number): string[] {
+    return (this.sql("SELECT id FROM tickets WHERE ticket_bundle_id = ? ORDER BY position").all(ticketBundleId) as { id: string }[]).map((r) => r.id);
+  }
+
+  ticket(id: string): { bundle: StoredTicketBundle; position: number } | undefined {
+    const row = this.sql("SELECT ticket_bundle_id, position FROM tickets WHERE id = ?").get(id) as { ticket_bundle_id: number; position: number } | undefined;
+    return row ? { bundle: this.ticketBundle(row.ticket_bundle_id)!, position: row.position } : undefined;
+  }
+
   // ------------------------------------------------------------ L1 queue
 
   l1OpCount(): number {
@@ -247,12 +321,16 @@ export class SqliteStore extends EventEmitter {
   sealBatch(b: Omit<StoredBatch, "status" | "proof" | "txHash" | "error" | "updatedAt">): void {
     this.db.transaction(() => {
       this
-        .sql("INSERT INTO batches (number, status, first_op, ops, bundle_ids, new_root, body, updated_at) VALUES (?, 'sealed', ?, ?, ?, ?, ?, ?)")
-        .run(b.number, b.firstOp, b.ops, JSON.stringify(b.bundleIds), b.newRoot.toString(), Buffer.from(b.body), Date.now());
+        .sql("INSERT INTO batches (number, status, first_op, ops, bundle_ids, tickets, new_root, body, updated_at) VALUES (?, 'sealed', ?, ?, ?, ?, ?, ?, ?)")
+        .run(b.number, b.firstOp, b.ops, JSON.stringify(b.bundleIds), batchTicketsJson(b.tickets), b.newRoot.toString(), Buffer.from(b.body), Date.now());
       this.sql("INSERT INTO batch_events (number, status, at) VALUES (?, 'sealed', ?)").run(b.number, Date.now());
       const upd = this.sql("UPDATE bundles SET status = 'batched', batch = ? WHERE id = ? AND status = 'accepted'");
       for (const id of b.bundleIds) {
         if (upd.run(b.number, id).changes !== 1) throw new Error(`bundle ${id} is not pending; it cannot join batch ${b.number}`);
+      }
+      const commit = this.sql("UPDATE ticket_bundles SET status = 'batched', batch = ? WHERE id = ? AND status = 'accepted'");
+      for (const id of b.tickets?.commitIds ?? []) {
+        if (commit.run(b.number, id).changes !== 1) throw new Error(`ticket bundle ${id} is not pending; batch ${b.number} cannot commit it`);
       }
     })();
     this.emit("batch", { number: b.number, status: "sealed", at: Date.now() });
@@ -373,6 +451,7 @@ export class SqliteStore extends EventEmitter {
         if (b.status === "submitted" || b.status === "finalized") throw new Error(`batch ${b.number} is ${b.status}; it cannot be unsealed`);
         this.sql("INSERT INTO batch_failures (number, bundle_ids, error, at) VALUES (?, ?, ?, ?)").run(b.number, JSON.stringify(b.bundleIds), b.number === number ? reason : `follows batch ${number}, which failed`, now);
         this.sql("UPDATE bundles SET status = 'accepted', batch = NULL WHERE batch = ? AND status = 'batched'").run(b.number);
+        this.sql("UPDATE ticket_bundles SET status = 'accepted', batch = NULL WHERE batch = ? AND status = 'batched'").run(b.number);
       }
       this.sql("DELETE FROM batches WHERE number >= ?").run(number);
       this.sql("DELETE FROM batch_events WHERE number >= ?").run(number);
@@ -444,6 +523,38 @@ export class BundleRows {
   }
 }
 
+/** Parses stored ticket bundles once each (like BundleRows): sealing reads the pending ones every tick. */
+export class TicketBundleRows {
+  private readonly schema: ReturnType<typeof ticketBundleSchema>;
+  private readonly parsed = new Map<number, SignedTicketBundle>();
+  constructor(params: BatchParams) {
+    this.schema = ticketBundleSchema(params, ticketShape(params).treeDepth || 1);
+  }
+
+  read(r: Record<string, unknown>): StoredTicketBundle {
+    const id = r.id as number;
+    let bundle = this.parsed.get(id);
+    if (!bundle) {
+      bundle = toSignedTicketBundle(this.schema.parse(JSON.parse(r.json as string)));
+      if (this.parsed.size >= 10_000) this.parsed.clear();
+      this.parsed.set(id, bundle);
+    }
+    return {
+      id, hash: r.hash as string, providerIdx: r.provider_idx as number, count: r.count as number, rootSum: BigInt(r.root_sum as string), bundle,
+      status: r.status as StoredTicketBundle["status"], batch: (r.batch as number | null) ?? null, error: (r.error as string | null) ?? null, receivedAt: Number(r.received_at),
+    };
+  }
+}
+
+export function batchTicketsJson(t: BatchTickets | undefined): string | null {
+  return t ? JSON.stringify(t, big) : null;
+}
+
+export function parseBatchTickets(s: string): BatchTickets {
+  const t = JSON.parse(s);
+  return { ...t, beacon: BigInt(t.beacon) };
+}
+
 /** Ledger amounts summed per key, with the number of distinct receipts behind each sum. */
 export function sumTotals(rows: { k: number; amount: string; receipt: string }[]): { key: number; amount: bigint; receipts: number }[] {
   const out = new Map<number, { amount: bigint; receipts: Set<string> }>();
@@ -472,6 +583,7 @@ export function toBatch(r: Record<string, unknown>): StoredBatch {
     firstOp: r.first_op as number,
     ops: r.ops as number,
     bundleIds: JSON.parse(r.bundle_ids as string),
+    ...(r.tickets ? { tickets: parseBatchTickets(r.tickets as string) } : {}),
     newRoot: BigInt(r.new_root as string),
     body: new Uint8Array(r.body as Buffer),
     proof: (r.proof as string | null) ?? null,

@@ -4,12 +4,12 @@
 import { readFileSync } from "node:fs";
 import * as snarkjs from "snarkjs";
 import type { Contract } from "ethers";
-import { loadInstance } from "../core/params.js";
+import { loadInstance, ticketShape } from "../core/params.js";
 import { bodyHash, publicSignals } from "../core/publicData.js";
 import { applyBody } from "../core/replay.js";
 import { RollupState } from "../core/rollup.js";
 import { artifactPaths } from "../artifacts/paths.js";
-import { readBatches, readQueue } from "./l1.js";
+import { beaconSeenBy, readBatches, readBeacons, readQueue } from "./l1.js";
 
 export interface BatchCheck {
   batchNumber: number;
@@ -31,7 +31,10 @@ export async function verifyBatch(rollup: Contract, instance: string, n: number)
   if (!b) throw new Error(`L1 has no batch ${n} (it holds ${batches.length})`);
   const tx = await (await rollup.runner!.provider!.getTransaction(b.txHash))!;
   const call = rollup.interface.parseTransaction({ data: tx.data })!;
-  const proof = (call.args[3] as bigint[]).map(BigInt);
+  const proof = (call.args[4] as bigint[]).map(BigInt);
+  const tickets = ticketShape(loadInstance(instance).params).enabled
+    ? { batchNumber: BigInt(n - 1), beaconBatch: BigInt(b.beaconBatch), beacon: beaconSeenBy(b, await readBeacons(rollup)) }
+    : undefined;
   const signals = publicSignals({
     oldRoot: BigInt(await rollup.batchRoot(n - 1)),
     newRoot: b.newRoot,
@@ -39,6 +42,7 @@ export async function verifyBatch(rollup: Contract, instance: string, n: number)
     newQueueHash: BigInt(await rollup.queueHashAt(b.firstOp + b.opsConsumed)),
     domain: BigInt(await rollup.domain()),
     bodyHash: bodyHash(b.body),
+    ...(tickets ? { tickets } : {}),
   });
   const vkey = JSON.parse(readFileSync(artifactPaths(instance).vkey, "utf8"));
   const proofValid = await snarkjs.groth16.verify(vkey, signals.map(String), proofFromCalldata(proof));
@@ -58,7 +62,8 @@ export async function replayL1(rollup: Contract, instance: string, upTo = Infini
   let state = new RollupState(params, BigInt(await rollup.treasury()));
   let rootChainValid = state.root === BigInt(await rollup.batchRoot(0));
   for (const x of (await readBatches(rollup)).filter((x) => x.batchNumber <= upTo)) {
-    state = applyBody(state, x.body, await readQueue(rollup, x.firstOp, x.firstOp + x.opsConsumed));
+    // Commits in batch x are stamped with its 0-based number, x.batchNumber - 1 (PROTOCOL §16.3).
+    state = applyBody(state, x.body, await readQueue(rollup, x.firstOp, x.firstOp + x.opsConsumed), x.batchNumber - 1);
     rootChainValid &&= state.root === BigInt(await rollup.batchRoot(x.batchNumber));
   }
   return { state, rootChainValid };

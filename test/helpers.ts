@@ -2,7 +2,8 @@
 // funded providers, built through the same reference model the sequencer uses.
 import { expect } from "chai";
 import { initCrypto, publicKeyOf, type PublicKey } from "../core/crypto.js";
-import { loadInstance, type BatchParams } from "../core/params.js";
+import { loadInstance, ticketShape, type BatchParams } from "../core/params.js";
+import { signTicketBundle, ticketFor, type SignedTicketBundle } from "../core/ticket.js";
 import { domainOf } from "../core/publicData.js";
 import type { QueueOp } from "../core/queue.js";
 import { signBundle, type AttributionEntry, type Receipt, type SignedBundle } from "../core/receipt.js";
@@ -60,6 +61,15 @@ export async function bundleFor(state: RollupState, prov: Provider, specs: Recei
     entries: s.entries,
   }));
   return signBundle(prov.key, receipts, params, domain);
+}
+
+/** Signs a ticket bundle for `prov` at its current nonce in `state`: ticket j pays receipt spec j at probability 2^-k. */
+export async function ticketBundleFor(state: RollupState, prov: Provider, specs: ReceiptSpec[], k: number, domain = DOMAIN): Promise<SignedTicketBundle> {
+  const idx = state.indexOf(prov.address);
+  if (idx === undefined) throw new Error(`provider ${prov.address} has no account`);
+  const firstNonce = state.account(idx).nonce;
+  const tickets = specs.map((s, j) => ticketFor({ providerIdx: idx, owner: s.owner, fee: s.fee, nonce: firstNonce + BigInt(j), inputHash: BigInt(3000 + j), outputHash: BigInt(4000 + j), entries: s.entries }, k));
+  return signTicketBundle(prov.key, { providerIdx: idx, firstNonce, tickets }, params, ticketShape(params).treeDepth, domain);
 }
 
 /** Genesis plus one batch per deposit, so that each provider has a funded account. */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-/// @notice The verifier that snarkjs exports from the batch circuit's zkey.
+/// @notice The verifier that snarkjs exports from the batch circuit's zkey (6 public inputs; an instance with
+/// tickets has 9, and AttributionRollup calls it by selector for either).
 interface IGroth16Verifier {
     function verifyProof(
         uint256[2] calldata pA,

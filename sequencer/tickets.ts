@@ -1,0 +1,230 @@
+// The sequencer's side of payment tickets (docs/PROTOCOL.md §16): which ticket
+// bundles a batch commits, which winners it pays under which beacon, when a
+// beacon is due on L1, and what became of a ticket. The rules themselves are the
+// model's (core/ticket*.ts) and the circuit's; this file only chooses.
+//
+// Batch numbers: the store counts batches from 1; the circuit, the contract's
+// beacons and a bundle leaf's commitBatch count them from 0 (batch n here is
+// n - 1 there).
+import type { Contract } from "ethers";
+import { ticketShape, type BatchParams } from "../core/params.js";
+import { payout } from "../core/payout.js";
+import type { BatchResult, RollupState, TicketBatchInput } from "../core/rollup.js";
+import { expectedValue, POOL_ADDRESS, winners, type Ticket } from "../core/ticket.js";
+import type { BatchStatus, BatchTickets, Store, StoredTicketBundle } from "./store.js";
+
+/** What a batch's ticket steps were chosen to be: stored with the batch, and the model's input. */
+export interface ChosenTickets {
+  stored: BatchTickets;
+  input: Omit<TicketBatchInput, "batchNumber">;
+}
+
+export type TicketOutcome = "pending" | "won" | "lost";
+
+/** GET /v1/receipts/{id} for a ticket. */
+export interface TicketView {
+  id: string;
+  kind: "ticket";
+  /** Of the ticket bundle: accepted, rejected, or the status of the batch that committed it. */
+  status: "accepted" | "rejected" | BatchStatus | "batched";
+  bundle: number;
+  position: number;
+  /** The batch that committed it (null before), and the beacon that decides it (null until recorded). */
+  batch: number | null;
+  beacon: string | null;
+  winProb: string;
+  face: string;
+  expectedValue: string;
+  outcome: TicketOutcome;
+  /** The batch that paid it, if it won and was paid, and that batch's status. */
+  paidIn: number | null;
+  paidStatus: BatchStatus | null;
+  error: string | null;
+}
+
+/** What the pool pays a winner: its face value less the protocol's share, which stays in the pool (§16.4). */
+export function winnerOutflow(t: Ticket, p: BatchParams): bigint {
+  return t.receipt.fee - payout(t.receipt.fee, [], p).protocol;
+}
+
+export class TicketSettler {
+  readonly shape: ReturnType<typeof ticketShape>;
+  /** Committed ticket bundle id -> its leaf in the state tree, and back. */
+  private readonly leafOf = new Map<number, number>();
+  private readonly bundleAt = new Map<number, number>();
+  /** Ticket bundle id -> the (store-numbered) batch that committed it. */
+  private readonly committedIn = new Map<number, number>();
+  /** "bundleId:index" -> the batch that paid that winner. */
+  private readonly paidIn = new Map<string, number>();
+  /** Recorded beacons by 0-based batch number (never 0 once recorded). */
+  private readonly beacons = new Map<number, bigint>();
+  /** Winning indices of a committed bundle, once its beacon is known. */
+  private readonly winnersOf = new Map<number, number[]>();
+
+  constructor(
+    readonly params: BatchParams,
+    readonly store: Store,
+    readonly rollup: Contract,
+  ) {
+    this.shape = ticketShape(params);
+  }
+
+  get enabled(): boolean {
+    return this.shape.enabled;
+  }
+
+  /** Records what a sealed (or replayed) batch did with tickets. */
+  noteBatch(number: number, t: BatchTickets | undefined, r: BatchResult): void {
+    if (!t) return;
+    t.commitIds.forEach((id, i) => {
+      const leaf = r.decoded.commits![i].bundleIdx;
+      this.leafOf.set(id, leaf);
+      this.bundleAt.set(leaf, id);
+      this.committedIn.set(id, number);
+    });
+    for (const w of t.winners) this.paidIn.set(`${w.ticketBundleId}:${w.index}`, number);
+  }
+
+  /** Forgets batches from `number` on: they were unsealed. */
+  forgetFrom(number: number): void {
+    for (const [id, n] of [...this.committedIn]) {
+      if (n < number) continue;
+      this.bundleAt.delete(this.leafOf.get(id)!);
+      this.leafOf.delete(id);
+      this.committedIn.delete(id);
+      this.winnersOf.delete(id);
+    }
+    for (const [k, n] of [...this.paidIn]) if (n >= number) this.paidIn.delete(k);
+  }
+
+  /** The model's ticket input for stored batch `number` (replay, or a batch just chosen). */
+  async inputFor(number: number, t: BatchTickets | undefined): Promise<TicketBatchInput | undefined> {
+    if (!this.enabled) return undefined;
+    const tk = t ?? { commitIds: [], beaconBatch: 0, beacon: 0n, winners: [] };
+    const bundle = async (id: number) => (await this.store.ticketBundle(id))!.bundle;
+    return {
+      batchNumber: number - 1,
+      commits: await Promise.all(tk.commitIds.map(bundle)),
+      beaconBatch: tk.beaconBatch,
+      beacon: tk.beacon,
+      winners: await Promise.all(tk.winners.map(async (w) => ({ bundleIdx: this.leafOf.get(w.ticketBundleId)!, index: w.index, tickets: await bundle(w.ticketBundleId) }))),
+    };
+  }
+
+  /**
+   * The pending ticket bundles a batch commits: each provider's in nonce order from `next` (its nonce
+   * once the batch's receipt bundles are applied), while the tree has leaves for them. A provider's
+   * later bundles wait behind one that does not continue its nonces.
+   */
+  chooseCommits(pending: StoredTicketBundle[], next: (provider: number) => bigint, leavesLeft: number): StoredTicketBundle[] {
+    const out: StoredTicketBundle[] = [];
+    const nonce = new Map<number, bigint | null>();
+    for (const b of pending) {
+      if (out.length >= Math.min(this.shape.commits, leavesLeft)) break;
+      const n = nonce.has(b.providerIdx) ? nonce.get(b.providerIdx)! : next(b.providerIdx);
+      if (n === null || b.bundle.firstNonce !== n) {
+        nonce.set(b.providerIdx, null);
+        continue;
+      }
+      out.push(b);
+      nonce.set(b.providerIdx, n + BigInt(b.count));
+    }
+    return out;
+  }
+
+  /** The beacon of 0-based batch n as L1 holds it (0: not recorded yet). */
+  async beaconOf(n: number): Promise<bigint> {
+    const known = this.beacons.get(n);
+    if (known) return known;
+    const b = BigInt(await this.rollup.beacon(n));
+    if (b !== 0n) this.beacons.set(n, b);
+    return b;
+  }
+
+  private async winningIndices(id: number, beacon: bigint): Promise<number[]> {
+    let w = this.winnersOf.get(id);
+    if (!w) {
+      w = winners((await this.store.ticketBundle(id))!.bundle, this.params.entries, beacon);
+      this.winnersOf.set(id, w);
+    }
+    return w;
+  }
+
+  /**
+   * The winners the next batch pays: from the oldest commit batch whose beacon is recorded and that
+   * has winners left, each bundle's in index order, up to the instance's NW, while the pool (with
+   * this batch's `inflow`) can pay them and their credits fit the slots beside `credited` (the
+   * receipts' addresses). A winner that does not fit waits, and its bundle's later winners with it.
+   */
+  async chooseWinners(s: RollupState, inflow: bigint, credited: Set<bigint>): Promise<Pick<ChosenTickets["input"], "beaconBatch" | "beacon" | "winners"> & { ids: BatchTickets["winners"] }> {
+    const none = { beaconBatch: 0, beacon: 0n, winners: [], ids: [] };
+    const open = new Map<number, { id: number; leaf: number; cursor: number }[]>();
+    for (const [leaf, rec] of s.bundles) {
+      const id = this.bundleAt.get(leaf);
+      if (id === undefined || rec.cursor >= rec.count) continue;
+      open.set(rec.commitBatch, [...(open.get(rec.commitBatch) ?? []), { id, leaf, cursor: rec.cursor }]);
+    }
+    const poolIdx = s.indexOf(POOL_ADDRESS);
+    for (const n of [...open.keys()].sort((a, b) => a - b)) {
+      const beacon = await this.beaconOf(n);
+      if (beacon === 0n) continue;
+      let pool = (poolIdx === undefined ? 0n : s.account(poolIdx).balance) + inflow;
+      const addresses = new Set(credited);
+      const chosen: TicketBatchInput["winners"] = [];
+      const ids: BatchTickets["winners"] = [];
+      for (const o of open.get(n)!.sort((a, b) => a.leaf - b.leaf)) {
+        const bundle = (await this.store.ticketBundle(o.id))!.bundle;
+        for (const j of await this.winningIndices(o.id, beacon)) {
+          if (j < o.cursor) continue;
+          const t = bundle.tickets[j];
+          const mine = [...t.receipt.entries.map((e) => e.contributor), t.receipt.owner];
+          const after = new Set([...addresses, ...mine]);
+          const cost = winnerOutflow(t, this.params);
+          if (chosen.length >= this.shape.winners || cost > pool || after.size > this.params.slots || this.opening(s, after) > this.params.newAccounts) break;
+          pool -= cost;
+          mine.forEach((a) => addresses.add(a));
+          chosen.push({ bundleIdx: o.leaf, index: j, tickets: bundle });
+          ids.push({ ticketBundleId: o.id, index: j });
+        }
+      }
+      if (chosen.length > 0) return { beaconBatch: n, beacon, winners: chosen, ids };
+    }
+    return none;
+  }
+
+  private opening(s: RollupState, addresses: Set<bigint>): number {
+    return [...addresses].filter((a) => s.indexOf(a) === undefined).length;
+  }
+
+  /**
+   * A 0-based batch that committed tickets, is on L1 (below `onChain` batches there) and whose beacon
+   * a recordBeacon call sent now can record (its commit block is past), or undefined.
+   */
+  async dueBeacon(onChain: number): Promise<number | undefined> {
+    const waiting = [...new Set(this.committedIn.values())].map((n) => n - 1).filter((n) => n < onChain && !this.beacons.has(n)).sort((a, b) => a - b);
+    for (const n of waiting) {
+      if ((await this.beaconOf(n)) !== 0n) continue;
+      const committedAt = Number(await this.rollup.commitBlock(n));
+      if (committedAt > 0 && (await this.rollup.runner!.provider!.getBlockNumber()) >= committedAt) return n;
+    }
+    return undefined;
+  }
+
+  /** A ticket's view, or undefined if no ticket has this id. */
+  async view(id: string): Promise<TicketView | undefined> {
+    const found = await this.store.ticket(id.toLowerCase());
+    if (!found) return undefined;
+    const { bundle: b, position } = found;
+    const t = b.bundle.tickets[position];
+    const commit = b.batch === null ? undefined : await this.store.batch(b.batch);
+    const beacon = b.batch === null ? 0n : await this.beaconOf(b.batch - 1);
+    const outcome: TicketOutcome = beacon === 0n ? "pending" : (await this.winningIndices(b.id, beacon)).includes(position) ? "won" : "lost";
+    const paidIn = this.paidIn.get(`${b.id}:${position}`) ?? null;
+    const paid = paidIn === null ? undefined : await this.store.batch(paidIn);
+    return {
+      id: id.toLowerCase(), kind: "ticket", status: b.status === "batched" ? commit!.status : b.status, bundle: b.id, position, batch: b.batch,
+      beacon: beacon === 0n ? null : beacon.toString(), winProb: t.winProb.toString(), face: t.receipt.fee.toString(), expectedValue: expectedValue(t).value.toString(),
+      outcome, paidIn, paidStatus: paid?.status ?? null, error: b.error,
+    };
+  }
+}
