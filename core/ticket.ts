@@ -167,3 +167,15 @@ export function winners(b: TicketBundle, K: number, beacon: bigint): number[] {
   });
   return out;
 }
+
+/**
+ * The k of a 2^-k ticket for a fee, so that its face value fee·2^k is as close to `targetFace` as a power of
+ * two allows without passing it (in (targetFace/2, targetFace]); 0 when the fee already reaches the target:
+ * that answer is paid by an exact receipt. At most 31 (winProb ≥ 2).
+ */
+export function ticketExponent(fee: bigint, targetFace: bigint): number {
+  if (fee <= 0n) throw new Error(`a ticket's fee must be positive, got ${fee}`);
+  let k = 0;
+  while (k < WIN_PROB_BITS - 1 && fee << BigInt(k + 1) <= targetFace) k++;
+  return k;
+}

@@ -1,7 +1,7 @@
 // The OpenAPI description served at GET /v1/openapi.json. test/api.test.ts
 // checks that it names exactly the routes the app serves and the status codes
 // they answer.
-import { leafCapacity, type BatchParams } from "../core/params.js";
+import { leafCapacity, ticketShape, type BatchParams } from "../core/params.js";
 
 const uint = (description: string) => ({ type: "string", pattern: "^(0|[1-9][0-9]*)$", description });
 const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" };
@@ -23,13 +23,64 @@ export function openapi(p: BatchParams): Record<string, unknown> {
     "415": error,
     "422": error,
   };
+  const t = ticketShape(p);
+  // Payment tickets (docs/PROTOCOL.md §16), in an instance with ticket steps.
+  const ticketPaths = t.enabled
+    ? {
+      "/v1/ticket-bundles": {
+        post: {
+          summary: `Submit a signed bundle of up to ${4 ** t.treeDepth} payment tickets (one signature over their sum tree); the provider pays their expected value into the ticket pool when a batch commits it, and winners are paid at face value once L1 records the commit batch's beacon`,
+          requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/TicketBundle" } } } },
+          responses: { "202": json("TicketsAccepted", "stored on disk, tickets accepted"), "200": json("TicketsAccepted", "the same bundle again: the first answer"), "400": error, "401": error, "409": error, "413": error, "415": error, "422": error, "429": error },
+        },
+      },
+    }
+    : {};
+  const ticketSchemas = t.enabled
+    ? {
+      Ticket: {
+        type: "object", additionalProperties: false, required: ["owner", "face", "winProb", "inputHash", "outputHash", "entries"],
+        description: "ticket j of a bundle is the receipt (providerIdx, nonce = firstNonce + j) with fee = face; it wins iff the low 32 bits of Poseidon(Poseidon(receiptHash, winProb), beacon) are below winProb",
+        properties: {
+          owner: address, face: uint(`face value in OPEN base units, < 2^${p.feeBits}; face × winProb must be a multiple of 2^32`), winProb: uint("win probability × 2^32, in [1, 2^32)"),
+          inputHash: uint("as a receipt's"), outputHash: uint("as a receipt's"),
+          entries: { type: "array", maxItems: p.entries, items: { type: "object", additionalProperties: false, required: ["contributor", "score"], properties: { contributor: address, score: uint(`< 2^${p.scoreBits}`) } } },
+        },
+      },
+      TicketBundle: {
+        type: "object", additionalProperties: false, required: ["providerIdx", "firstNonce", "tickets", "signature"],
+        description: "signed message: Poseidon(domain, providerIdx, firstNonce, count, rootHash, rootSum) over the 4-ary Poseidon sum tree of (ticketHash, face × winProb / 2^32)",
+        properties: { providerIdx: { type: "integer", minimum: 0, maximum: leafCapacity(p) - 1 }, firstNonce: uint("the provider's next nonce; the bundle takes one per ticket"), tickets: { type: "array", minItems: 1, maxItems: 4 ** t.treeDepth, items: { $ref: "#/components/schemas/Ticket" } }, signature: { $ref: "#/components/schemas/Signature" } },
+      },
+      TicketStatus: {
+        type: "object",
+        properties: {
+          id: { type: "string", description: "the ticket's hash" }, kind: { const: "ticket" }, status: { type: "string", description: "of its bundle: accepted, rejected, or the status of the batch that committed it" },
+          bundle: { type: "integer" }, position: { type: "integer" }, batch: { type: ["integer", "null"], description: "the batch that committed it" }, beacon: { type: ["string", "null"], description: "that batch's L1 beacon, once recorded" },
+          winProb: uint("× 2^32"), face: uint("OPEN base units"), expectedValue: uint("face × winProb / 2^32: what the ticket pays in expectation"),
+          outcome: { enum: ["pending", "won", "lost"] }, paidIn: { type: ["integer", "null"], description: "the batch that paid it at face value" }, paidStatus: { type: ["string", "null"] }, error: { type: ["string", "null"] },
+        },
+      },
+      TicketsAccepted: { type: "object", properties: { ticketBundle: { type: "integer" }, rootSum: uint("the bundle's expected value, paid into the pool at commit"), tickets: { type: "array", items: { $ref: "#/components/schemas/TicketStatus" } } } },
+    }
+    : {};
   return {
     openapi: "3.1.0",
     info: { title: "poa-rollup sequencer", version: "0.1.0", description: "Signed inference receipts in, proved batches on L1 out. Withdrawals are requested on L1 only (AttributionRollup.requestWithdrawal), so the sequencer cannot ignore them." },
     paths: {
       "/v1/bundles": { post: { summary: "Submit a signed bundle of receipts", requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/Bundle" } } } }, responses: ingestResponses } },
       "/v1/receipts": { post: { summary: "Submit one signed receipt (a bundle of one)", requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/SingleReceipt" } } } }, responses: ingestResponses } },
-      "/v1/receipts/{id}": { get: { summary: "Receipt status", parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } }], responses: { "200": json("ReceiptStatus", "status"), "400": error, "404": error } } },
+      "/v1/receipts/{id}": {
+        get: {
+          summary: t.enabled ? "Receipt status, or a payment ticket's: its outcome under the beacon and the batch that paid it" : "Receipt status",
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } }],
+          responses: {
+            "200": t.enabled ? { description: "status", content: { "application/json": { schema: { oneOf: [{ $ref: "#/components/schemas/ReceiptStatus" }, { $ref: "#/components/schemas/TicketStatus" }] } } } } : json("ReceiptStatus", "status"),
+            "400": error, "404": error,
+          },
+        },
+      },
+      ...ticketPaths,
       "/v1/accounts/{ref}": { get: { summary: "Account at the latest finalized root, with its Merkle proof", parameters: [{ name: "ref", in: "path", required: true, schema: { type: "string" }, description: "leaf index or 0x address" }], responses: { "200": json("Account", "account"), "400": error, "404": error } } },
       "/v1/batches": { get: { summary: "Batches, newest first, each with its status pipeline (timeline of statuses with times), receipts, L1 transaction and gas", parameters: [{ name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } }, { name: "before", in: "query", schema: { type: "integer", minimum: 1 }, description: "only batches numbered below this (paging)" }], responses: { "200": { description: "{ batches: BatchSummary[], latest }" }, "400": error } } },
       "/v1/batches/{n}/decoded": { get: { summary: "A batch's public data as readable rows: deposits and withdrawals, bundles (provider, receipts, fees), credits per account with addresses, new accounts; with its summary", parameters: [{ name: "n", in: "path", required: true, schema: { type: "integer", minimum: 1 } }], responses: { "200": { description: "BatchSummary & { ops, bundleRecords, credits, newAccounts }" }, "400": error, "404": error } } },
@@ -119,6 +170,7 @@ export function openapi(p: BatchParams): Record<string, unknown> {
         Generate: { type: "object", additionalProperties: false, properties: { prompt: { type: "string", maxLength: 2000 }, maxTokens: { type: "integer", minimum: 1, maximum: 256, default: 120 }, temperature: { type: "number", minimum: 0, maximum: 2, default: 0.7 }, topP: { type: "number", default: 0.95 }, seed: { type: "integer", default: 1 }, compare: { type: "boolean", default: false } } },
         Publish: { type: "object", additionalProperties: false, properties: { pricePer1kTokens: uint("OPEN base units per 1,000 output tokens"), txHash: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$", description: "the owner's own ModelRegistry.register transaction" } } },
         Model: { type: "object", properties: { id: { type: "integer" }, owner: address, kind: { enum: ["base", "adapter", "classifier"] }, status: { enum: ["active", "retired"] }, parent: { type: "integer" }, artifactHash: { type: "string" }, configHash: { type: "string" }, trainingSetRoot: { type: "string" }, metricsHash: { type: "string" }, pricePer1kTokens: uint("OPEN base units"), contributionCount: { type: "integer" }, datanets: { type: "array", items: { type: "integer" } }, contributionIds: { type: "array", items: { type: "integer" } }, job: { type: ["object", "null"] } } },
+        ...ticketSchemas,
         Error: { type: "object", required: ["error"], properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" }, issues: { type: "array", items: { type: "object", properties: { field: { type: "string" }, reason: { type: "string" } } } } } } } },
       },
     },

@@ -14,8 +14,15 @@
 // opens) is rejected with the reason; the issued receipts after it move down
 // one nonce each, and keep their ids (a receipt's `hash` is then its new
 // Poseidon hash, the one the sequencer knows).
+//
+// Payment tickets (docs/PROTOCOL.md §16): a ticket is a receipt whose fee is
+// its face value, with a win probability (`winProb`); its `fee` column holds
+// what it costs in expectation (face × winProb / 2^32), so the balance checks
+// below are the same for both kinds, and its hash is the ticket's hash. A
+// bundle holds receipts of one kind, with consecutive nonces.
 import Database from "better-sqlite3";
 import type { Receipt, SignedBundle } from "../core/receipt.js";
+import type { SignedTicketBundle } from "../core/ticket.js";
 
 export type OutboxReceiptStatus = "issued" | "bundled" | "accepted" | "rejected";
 
@@ -25,6 +32,10 @@ export interface OutboxReceipt {
   /** Its hash now (the sequencer's receipt id). */
   hash: string;
   receipt: Receipt;
+  /** A ticket's win probability × 2^32 (its receipt's fee is the face value); null for an exact receipt. */
+  winProb: bigint | null;
+  /** What it costs the provider: the fee, or a ticket's expected value. */
+  cost: bigint;
   model: number;
   status: OutboxReceiptStatus;
   /** Bundle it must travel alone in (the sequencer refused it with others). */
@@ -38,7 +49,8 @@ export interface OutboxReceipt {
 
 export interface OutboxBundle {
   id: number;
-  bundle: SignedBundle;
+  /** Receipts under a receipt bundle's signature, or tickets under a ticket bundle's. */
+  bundle: SignedBundle | SignedTicketBundle;
   receiptIds: string[];
   createdAt: number;
 }
@@ -74,19 +86,25 @@ CREATE TABLE IF NOT EXISTS settled (
 `;
 
 // Receipts and bundles are stored as JSON with bigints written "123n".
-const toJson = (x: Receipt | SignedBundle) => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? `${v}n` : v));
+const toJson = (x: Receipt | SignedBundle | SignedTicketBundle) => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? `${v}n` : v));
 const fromJson = <T>(s: string): T => JSON.parse(s, (_k, v) => (typeof v === "string" && /^-?[0-9]+n$/.test(v) ? BigInt(v.slice(0, -1)) : v));
 const hex = (x: bigint) => `0x${x.toString(16).padStart(64, "0")}`;
 
 export class Outbox {
   readonly db: Database.Database;
 
-  /** `hash` is the receipt hash (core/receipt.ts receiptHash with the instance's K). */
-  constructor(file: string, private readonly hash: (r: Receipt) => bigint) {
+  /**
+   * `hash` is the sequencer's id of a receipt (core/receipt.ts receiptHash with the instance's K) or,
+   * given a win probability, of a ticket (core/ticket.ts ticketHash).
+   */
+  constructor(file: string, private readonly hash: (r: Receipt, winProb: bigint | null) => bigint) {
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.exec(SCHEMA);
+    // Outboxes from before tickets gain the column (NULL: an exact receipt).
+    const columns = (this.db.prepare("PRAGMA table_info(receipts)").all() as { name: string }[]).map((c) => c.name);
+    if (!columns.includes("win_prob")) this.db.exec("ALTER TABLE receipts ADD COLUMN win_prob TEXT");
   }
 
   /** The next nonce to issue: after the last one written here, and never below `floor` (the sequencer's next nonce). */
@@ -96,14 +114,17 @@ export class Outbox {
     return mine > floor ? mine : floor;
   }
 
-  /** Writes a receipt under the next nonce (at least `floor`); returns it with its id. Durable when this returns. */
-  issue(r: Omit<Receipt, "nonce">, model: number, detail: unknown, floor: bigint): OutboxReceipt {
+  /**
+   * Writes a receipt under the next nonce (at least `floor`), or a ticket when `ticket` gives its win
+   * probability and expected cost; returns it with its id. Durable when this returns.
+   */
+  issue(r: Omit<Receipt, "nonce">, model: number, detail: unknown, floor: bigint, ticket?: { winProb: bigint; cost: bigint }): OutboxReceipt {
     return this.db.transaction(() => {
       const receipt: Receipt = { ...r, nonce: this.nextNonce(floor) };
-      const id = hex(this.hash(receipt));
+      const id = hex(this.hash(receipt, ticket?.winProb ?? null));
       this.db
-        .prepare("INSERT INTO receipts (id, hash, nonce, model, fee, receipt, detail, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'issued', ?)")
-        .run(id, id, Number(receipt.nonce), model, receipt.fee.toString(), toJson(receipt), JSON.stringify(detail), Date.now());
+        .prepare("INSERT INTO receipts (id, hash, nonce, model, fee, win_prob, receipt, detail, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'issued', ?)")
+        .run(id, id, Number(receipt.nonce), model, (ticket?.cost ?? receipt.fee).toString(), ticket?.winProb.toString() ?? null, toJson(receipt), JSON.stringify(detail), Date.now());
       return this.receipt(id)!;
     })();
   }
@@ -126,8 +147,8 @@ export class Outbox {
     return { id: Number(row.id), bundle: fromJson(String(row.json)), receiptIds: ids, createdAt: Number(row.created_at) };
   }
 
-  /** Writes a signed bundle of issued receipts (given by id, in nonce order). */
-  addBundle(bundle: SignedBundle, receiptIds: string[]): OutboxBundle {
+  /** Writes a signed bundle of issued receipts or tickets (given by id, in nonce order). */
+  addBundle(bundle: SignedBundle | SignedTicketBundle, receiptIds: string[]): OutboxBundle {
     return this.db.transaction(() => {
       const r = this.db.prepare("INSERT INTO bundles (json, status, created_at) VALUES (?, 'signed', ?)").run(toJson(bundle), Date.now());
       const id = Number(r.lastInsertRowid);
@@ -167,7 +188,7 @@ export class Outbox {
       const update = this.db.prepare("UPDATE receipts SET nonce = ?, hash = ?, receipt = ? WHERE id = ?");
       for (const r of moved) {
         const receipt = { ...r.receipt, nonce: r.receipt.nonce - 1n };
-        update.run(Number(receipt.nonce), hex(this.hash(receipt)), toJson(receipt), r.id);
+        update.run(Number(receipt.nonce), hex(this.hash(receipt, r.winProb)), toJson(receipt), r.id);
       }
       return moved.map((r) => this.receipt(r.id)!);
     })();
@@ -197,13 +218,13 @@ export class Outbox {
       if (rejected.length === 0) throw new Error(`bundle ${bundleId} holds no receipts`);
       const first = rejected[0].receipt.nonce;
       const later = (this.db.prepare("SELECT * FROM receipts WHERE status IN ('accepted', 'bundled', 'issued') AND nonce > ? ORDER BY nonce").all(Number(rejected.at(-1)!.receipt.nonce)) as Record<string, unknown>[]).map((r) => this.row(r)).filter((r) => r.bundle !== bundleId);
-      const fees = [...rejected, ...later].filter((r) => r.status === "accepted").reduce((a, r) => a + r.receipt.fee, 0n);
+      const fees = [...rejected, ...later].filter((r) => r.status === "accepted").reduce((a, r) => a + r.cost, 0n);
       this.db.prepare("UPDATE receipts SET status = 'rejected', error = ?, bundle_id = NULL WHERE bundle_id = ?").run(error, bundleId);
       const bundles = new Set([bundleId, ...later.map((r) => r.bundle).filter((b): b is number => b !== null)]);
       const update = this.db.prepare("UPDATE receipts SET status = 'issued', bundle_id = NULL, nonce = ?, hash = ?, receipt = ? WHERE id = ?");
       later.forEach((r, i) => {
         const receipt = { ...r.receipt, nonce: first + BigInt(i) };
-        update.run(Number(receipt.nonce), hex(this.hash(receipt)), toJson(receipt), r.id);
+        update.run(Number(receipt.nonce), hex(this.hash(receipt, r.winProb)), toJson(receipt), r.id);
       });
       for (const b of bundles) this.db.prepare("DELETE FROM bundles WHERE id = ?").run(b);
       return { rejected: rejected.map((r) => this.receipt(r.id)!), unacknowledgedFees: fees };
@@ -231,6 +252,8 @@ export class Outbox {
       id: String(r.id),
       hash: String(r.hash),
       receipt: fromJson<Receipt>(String(r.receipt)),
+      winProb: r.win_prob === null || r.win_prob === undefined ? null : BigInt(String(r.win_prob)),
+      cost: BigInt(String(r.fee)),
       model: Number(r.model),
       status: r.status as OutboxReceiptStatus,
       alone: Number(r.alone) === 1,

@@ -9,7 +9,8 @@ import { JsonRpcProvider } from "ethers";
 import { ContentStore } from "../attribution/datanet/store.js";
 import { initCrypto } from "../core/crypto.js";
 import { signBundle, type Receipt } from "../core/receipt.js";
-import type { BatchParams } from "../core/params.js";
+import { ticketShape, type BatchParams } from "../core/params.js";
+import { signTicketBundle, type TicketBundle } from "../core/ticket.js";
 import { ensureBaseModel } from "../models/base-model.js";
 import { loadAdapter } from "../models/lm/weights.js";
 import { modelRegistryAt, type RegisteredModel } from "../models/registry.js";
@@ -35,7 +36,8 @@ export type ReceiptWorkerRequest =
   | { id: number; type: "attribute"; model: number; artifactHash: string; prompt: string; output: string }
   | { id: number; type: "prepare"; model: number; artifactHash: string }
   | { id: number; type: "classify"; model: ClassifierEntry; input: string }
-  | { id: number; type: "sign"; receipts: Receipt[] };
+  | { id: number; type: "sign"; receipts: Receipt[] }
+  | { id: number; type: "signTickets"; bundle: TicketBundle };
 
 export type ClassifierEntry = Pick<RegisteredModel, "id" | "configHash" | "artifactHash" | "trainingSetRoot">;
 
@@ -89,6 +91,12 @@ parentPort!.on("message", (req: ReceiptWorkerRequest) => {
       if (req.type === "sign") {
         await crypto;
         const { signature } = await signBundle(data.signingKey, req.receipts, data.params, data.domain);
+        parentPort!.postMessage({ id: req.id, ok: true, signature, ms: performance.now() - t0 } satisfies ReceiptWorkerReply);
+        return;
+      }
+      if (req.type === "signTickets") {
+        await crypto;
+        const { signature } = await signTicketBundle(data.signingKey, req.bundle, data.params, ticketShape(data.params).treeDepth, data.domain);
         parentPort!.postMessage({ id: req.id, ok: true, signature, ms: performance.now() - t0 } satisfies ReceiptWorkerReply);
         return;
       }

@@ -14,9 +14,10 @@ import { Worker } from "node:worker_threads";
 import { receiptEntries, type ContributorScores } from "../attribution/receipts.js";
 import { initCrypto } from "../core/crypto.js";
 import { contentHash, creditedAddresses, receiptHash, type Receipt, type SignedBundle } from "../core/receipt.js";
-import type { BatchParams } from "../core/params.js";
+import { ticketShape, type BatchParams } from "../core/params.js";
+import { expectedValue, ticketExponent, ticketFor, ticketHash, WIN_PROB_DENOMINATOR, type SignedTicketBundle, type Ticket } from "../core/ticket.js";
 import type { RegisteredModel } from "../models/registry.js";
-import { bundleToJson } from "../sequencer/schemas.js";
+import { bundleToJson, ticketBundleToJson } from "../sequencer/schemas.js";
 import type { ReceiptMeta } from "../sequencer/ledger.js";
 import { ServeError } from "./adapter-cache.js";
 import type { Classification } from "./classifiers.js";
@@ -73,20 +74,37 @@ export interface PaymentConfig {
   params: BatchParams;
   /** Wait this long for more receipts before posting a bundle that is not full (default 50 ms). */
   bundleWaitMs?: number;
+  /** The same for a ticket bundle (default 500 ms). */
+  ticketBundleWaitMs?: number;
   /** How often the provider's balance is read from the sequencer (default 2 s). */
   refreshMs?: number;
   /** What the node serves and at what price (serving/pricing.ts): the operator's allow-list and caps. */
   policy: ServingPolicy;
+  /**
+   * Payment tickets (docs/PROTOCOL.md §16), the default where the sequencer's instance has them: each
+   * answer whose fee is below this face value (OPEN base units; default DEFAULT_TICKET_FACE) is paid by
+   * a ticket of probability 2^-k with face fee·2^k in (face/2, face]; dearer answers by exact receipts.
+   * 0: exact receipts only.
+   */
+  ticketFace?: bigint;
   /** Tests: kill -9 the process after answering ("answered": nothing posted) or after the sequencer's answer, before recording it ("posted"). */
   crashAt?: "answered" | "posted";
 }
 
+/** 0.1 OPEN: the face value a ticket aims at (PROTOCOL §16.4: the pool's variance grows with it). */
+export const DEFAULT_TICKET_FACE = 10n ** 17n;
+
 export interface IssuedReceipt {
   id: string;
   nonce: string;
+  /** What the answer costs: the receipt's fee, or the ticket's expected value (face × probability). */
   fee: string;
   contributors: { address: string; score: string }[];
   status: string;
+  /** "receipt": settled exactly; "ticket": settled only if it wins, at face value (PROTOCOL §16). */
+  kind: "receipt" | "ticket";
+  /** A ticket's terms: its probability (winProb / 2^32) and face value. */
+  ticket?: { winProb: string; probability: number; face: string };
 }
 
 /** A contribution behind a credited contributor, with its weight among that contributor's contributions. */
@@ -124,7 +142,7 @@ export class ReceiptIssuer {
   private readonly timer: NodeJS.Timeout;
 
   constructor(readonly cfg: PaymentConfig, private readonly thread: ReceiptThread) {
-    this.outbox = new Outbox(cfg.outboxFile, (r) => receiptHash(r, cfg.params.entries));
+    this.outbox = new Outbox(cfg.outboxFile, (r, winProb) => (winProb === null ? receiptHash(r, cfg.params.entries) : ticketHash({ receipt: r, winProb }, cfg.params.entries)));
     this.prices = new PricePolicy(cfg.policy, this.outbox.db);
     this.timer = setInterval(() => void this.refresh(), cfg.refreshMs ?? 2000);
     this.timer.unref();
@@ -218,12 +236,26 @@ export class ReceiptIssuer {
       // What the bundle declares to the sequencer about this receipt: the model, and the contributions behind each credited contributor.
       const credited = new Set(receipt.entries.map((e) => `0x${e.contributor.toString(16).padStart(40, "0")}`));
       const meta: ReceiptMeta = { model: model.id, contributions: declared.map((c) => ({ ...c, contributor: c.contributor.toLowerCase() })).filter((c) => credited.has(c.contributor) && c.weight > 0).slice(0, 256) };
-      const r = this.outbox.issue(receipt, model.id, { tokens, ...detail, meta }, this.account.nextNonce);
+      const ticket = this.ticketTerms(receipt.fee);
+      const r = ticket
+        ? this.outbox.issue({ ...receipt, fee: ticket.receipt.fee }, model.id, { tokens, ...detail, meta }, this.account.nextNonce, { winProb: ticket.winProb, cost: fee })
+        : this.outbox.issue(receipt, model.id, { tokens, ...detail, meta }, this.account.nextNonce);
       if (this.cfg.crashAt !== "answered") this.wake?.();
       return issuedView(r);
     } finally {
       this.release(reservation);
     }
+  }
+
+  /** The ticket that pays a fee, or undefined where an exact receipt does (tickets off, or a fee at the face value). */
+  private ticketTerms(fee: bigint): Ticket | undefined {
+    const face = this.cfg.ticketFace ?? DEFAULT_TICKET_FACE;
+    if (!ticketShape(this.cfg.params).enabled || face <= 0n || fee <= 0n) return undefined;
+    const k = ticketExponent(fee, face);
+    if (k === 0) return undefined;
+    const t = ticketFor({ providerIdx: 0, owner: 0n, fee, nonce: 0n, inputHash: 0n, outputHash: 0n, entries: [] }, k);
+    if (expectedValue(t).value !== fee) throw new Error(`ticket for fee ${fee} at 2^-${k} is worth ${expectedValue(t).value}`);
+    return t;
   }
 
   /** Builds the attribution index of a model ahead of its first answer (on preload). */
@@ -335,10 +367,14 @@ export class ReceiptIssuer {
     });
   }
 
-  /** The next bundle: issued receipts in nonce order, as many as fit one bundle and one batch's slots. */
+  /**
+   * The next bundle: issued receipts in nonce order, as many as fit one bundle and one batch's slots; or,
+   * when the first is a ticket, the tickets after it up to the next exact receipt, as many as a ticket bundle holds.
+   */
   private async nextBundle(): Promise<OutboxBundle | undefined> {
     let issued = this.outbox.issued();
     if (issued.length === 0) return undefined;
+    if (issued[0].winProb !== null) return this.nextTicketBundle(issued);
     if (issued.length < this.cfg.params.bundleSize && !issued[0].alone) {
       // A few milliseconds for more receipts to fill the bundle.
       const wait = (this.cfg.bundleWaitMs ?? 50) - (Date.now() - issued[0].createdAt);
@@ -347,7 +383,7 @@ export class ReceiptIssuer {
     }
     const chosen: OutboxReceipt[] = [issued[0]];
     for (const r of issued.slice(1)) {
-      if (issued[0].alone || r.alone || chosen.length >= this.cfg.params.bundleSize) break;
+      if (issued[0].alone || r.alone || r.winProb !== null || chosen.length >= this.cfg.params.bundleSize) break;
       if (creditedAddresses({ receipts: [...chosen, r].map((x) => x.receipt) }, 0n, this.cfg.params).size > this.cfg.params.slots) break;
       chosen.push(r);
     }
@@ -356,9 +392,28 @@ export class ReceiptIssuer {
     return this.outbox.addBundle({ receipts, signature: signature! }, chosen.map((r) => r.id));
   }
 
-  private async post(bundle: SignedBundle, meta: (ReceiptMeta | null)[]): Promise<{ status: number; code: string; message: string }> {
-    const payload = { ...(bundleToJson(bundle) as object), meta };
-    const res = await fetch(`${this.cfg.sequencerApi}/v1/bundles`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload) });
+  private async nextTicketBundle(issued: OutboxReceipt[]): Promise<OutboxBundle> {
+    const capacity = 4 ** ticketShape(this.cfg.params).treeDepth;
+    if (issued.length < capacity) {
+      // Tickets cost the batch nothing each, so a bundle waits longer to fill than a receipt bundle does.
+      const wait = (this.cfg.ticketBundleWaitMs ?? 500) - (Date.now() - issued[0].createdAt);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      issued = this.outbox.issued();
+    }
+    const chosen: OutboxReceipt[] = [];
+    for (const r of issued) {
+      if (r.winProb === null || chosen.length >= capacity) break;
+      chosen.push(r);
+    }
+    const bundle = { providerIdx: chosen[0].receipt.providerIdx, firstNonce: chosen[0].receipt.nonce, tickets: chosen.map((r) => ({ receipt: r.receipt, winProb: r.winProb! })) };
+    const { signature } = await this.thread.request({ type: "signTickets", bundle });
+    return this.outbox.addBundle({ ...bundle, signature: signature! }, chosen.map((r) => r.id));
+  }
+
+  private async post(bundle: SignedBundle | SignedTicketBundle, meta: (ReceiptMeta | null)[]): Promise<{ status: number; code: string; message: string }> {
+    const tickets = "tickets" in bundle;
+    const payload = tickets ? ticketBundleToJson(bundle) : { ...(bundleToJson(bundle) as object), meta };
+    const res = await fetch(`${this.cfg.sequencerApi}/v1/${tickets ? "ticket-bundles" : "bundles"}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload) });
     const body = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
     return { status: res.status, code: body.error?.code ?? "", message: body.error?.message ?? "" };
   }
@@ -377,8 +432,10 @@ function issuedView(r: OutboxReceipt): IssuedReceipt {
   return {
     id: r.id,
     nonce: r.receipt.nonce.toString(),
-    fee: r.receipt.fee.toString(),
+    fee: r.cost.toString(),
     contributors: r.receipt.entries.map((e) => ({ address: `0x${e.contributor.toString(16).padStart(40, "0")}`, score: e.score.toString() })),
     status: r.status,
+    kind: r.winProb === null ? "receipt" : "ticket",
+    ...(r.winProb === null ? {} : { ticket: { winProb: r.winProb.toString(), probability: Number(r.winProb) / Number(WIN_PROB_DENOMINATOR), face: r.receipt.fee.toString() } }),
   };
 }

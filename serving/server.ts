@@ -59,6 +59,8 @@ export interface ServingPayments {
   policy: ServingPolicy;
   /** Models whose registered price the operator accepts at start (an owner's raise after admission). */
   acceptPrices?: number[];
+  /** Target face value of payment tickets (PaymentConfig.ticketFace; 0: exact receipts only). */
+  ticketFace?: bigint;
 }
 
 /** Defaults of `poa serve` and of the node `poa start` runs beside the sequencer. */
@@ -135,7 +137,7 @@ export async function startServingNode(cfg: ServingConfig): Promise<ServingNode>
       rpcUrl: cfg.rpcUrl, modelRegistryAddress: cfg.modelRegistryAddress, datanetsApi: p.sequencerApi, base: cfg.base,
       cacheDir: cfg.cacheDir, indexDir: join(cfg.cacheDir, "attribution"), signingKey: p.signingKey, params, domain,
     });
-    payments = new ReceiptIssuer({ sequencerApi: p.sequencerApi, providerAddress: p.providerAddress, outboxFile: join(cfg.cacheDir, "outbox.db"), params, bundleWaitMs: p.bundleWaitMs, crashAt: p.crashAt, policy: p.policy }, thread);
+    payments = new ReceiptIssuer({ sequencerApi: p.sequencerApi, providerAddress: p.providerAddress, outboxFile: join(cfg.cacheDir, "outbox.db"), params, bundleWaitMs: p.bundleWaitMs, crashAt: p.crashAt, policy: p.policy, ticketFace: p.ticketFace }, thread);
     for (const id of p.acceptPrices ?? []) {
       const entry = await source.entry(id);
       if (!entry) throw new Error(`--accept-price ${id}: no model ${id} in the ModelRegistry`);

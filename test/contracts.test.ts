@@ -149,7 +149,7 @@ describe("contracts on a Hardhat chain with real proofs", function () {
     await reverts(h.as(stranger).deposit(1, FIELD, 0n), "KeyNotInField");
     await reverts(h.as(stranger).deposit(1, 0n, FIELD), "KeyNotInField");
     await reverts(h.as(stranger).requestWithdrawal(4 ** params.depth), "AccountIndexOutOfRange");
-    await reverts(h.as(h.sequencer).submitBatch(FIELD, 0, new Uint8Array(Number(await h.rollup.bodyLength())), Array(8).fill(0n)), "RootNotInField");
+    await reverts(h.as(h.sequencer).submitBatch(FIELD, 0, 0n, new Uint8Array(Number(await h.rollup.bodyLength())), Array(8).fill(0n)), "RootNotInField");
     await reverts(h.as(stranger).exit(1, stranger.address, 0n, Array(8).fill(0n)), "NotInExitMode");
     await reverts(h.as(stranger).refundDeposit(0), "NotInExitMode");
     await reverts(h.as(stranger).activateExitMode(), "NoOverdueOperation");
@@ -165,20 +165,20 @@ describe("contracts on a Hardhat chain with real proofs", function () {
     const body = Uint8Array.from(good.batch.body);
     const badProof = [...proof];
     badProof[0] = (badProof[0] + 1n) % (1n << 254n);
-    await reverts(seq.submitBatch(newRoot, 0, body, badProof), "");
+    await reverts(seq.submitBatch(newRoot, 0, 0n, body, badProof), "");
     const swapped = [...proof];
     [swapped[6], swapped[0]] = [proof[0], proof[6]];
-    await reverts(seq.submitBatch(newRoot, 0, body, swapped), "");
+    await reverts(seq.submitBatch(newRoot, 0, 0n, body, swapped), "");
     const tampered = Uint8Array.from(body);
     tampered[tampered.length - 1] ^= 1; // the last slot's delta
-    await reverts(seq.submitBatch(newRoot, 0, tampered, proof), "InvalidProof");
-    await reverts(seq.submitBatch(newRoot + 1n, 0, body, proof), "InvalidProof");
-    await reverts(seq.submitBatch(newRoot, 0, body.slice(1), proof), "BodyLengthMismatch");
-    await reverts(seq.submitBatch(newRoot, 1, body, proof), "TooManyQueueOps");
-    await reverts(h.as(stranger).submitBatch(newRoot, 0, body, proof), "AccessControlUnauthorizedAccount");
+    await reverts(seq.submitBatch(newRoot, 0, 0n, tampered, proof), "InvalidProof");
+    await reverts(seq.submitBatch(newRoot + 1n, 0, 0n, body, proof), "InvalidProof");
+    await reverts(seq.submitBatch(newRoot, 0, 0n, body.slice(1), proof), "BodyLengthMismatch");
+    await reverts(seq.submitBatch(newRoot, 1, 0n, body, proof), "TooManyQueueOps");
+    await reverts(h.as(stranger).submitBatch(newRoot, 0, 0n, body, proof), "AccessControlUnauthorizedAccount");
     await h.commit(good);
     // The same batch again: its old root is no longer the contract's root.
-    await reverts(seq.submitBatch(newRoot, 0, body, proof), "InvalidProof");
+    await reverts(seq.submitBatch(newRoot, 0, 0n, body, proof), "InvalidProof");
     await h.checkInvariant();
   });
 });
@@ -400,7 +400,7 @@ describe("liveness rules on L1: no outsider can make an honest sequencer late", 
     const factory = new hre.ethers.ContractFactory(r.abi as never, r.bytecode, deployer);
     const hashers = await Promise.all([h.rollup.poseidon2(), h.rollup.poseidon4(), h.rollup.poseidon5(), h.rollup.poseidon6()]);
     const exitVerifier = await h.rollup.exitVerifier();
-    const shape = { depth: params.depth, queueOps: NQ, bundles: params.bundles, slots: params.slots, newAccounts: params.newAccounts };
+    const shape = { depth: params.depth, queueOps: NQ, bundles: params.bundles, slots: params.slots, newAccounts: params.newAccounts, ticketCommits: params.ticketCommits ?? 0, winners: params.winners ?? 0 };
     const args = (treasury: string, liveness: object, s: object = shape) => [h.token.getAddress(), h.rollup.verifier(), exitVerifier, hashers, s, treasury, liveness, deployer.address, deployer.address];
     const ok = { exitDelay: 10, blocksPerBatch: 1, maxDepositors: 4 };
     await reverts(factory.deploy(...(await Promise.all(args(hre.ethers.ZeroAddress, ok)))), "ZeroTreasury");

@@ -81,7 +81,7 @@ describe("due blocks: requests spread over blocks get deadlines the nominal pace
           const pendingOps = Number(await d.rollup.queueLength()) - op.state.queueConsumed;
           if (t % blocksPerBatch === 0 && pendingOps > 0) {
             const b = await op.prepare();
-            tx = await op.rollup.submitBatch(b.batch.publicInputs.newRoot, b.batch.decoded.ops.length, b.batch.body, proofCalldataOf(b), { gasLimit: 3_000_000 });
+            tx = await op.rollup.submitBatch(b.batch.publicInputs.newRoot, b.batch.decoded.ops.length, 0n, b.batch.body, proofCalldataOf(b), { gasLimit: 3_000_000 });
             op.state = b.batch.state;
           }
           if (t % every === 0) await spam.requestWithdrawal(1, { gasLimit: 400_000 });

@@ -66,6 +66,7 @@ describe("the serving node's money: prices its operator admits, and receipts rej
     const thread = { request: async (r: { receipts: Receipt[] }) => ({ ok: true, id: 0, ms: 0, signature: (await signBundle(bjjKey(provider), r.receipts, params, domain)).signature }), close: async () => 0 } as unknown as ReceiptThread;
     issuer = new ReceiptIssuer({
       sequencerApi: svc.url, providerAddress: provider.address, outboxFile: join(mkdtempSync(join(tmpdir(), "poa-money-outbox-")), "outbox.db"), params, refreshMs: 300,
+      ticketFace: 0n, // exact receipts: this file is about receipts rejected after acknowledgement (tickets: serving-tickets.test.ts)
       policy: { owners: [devWallet(5).address], models: [4], ...DEFAULT_POLICY_LIMITS },
     }, thread);
     await waitFor("the provider's balance", async () => issuer.available() === OPEN || undefined);
