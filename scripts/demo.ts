@@ -7,12 +7,18 @@
 // receipts carry those scores, the batches are proved and verified on L1, and
 // a contributor withdraws exactly what the payout rule gives. Then ModelFactory
 // fine-tunes a LoRA adapter on the recipes and registers it on L1, and the
-// OpenLoRA serving node answers with it, paying for the answer by a receipt.
+// OpenLoRA serving node answers with it, paying for the answer by a ticket.
+// Payment tickets (docs/PROTOCOL.md §16): alice pays 16 more answers by one
+// ticket bundle at p = 1/4; L1's beacon decides them, the winners are paid at
+// face value, and a contributor withdraws a winner's payout to the unit.
 import { localDir } from "../ops/local.js";
 import { Contract, formatUnits } from "ethers";
 import { join } from "node:path";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
-import { loadInstance } from "../core/params.js";
+import { loadInstance, ticketShape, type BatchParams } from "../core/params.js";
+import { contentHash } from "../core/receipt.js";
+import { signTicketBundle, ticketFor } from "../core/ticket.js";
+import { winnerOutflow } from "../sequencer/tickets.js";
 import { payout } from "../core/payout.js";
 import { canonicalRecord, canonicalText, contributionHash } from "../attribution/datanet/content.js";
 import { registryAt, signConsent, signDatanetRequest } from "../attribution/datanet/registry.js";
@@ -22,7 +28,7 @@ import { attributedReceipt, signAttributed, type Inference } from "../attributio
 import { attributeTokens } from "../attribution/tokens/attribute.js";
 import { buildIndex, SuffixIndex } from "../attribution/tokens/suffix-index.js";
 import { tokenize } from "../attribution/tokens/tokenize.js";
-import { bundleToJson } from "../sequencer/schemas.js";
+import { bundleToJson, ticketBundleToJson } from "../sequencer/schemas.js";
 import { RECIPES, REVIEWS } from "../ops/demo-data.js";
 import { api, bjjKey, connect, pipelineStatus, until, type Connection } from "../ops/client.js";
 import { SERVING_PROVIDER_ACCOUNT } from "../artifacts/dev-wallets.js";
@@ -84,6 +90,7 @@ export async function runDemo(apiUrl: string, servingUrl?: string): Promise<void
   await (await (c1.rollup as Contract).claim(c1.wallet.address)).wait();
   const received = BigInt(await c1.token.balanceOf(c1.wallet.address)) - before;
   console.log(`demo: contributor 1 withdrew ${formatUnits(received, 18)} OPEN on L1; the payout rule gives ${formatUnits(expected, 18)} — ${received === expected ? "exact" : "MISMATCH"}`);
+  if (ticketShape(params).enabled) await ticketsDemo(apiUrl, alice, ai, asked, [c1, c2], params, domain);
   const adapter = await fineTune(apiUrl, recipesId, owner);
   if (servingUrl) {
     await ask(apiUrl, servingUrl, adapter);
@@ -91,6 +98,62 @@ export async function runDemo(apiUrl: string, servingUrl?: string): Promise<void
   }
   console.log(`demo: try  npx tsx scripts/poa.ts verify-batch 1   and   curl ${apiUrl}/v1/batches/1`);
   console.log(`demo: ModelFactory: ${apiUrl}/app/ fine-tunes your own adapter on the datanets\n`);
+}
+
+/**
+ * Payment tickets: alice pays 16 more answers (the same attributed entries) by one ticket bundle at p = 1/4,
+ * face 0.1 OPEN (each worth its 0.025 OPEN fee in expectation). The sequencer commits it, L1 records the
+ * commit batch's beacon in a later block, and the winners the pool can pay are paid at face value by the
+ * payout rule; a contributor credited by a paid winner withdraws it to the unit. A bundle with no winner
+ * (1% at these odds) is followed by another.
+ */
+async function ticketsDemo(apiUrl: string, alice: Connection, ai: number, asked: Inference[], contributors: Connection[], params: BatchParams, domain: bigint): Promise<void> {
+  const status = () => pipelineStatus(apiUrl);
+  const FEE = 25n * 10n ** 15n;
+  const entries = asked.map((inf) => attributedReceipt(inf, params).entries);
+  for (let round = 1; round <= 4; round++) {
+    const firstNonce = BigInt((await api(apiUrl, "GET", `/v1/accounts/${alice.wallet.address}`)).nextNonce);
+    const tickets = Array.from({ length: 16 }, (_, j) => ticketFor({
+      providerIdx: ai, owner: BigInt(asked[j % 2].owner), fee: FEE, nonce: firstNonce + BigInt(j),
+      inputHash: contentHash(asked[j % 2].input), outputHash: contentHash(asked[j % 2].output), entries: entries[j % 2],
+    }, 2));
+    const bundle = await signTicketBundle(bjjKey(alice.wallet), { providerIdx: ai, firstNonce, tickets }, params, ticketShape(params).treeDepth, domain);
+    const posted = await api(apiUrl, "POST", "/v1/ticket-bundles", ticketBundleToJson(bundle));
+    console.log(`demo: alice pays 16 answers by ticket bundle ${posted.ticketBundle}: p = 1/4, face ${formatUnits(4n * FEE, 18)} OPEN, ${formatUnits(posted.rootSum, 18)} OPEN paid into the pool at commit`);
+    const ids: string[] = posted.tickets.map((t: { id: string }) => t.id);
+    const views = await until("the tickets' beacon and winners", async () => {
+      const vs = await Promise.all(ids.map((id) => api(apiUrl, "GET", `/v1/receipts/${id}`)));
+      if (vs.some((v) => v.status !== "finalized" || v.outcome === "pending")) return undefined;
+      const pool = BigInt((await api(apiUrl, "GET", "/v1/explorer/tickets?limit=1")).pool.balance);
+      const cost = winnerOutflow(bundle.tickets[0], params);
+      return vs.every((v) => v.outcome === "lost" || (v.paidIn !== null ? v.paidStatus === "finalized" : pool < cost)) ? vs : undefined;
+    }, status);
+    const won = views.filter((v) => v.outcome === "won"), paid = won.filter((v) => v.paidIn !== null);
+    const lost = views.find((v) => v.outcome === "lost");
+    console.log(`demo: L1's beacon of batch ${views[0].batch} decided them: ${won.length} won (${paid.length} paid at face value), ${16 - won.length} lost${lost ? `, e.g. ${apiUrl}/app/#/receipts/${lost.id}` : ""}`);
+    if (paid.length === 0) continue;
+    // A contributor credited by a paid winner withdraws its whole balance, and gets exactly what it held plus the winners' shares.
+    const first = bundle.tickets[paid[0].position].receipt;
+    const who = contributors.find((c) => first.entries.some((e) => e.contributor === BigInt(c.wallet.address))) ?? contributors[0];
+    const address = BigInt(who.wallet.address);
+    const share = paid.reduce((acc, v) => {
+      const r = bundle.tickets[v.position].receipt;
+      const shares = payout(r.fee, r.entries.map((e) => e.score), params).shares;
+      return acc + r.entries.reduce((x, e, k) => (e.contributor === address ? x + shares[k] : x), 0n);
+    }, 0n);
+    const acct = await api(apiUrl, "GET", `/v1/accounts/${who.wallet.address}`);
+    const earnings = await api(apiUrl, "GET", `/v1/accounts/${who.wallet.address}/tickets`);
+    await (await who.rollup.requestWithdrawal(acct.index)).wait();
+    await until(`${who.wallet.address.slice(0, 10)}…'s withdrawal batch`, async () => ((await who.rollup.claimable(who.wallet.address)) > 0n ? true : undefined), status);
+    const before = BigInt(await who.token.balanceOf(who.wallet.address));
+    await (await (who.rollup as Contract).claim(who.wallet.address)).wait();
+    const received = BigInt(await who.token.balanceOf(who.wallet.address)) - before;
+    const held = BigInt(acct.balance) - share;
+    console.log(`demo: winner ${apiUrl}/app/#/receipts/${paid[0].id} paid contributor ${who.wallet.address.slice(0, 10)}…; it withdrew ${formatUnits(received, 18)} OPEN = ${formatUnits(held, 18)} held before + ${formatUnits(share, 18)} from the winners by the payout rule — ${received === held + share ? "exact" : "MISMATCH"}`);
+    console.log(`demo: its tickets: expected ${formatUnits(earnings.expected, 18)} OPEN (the payout rule at each ticket's expected value), realized ${formatUnits(earnings.realized, 18)} OPEN: ${apiUrl}/app/#/accounts/${who.wallet.address}`);
+    return;
+  }
+  console.log("demo: no ticket won in four bundles (about 1 in 10^8 at p = 1/4): nothing to withdraw from tickets this time");
 }
 
 /** ModelFactory: a LoRA adapter on the small base, trained on the recipes, evaluated, and registered on L1 by the model owner. */
@@ -127,9 +190,13 @@ async function ask(apiUrl: string, servingUrl: string, model: number): Promise<v
   const r = await api(servingUrl, "POST", "/v1/chat/completions", body);
   console.log(`demo: OpenLoRA, model ${model}: "How do I make a quick soup?" → ${JSON.stringify(r.choices[0].message.content)} (${r.usage.completion_tokens} tokens, first after ${r.timing.time_to_first_token_ms} ms)`);
   const credited = r.receipt.contributors.map((c: { address: string }) => c.address.slice(0, 10) + "…").join(", ");
-  console.log(`demo: receipt ${r.receipt.id.slice(0, 18)}…: fee ${formatUnits(r.receipt.fee, 18)} OPEN, contributors ${credited || "(none)"}`);
-  await until(`receipt ${r.receipt.id.slice(0, 10)}… on L1`, async () => ((await api(servingUrl, "GET", r.receipt.url)).status === "finalized" ? true : undefined), () => pipelineStatus(apiUrl));
-  console.log(`demo: the answer's receipt is finalized on L1: curl ${servingUrl}${r.receipt.url}`);
+  const terms = r.receipt.kind === "ticket" ? `a ticket worth its fee of ${formatUnits(r.receipt.fee, 18)} OPEN: face ${formatUnits(r.receipt.ticket.face, 18)} OPEN at p = ${r.receipt.ticket.probability.toExponential(2)}` : `fee ${formatUnits(r.receipt.fee, 18)} OPEN`;
+  console.log(`demo: paid by ${r.receipt.kind} ${r.receipt.id.slice(0, 18)}…: ${terms}, contributors ${credited || "(none)"}`);
+  const settled = await until(`${r.receipt.kind} ${r.receipt.id.slice(0, 10)}… on L1`, async () => {
+    const v = await api(servingUrl, "GET", r.receipt.url);
+    return v.status === "finalized" && (r.receipt.kind !== "ticket" || (v.sequencer && v.sequencer.outcome !== "pending")) ? v : undefined;
+  }, () => pipelineStatus(apiUrl));
+  console.log(`demo: the answer's ${r.receipt.kind} is final on L1${settled.sequencer?.outcome ? ` and ${settled.sequencer.outcome}` : ""}: curl ${servingUrl}${r.receipt.url}`);
   console.log(`demo: curl ${servingUrl}/v1/chat/completions -H 'content-type: application/json' -d '${JSON.stringify({ ...body, seed: undefined })}'`);
 }
 

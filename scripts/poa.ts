@@ -311,6 +311,32 @@ program
   .option("--api <url>", "sequencer API", DEFAULT_API)
   .action(async (id, o) => console.log(JSON.stringify(await api(o.api, "GET", `/v1/receipts/${id}`), null, 2)));
 
+program
+  .command("tickets [address]")
+  .description("payment tickets: the pool and the latest bundles with their winners; with an address, its expected against realized ticket earnings")
+  .option("--api <url>", "sequencer API", DEFAULT_API)
+  .option("--json", "print the API's answer as JSON")
+  .action(async (address: string | undefined, o) => {
+    const open = (units: string) => `${formatUnits(units, 18)} OPEN`;
+    if (address) {
+      const t = await api(o.api, "GET", `/v1/accounts/${address}/tickets`);
+      if (o.json) return console.log(JSON.stringify(t, null, 2));
+      console.log(`${t.address}: ${t.tickets} tickets in finalized batches credit it; ${t.won} won, ${t.paid} paid`);
+      console.log(`  expected ${open(t.expected)} (the payout rule at each ticket's expected value)`);
+      console.log(`  realized ${open(t.realized)} (at face value over the winners paid)`);
+      for (const p of t.series) console.log(`  batch ${p.batch}: expected ${open(p.expected)}, realized ${open(p.realized)}`);
+      return;
+    }
+    const t = await api(o.api, "GET", "/v1/explorer/tickets?limit=10");
+    if (o.json) return console.log(JSON.stringify(t, null, 2));
+    console.log(`pool ${t.pool.address}: ${open(t.pool.balance)} (paid in ${open(t.pool.inflow)}, paid out ${open(t.pool.paidOut)})`);
+    console.log(`tickets: ${t.tickets.committed} committed, ${t.tickets.won} won, ${t.tickets.paid} paid, ${t.tickets.waiting} waiting for the pool`);
+    for (const b of t.bundles) {
+      const wins = b.winners.map((w: { index: number; paidIn: number | null }) => `#${w.index}${w.paidIn ? ` paid in batch ${w.paidIn}` : " waiting"}`).join(", ");
+      console.log(`  bundle ${b.id}: ${b.count} tickets of provider ${b.provider}, ${open(b.rootSum)} paid in, committed in batch ${b.batch}; ${b.beacon ? `winners: ${wins || "none"}` : "beacon not recorded yet"}`);
+    }
+  });
+
 l1Options(program.command("verify-batch <n>").description("check batch n as a validator: calldata, public input, proof, root chain"))
   .action(async (n, o) => {
     await initCrypto();

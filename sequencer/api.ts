@@ -93,6 +93,19 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
     });
   }
 
+  if (seq.tickets.enabled) {
+    app.get("/v1/explorer/tickets", async (req, res) => {
+      const limit = Number(req.query.limit ?? 20);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) return refuse(res, 400, "invalid_limit", "limit is an integer from 1 to 100");
+      res.json(await seq.tickets.overview(limit));
+    });
+    app.get("/v1/accounts/:address/tickets", async (req, res) => {
+      const a = String(req.params.address);
+      if (!/^0x[0-9a-fA-F]{40}$/.test(a)) return refuse(res, 400, "invalid_address", "an address is 0x and 40 hex digits");
+      res.json(await seq.tickets.earnings(BigInt(a)));
+    });
+  }
+
   app.get("/v1/receipts/:id", async (req, res) => {
     const id = String(req.params.id);
     if (!/^0x[0-9a-fA-F]{64}$/.test(id)) return void res.status(400).json({ error: { code: "invalid_id", message: "a receipt id is 0x and 64 hex digits (its Poseidon hash)" } });

@@ -208,6 +208,7 @@ export function registerExplorerRoutes(app: Express, seq: Sequencer, deps: Explo
     }
     if (/^0x[0-9a-fA-F]{64}$/.test(q)) {
       if (await seq.store.receipt(q.toLowerCase())) return void res.json({ kind: "receipt", id: q.toLowerCase() });
+      if (seq.tickets.enabled && (await seq.store.ticket(q.toLowerCase()))) return void res.json({ kind: "receipt", id: q.toLowerCase() }); // a ticket's page is its receipt page
       const n = await seq.store.batchByTx(q.toLowerCase());
       if (n !== undefined) return void res.json({ kind: "batch", number: n });
       return refuse(res, 404, "not_found", `${q} is neither a receipt id nor the L1 transaction of a batch`);

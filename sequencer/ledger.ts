@@ -15,7 +15,7 @@ import { payout } from "../core/payout.js";
 import type { BatchParams } from "../core/params.js";
 import type { QueueOp } from "../core/queue.js";
 import type { BatchResult } from "../core/rollup.js";
-import type { SignedBundle } from "../core/receipt.js";
+import type { Receipt, SignedBundle } from "../core/receipt.js";
 
 export type LedgerKind = "contributor" | "owner" | "protocol" | "deposit" | "withdrawal";
 
@@ -43,8 +43,15 @@ export type ReceiptMeta = z.infer<typeof receiptMetaSchema>;
 
 const hexAddress = (a: bigint) => `0x${a.toString(16).padStart(40, "0")}`;
 
-/** The ledger rows of finalized batch `number`. */
-export function ledgerRows(number: number, r: BatchResult, ops: QueueOp[], bundles: { bundle: SignedBundle; receiptIds: string[]; meta: (ReceiptMeta | null)[] }[], p: BatchParams, treasury: bigint): LedgerRow[] {
+/**
+ * The ledger rows of finalized batch `number`. `winners` are the winning tickets it paid (PROTOCOL §16.3):
+ * the payout rule on the face value credits the owner and the contributors; the protocol's share stays in
+ * the ticket pool, so it has no row.
+ */
+export function ledgerRows(
+  number: number, r: BatchResult, ops: QueueOp[], bundles: { bundle: SignedBundle; receiptIds: string[]; meta: (ReceiptMeta | null)[] }[], p: BatchParams, treasury: bigint,
+  winners: { receipt: Receipt; ticketId: string }[] = [],
+): LedgerRow[] {
   const rows: LedgerRow[] = [];
   const row = (address: bigint | string, kind: LedgerKind, amount: bigint, extra: Partial<LedgerRow> = {}) =>
     amount > 0n && rows.push({ batch: number, address: typeof address === "string" ? address.toLowerCase() : hexAddress(address), kind, amount, receipt: null, model: null, datanet: null, contribution: null, ...extra });
@@ -70,6 +77,11 @@ export function ledgerRows(number: number, r: BatchResult, ops: QueueOp[], bundl
         declared.forEach((c, i) => row(contributor, "contributor", parts[i], { ...base, datanet: c.datanet, contribution: c.contribution }));
       });
     });
+  }
+  for (const w of winners) {
+    const split = payout(w.receipt.fee, w.receipt.entries.map((e) => e.score), p);
+    row(w.receipt.owner, "owner", split.ownerTotal, { receipt: w.ticketId });
+    w.receipt.entries.forEach((e, k) => row(e.contributor, "contributor", split.shares[k], { receipt: w.ticketId }));
   }
   return rows;
 }

@@ -34,6 +34,20 @@ export function openapi(p: BatchParams): Record<string, unknown> {
           responses: { "202": json("TicketsAccepted", "stored on disk, tickets accepted"), "200": json("TicketsAccepted", "the same bundle again: the first answer"), "400": error, "401": error, "409": error, "413": error, "415": error, "422": error, "429": error },
         },
       },
+      "/v1/explorer/tickets": {
+        get: {
+          summary: "The ticket pool over finalized batches (paid in by commits, paid out to winners, balance), ticket counts (committed, won, paid, waiting) and the latest committed bundles with their beacon and every winner",
+          parameters: [{ name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } }],
+          responses: { "200": { description: "{ pool, tickets, bundles }" }, "400": error },
+        },
+      },
+      "/v1/accounts/{address}/tickets": {
+        get: {
+          summary: "An address's ticket earnings in finalized batches: expected (the payout rule at every committed ticket's expected value) against realized (at face value over paid winners), cumulative per batch",
+          parameters: [{ name: "address", in: "path", required: true, schema: address }],
+          responses: { "200": { description: "{ address, tickets, won, paid, expected, realized, series: { batch, at, expected, realized }[] }" }, "400": error },
+        },
+      },
     }
     : {};
   const ticketSchemas = t.enabled

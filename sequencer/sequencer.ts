@@ -903,7 +903,11 @@ export class Sequencer {
       const receiptIds = await this.store.receiptIds(id);
       return { bundle: stored.bundle, receiptIds, meta: await Promise.all(receiptIds.map((rid) => this.store.receiptMeta(rid))) };
     }));
-    return ledgerRows(b.number, r, await this.store.l1Ops(b.firstOp, b.ops), bundles, this.params, this.treasury);
+    const winners = await Promise.all((b.tickets?.winners ?? []).map(async (w) => ({
+      receipt: (await this.store.ticketBundle(w.ticketBundleId))!.bundle.tickets[w.index].receipt,
+      ticketId: (await this.store.ticketIds(w.ticketBundleId))[w.index],
+    })));
+    return ledgerRows(b.number, r, await this.store.l1Ops(b.firstOp, b.ops), bundles, this.params, this.treasury, winners);
   }
 
   private async finalize(number: number, txHash: string): Promise<void> {

@@ -197,6 +197,10 @@ export class PgStore extends EventEmitter implements Store {
     return (await this.pool.query("SELECT * FROM ticket_bundles WHERE status = 'accepted' ORDER BY id")).rows.map((r) => this.ticketRows.read(r));
   }
 
+  async committedTicketBundles(): Promise<StoredTicketBundle[]> {
+    return (await this.pool.query("SELECT * FROM ticket_bundles WHERE status = 'batched' ORDER BY id")).rows.map((r) => this.ticketRows.read(r));
+  }
+
   async rejectTicketBundle(id: number, reason: string): Promise<void> {
     await this.pool.query("UPDATE ticket_bundles SET status = 'rejected', error = $1 WHERE id = $2 AND status = 'accepted'", [reason, id]);
   }

@@ -253,6 +253,11 @@ export class SqliteStore extends EventEmitter {
     return (this.sql("SELECT * FROM ticket_bundles WHERE status = 'accepted' ORDER BY id").all() as Record<string, unknown>[]).map((r) => this.ticketRows.read(r));
   }
 
+  /** Ticket bundles committed by a sealed batch, oldest first (the explorer's ticket views). */
+  committedTicketBundles(): StoredTicketBundle[] {
+    return (this.sql("SELECT * FROM ticket_bundles WHERE status = 'batched' ORDER BY id").all() as Record<string, unknown>[]).map((r) => this.ticketRows.read(r));
+  }
+
   rejectTicketBundle(id: number, reason: string): void {
     this.sql("UPDATE ticket_bundles SET status = 'rejected', error = ? WHERE id = ? AND status = 'accepted'").run(reason, id);
   }

@@ -42,6 +42,35 @@ export interface TicketView {
   error: string | null;
 }
 
+export interface TicketEarnings {
+  address: string;
+  /** Committed tickets (in finalized batches) that credit the address, those that won, and those paid. */
+  tickets: number;
+  won: number;
+  paid: number;
+  /** OPEN base units: the payout rule at every ticket's expected value, and at face value over paid winners. */
+  expected: string;
+  realized: string;
+  series: { batch: number; at: number; expected: string; realized: string }[];
+}
+
+export interface TicketOverview {
+  /** The pool over finalized batches: what commits paid in, what winners took out, what it holds. */
+  pool: { address: string; inflow: string; paidOut: string; balance: string };
+  tickets: { committed: number; won: number; paid: number; waiting: number };
+  bundles: { id: number; provider: number; count: number; rootSum: string; batch: number; beacon: string | null; firstTicket: string; winners: { index: number; id: string; face: string; paidIn: number | null }[] }[];
+}
+
+/** The part of a payout that `address` gets (as contributor and as owner), as a function of the fee; undefined if none. */
+function shareOf(owner: bigint, entries: { contributor: bigint }[], address: bigint, split: (fee: bigint) => ReturnType<typeof payout>): ((fee: bigint) => bigint) | undefined {
+  const slots = entries.map((e, k) => (e.contributor === address ? k : -1)).filter((k) => k >= 0);
+  if (slots.length === 0 && owner !== address) return undefined;
+  return (fee) => {
+    const pay = split(fee);
+    return slots.reduce((a, k) => a + pay.shares[k], owner === address ? pay.ownerTotal : 0n);
+  };
+}
+
 /** What the pool pays a winner: its face value less the protocol's share, which stays in the pool (§16.4). */
 export function winnerOutflow(t: Ticket, p: BatchParams): bigint {
   return t.receipt.fee - payout(t.receipt.fee, [], p).protocol;
@@ -208,6 +237,78 @@ export class TicketSettler {
       if (committedAt > 0 && (await this.rollup.runner!.provider!.getBlockNumber()) >= committedAt) return n;
     }
     return undefined;
+  }
+
+  /**
+   * An address's ticket earnings in finalized batches (PROTOCOL §16.4): expected, the payout rule applied to
+   * every committed ticket at its expected value (what exact receipts would have paid), against realized, the
+   * payout rule at face value over the winners paid; cumulative per batch that moved either.
+   */
+  async earnings(address: bigint): Promise<TicketEarnings> {
+    const final = await this.finalBatches();
+    const perBatch = new Map<number, { expected: bigint; realized: bigint }>();
+    const add = (n: number, k: "expected" | "realized", v: bigint) => {
+      const x = perBatch.get(n) ?? { expected: 0n, realized: 0n };
+      x[k] += v;
+      perBatch.set(n, x);
+    };
+    let tickets = 0, won = 0, paid = 0;
+    for (const b of await this.store.committedTicketBundles()) {
+      if (!final.has(b.batch!)) continue;
+      const beacon = await this.beaconOf(b.batch! - 1);
+      const wins = beacon === 0n ? [] : await this.winningIndices(b.id, beacon);
+      b.bundle.tickets.forEach((t, j) => {
+        const mine = shareOf(t.receipt.owner, t.receipt.entries, address, (fee) => payout(fee, t.receipt.entries.map((e) => e.score), this.params));
+        if (!mine) return;
+        tickets++;
+        add(b.batch!, "expected", mine(expectedValue(t).value));
+        if (!wins.includes(j)) return;
+        won++;
+        const payer = this.paidIn.get(`${b.id}:${j}`);
+        if (payer === undefined || !final.has(payer)) return;
+        paid++;
+        add(payer, "realized", mine(t.receipt.fee));
+      });
+    }
+    let expected = 0n, realized = 0n;
+    const series = [...perBatch.keys()].sort((x, y) => x - y).map((n) => {
+      expected += perBatch.get(n)!.expected;
+      realized += perBatch.get(n)!.realized;
+      return { batch: n, at: final.get(n)!, expected: expected.toString(), realized: realized.toString() };
+    });
+    return { address: `0x${address.toString(16).padStart(40, "0")}`, tickets, won, paid, expected: expected.toString(), realized: realized.toString(), series };
+  }
+
+  /** Finalized batch numbers with the time each was finalized (ms). */
+  private async finalBatches(): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    for (const b of await this.store.batches()) if (b.status === "finalized") out.set(b.number, b.updatedAt);
+    return out;
+  }
+
+  /** The explorer's ticket page: the pool, and the latest ticket bundles with every winner and whether it was paid. */
+  async overview(limit: number): Promise<TicketOverview> {
+    const final = await this.finalBatches();
+    const all = await this.store.committedTicketBundles();
+    let inflow = 0n, outflow = 0n, committed = 0, wonCount = 0, paidCount = 0;
+    const bundles: TicketOverview["bundles"] = [];
+    for (const b of all) {
+      const beacon = await this.beaconOf(b.batch! - 1);
+      const wins = beacon === 0n ? [] : await this.winningIndices(b.id, beacon);
+      const ids = await this.store.ticketIds(b.id);
+      const winners = wins.map((j) => ({ index: j, id: ids[j], face: b.bundle.tickets[j].receipt.fee.toString(), paidIn: this.paidIn.get(`${b.id}:${j}`) ?? null }));
+      if (final.has(b.batch!)) inflow += b.rootSum;
+      for (const w of winners) if (w.paidIn !== null && final.has(w.paidIn)) outflow += winnerOutflow(b.bundle.tickets[w.index], this.params);
+      committed += b.count;
+      wonCount += wins.length;
+      paidCount += winners.filter((w) => w.paidIn !== null).length;
+      bundles.push({ id: b.id, provider: b.providerIdx, count: b.count, rootSum: b.rootSum.toString(), batch: b.batch!, beacon: beacon === 0n ? null : beacon.toString(), winners, firstTicket: ids[0] });
+    }
+    return {
+      pool: { address: `0x${POOL_ADDRESS.toString(16)}`, inflow: inflow.toString(), paidOut: outflow.toString(), balance: (inflow - outflow).toString() },
+      tickets: { committed, won: wonCount, paid: paidCount, waiting: wonCount - paidCount },
+      bundles: bundles.reverse().slice(0, limit),
+    };
   }
 
   /** A ticket's view, or undefined if no ticket has this id. */

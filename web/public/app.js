@@ -6,7 +6,7 @@ import { html } from "./html.js";
 import { NewJob } from "./pages/new-job.js";
 import { JobList, JobPage } from "./pages/job.js";
 import { ModelList, ModelPage } from "./pages/models.js";
-import { AccountPage, BatchPage, DatanetList, DatanetPage, Overview, ReceiptPage, Search } from "./pages/explorer.js";
+import { AccountPage, BatchPage, DatanetList, DatanetPage, Overview, ReceiptPage, Search, TicketsPage } from "./pages/explorer.js";
 
 const ROUTES = [
   [/^#\/?$/, () => html`<${NewJob} />`, "factory"],
@@ -15,6 +15,7 @@ const ROUTES = [
   [/^#\/models$/, () => html`<${ModelList} />`, "models"],
   [/^#\/models\/(\d+)$/, (m) => html`<${ModelPage} id=${Number(m[1])} />`, "models"],
   [/^#\/explorer$/, () => html`<${Overview} />`, "explorer"],
+  [/^#\/tickets$/, () => html`<${TicketsPage} />`, "tickets"],
   [/^#\/batches\/([^/]+)$/, (m) => (/^[1-9][0-9]{0,9}$/.test(m[1]) ? html`<${BatchPage} n=${Number(m[1])} />` : html`<p class="error" id="bad-batch">"${m[1]}" is not a batch number: batches are numbered from 1.</p>`), "explorer"],
   [/^#\/receipts\/([^/]+)$/, (m) => html`<${ReceiptPage} id=${m[1]} />`, "explorer"],
   [/^#\/accounts\/([^/]+)$/, (m) => html`<${AccountPage} address=${m[1]} />`, "explorer"],
@@ -42,7 +43,7 @@ function App() {
   return html`
     <header>
       <span class="brand">poa-rollup</span>
-      <nav>${link("#/explorer", "Explorer", "explorer")}${link("#/datanets", "Datanets", "datanets")}${link("#/", "ModelFactory", "factory")}${link("#/jobs", "Jobs", "jobs")}${link("#/models", "Models", "models")}</nav>
+      <nav>${link("#/explorer", "Explorer", "explorer")}${link("#/tickets", "Tickets", "tickets")}${link("#/datanets", "Datanets", "datanets")}${link("#/", "ModelFactory", "factory")}${link("#/jobs", "Jobs", "jobs")}${link("#/models", "Models", "models")}</nav>
       <${Search} />
     </header>
     <main>${page}</main>`;

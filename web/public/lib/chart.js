@@ -57,3 +57,32 @@ export function EarningsChart({ history }) {
   }, [history]);
   return html`<div class="chart" ref=${box} data-points=${history.length}></div>`;
 }
+
+/**
+ * Ticket earnings over time (docs/PROTOCOL.md §16.4): expected (the payout rule at every committed ticket's
+ * expected value) against realized (at face value over paid winners), cumulative, one point per finalized batch.
+ */
+export function TicketChart({ series }) {
+  const box = useRef(null);
+  useEffect(() => {
+    const width = Math.max(280, box.current.clientWidth);
+    const open = (s) => Number(BigInt(s) / 10n ** 12n) / 1e6;
+    const plot = new uPlot(
+      {
+        width,
+        height: 220,
+        scales: { x: { time: true } },
+        axes: [{}, { label: "OPEN (cumulative)" }],
+        series: [
+          { label: "time" },
+          { label: "expected", stroke: "#0b6bcb", width: 2, dash: [6, 4], points: { show: true } },
+          { label: "realized", stroke: "#1a7f37", width: 2, points: { show: true } },
+        ],
+      },
+      [series.map((p) => p.at / 1000), series.map((p) => open(p.expected)), series.map((p) => open(p.realized))],
+      box.current,
+    );
+    return () => plot.destroy();
+  }, [series]);
+  return html`<div class="chart" id="ticket-chart" ref=${box} data-points=${series.length}></div>`;
+}

@@ -8,7 +8,7 @@ import { html } from "../html.js";
 import { api, open, short } from "../lib/api.js";
 import { useLive } from "../lib/live.js";
 import { verifyBatchInBrowser } from "../lib/verify.js";
-import { EarningsChart } from "../lib/chart.js";
+import { EarningsChart, TicketChart } from "../lib/chart.js";
 import { claim, connectWallet, requestWithdrawal } from "../lib/wallet.js";
 
 const STAGES = ["sealed", "proving", "proved", "submitted", "finalized"];
@@ -126,6 +126,7 @@ export function ReceiptPage({ id }) {
   if (bad) return html`<p class="error" id="bad-id">"${id}" is not a receipt id: a receipt id is 0x and 64 hex digits (its Poseidon hash).</p>`;
   if (error) return html`<${Problem} error=${error} what=${`receipt ${short(id, 14)}`} />`;
   if (!r) return html`<p class="loading">Loading receipt…</p>`;
+  if (r.kind === "ticket") return html`<${TicketView} t=${r} />`;
   return html`<h1>Receipt <span class="mono">${short(id, 14)}</span> <span class=${`badge ${r.status}`} id="receipt-status">${r.status}</span></h1>
     <section class="card"><table class="kv"><tbody>
       <tr><th>Provider</th><td class="mono">#${r.provider.account} ${r.provider.address}</td></tr>
@@ -188,6 +189,7 @@ export function AccountPage({ address }) {
     </tbody></table>
     <details><summary>Merkle proof of this leaf under the finalized root (${a.siblings.length} levels of the 4-ary tree)</summary><pre class="sample">${a.siblings.map((l, i) => `${i}: ${l.join(" ")}`).join("\n")}</pre></details></section>
     <${Withdraw} account=${a} earn=${earn} />
+    <${TicketEarnings} address=${address} />
     <section class="card"><h2>Earnings over time</h2>${earn.history.length === 0 ? html`<p class="muted">No earnings in finalized batches yet.</p>` : html`<${EarningsChart} history=${earn.history} />`}</section>
     <div class="pair">
       <section class="card"><h2>By model</h2>${table(earn.byModel, "Model", (k) => `#/models/${k}`)}</section>
@@ -200,6 +202,53 @@ export function AccountPage({ address }) {
       ${earn.pendingWithdrawals.map((w) => html`<tr><td>requested (queue #${w.queueIndex}), waiting for a batch</td><td>–</td><td class="num">–</td></tr>`)}
       ${earn.withdrawals.map((w) => html`<tr><td>included</td><td><a href=${`#/batches/${w.batch}`}>#${w.batch}</a></td><td class="num">${open(w.amount)}</td></tr>`)}
       </tbody></table>`}</section>`;
+}
+
+/** Payment tickets that credit this account: expected against realized, with the plot (absent where the rollup has no tickets). */
+function TicketEarnings({ address }) {
+  const { data: t, error } = useLoaded(`/v1/accounts/${address}/tickets`, (type, e) => type === "batch" && e.status === "finalized");
+  if (error || !t || t.tickets === 0) return null;
+  return html`<section class="card" id="ticket-earnings"><h2>Payment tickets</h2>
+    <table class="kv"><tbody>
+      <tr><th>Tickets crediting it</th><td>${t.tickets} committed · ${t.won} won · ${t.paid} paid</td></tr>
+      <tr><th>Expected</th><td id="tickets-expected" data-units=${t.expected}>${open(t.expected)} OPEN <span class="muted">(the payout rule at each ticket's expected value: what exact receipts would have paid)</span></td></tr>
+      <tr><th>Realized</th><td id="tickets-realized" data-units=${t.realized}>${open(t.realized)} OPEN <span class="muted">(the payout rule at face value, over the winners paid)</span></td></tr>
+    </tbody></table>
+    <${TicketChart} series=${t.series} /></section>`;
+}
+
+/** Tickets: the pool, the counts, and the latest bundles with their beacon and winners. */
+export function TicketsPage() {
+  const { data: t, error } = useLoaded("/v1/explorer/tickets?limit=50", (type, e) => type === "batch");
+  if (error) return html`<${Problem} error=${error} what="tickets" />`;
+  if (!t) return html`<p class="loading">Loading tickets…</p>`;
+  return html`<h1>Payment tickets</h1>
+    <p class="muted">An answer cheaper than its provider's face value is paid by a ticket: it wins with probability p and then pays its face value by the payout rule, so it is worth its fee in expectation. Bundles are committed with their expected value paid into the pool; L1's beacon of the commit batch decides the winners.</p>
+    <section class="grid stats">
+      <div class="card stat"><b id="tickets-committed">${t.tickets.committed}</b><span>tickets committed</span></div>
+      <div class="card stat"><b id="tickets-won">${t.tickets.won}</b><span>won (${t.tickets.paid} paid, ${t.tickets.waiting} waiting)</span></div>
+      <div class="card stat"><b id="pool-balance" data-units=${t.pool.balance}>${open(t.pool.balance)}</b><span>OPEN in the pool (in ${open(t.pool.inflow)}, paid out ${open(t.pool.paidOut)})</span></div>
+    </section>
+    <section class="card"><h2>Latest ticket bundles</h2>${t.bundles.length === 0 ? html`<p class="muted">No ticket bundle committed yet.</p>` : html`
+      <table id="ticket-bundles"><thead><tr><th>Bundle</th><th>Provider</th><th class="num">Tickets</th><th class="num">Paid in (OPEN)</th><th>Committed</th><th>Beacon</th><th>Winners</th></tr></thead><tbody>
+      ${t.bundles.map((b) => html`<tr><td><a href=${`#/receipts/${b.firstTicket}`}>#${b.id}</a></td><td>#${b.provider}</td><td class="num">${b.count}</td><td class="num">${open(b.rootSum)}</td>
+        <td><a href=${`#/batches/${b.batch}`}>#${b.batch}</a></td><td class="mono">${b.beacon ? short(`0x${BigInt(b.beacon).toString(16)}`, 10) : html`<span class="muted">not yet</span>`}</td>
+        <td>${!b.beacon ? html`<span class="muted">undecided</span>` : b.winners.length === 0 ? "none" : b.winners.map((w) => html`<a class="mono" href=${`#/receipts/${w.id}`}>#${w.index}</a>${w.paidIn ? html` <span class="muted">paid in <a href=${`#/batches/${w.paidIn}`}>#${w.paidIn}</a></span>` : html` <span class="muted">waiting</span>`} `)}</td></tr>`)}
+      </tbody></table>`}</section>`;
+}
+
+/** A payment ticket: its terms, its outcome under the beacon, and the batch that paid it. */
+function TicketView({ t }) {
+  const p = Number(t.winProb) / 2 ** 32;
+  return html`<h1>Ticket <span class="mono">${short(t.id, 14)}</span> <span class=${`badge ${t.outcome === "won" ? "finalized" : t.outcome === "lost" ? "failed" : "sealed"}`} id="ticket-outcome">${t.outcome}</span></h1>
+    <section class="card"><table class="kv"><tbody>
+      <tr><th>Face value</th><td>${open(t.face)} OPEN, won with probability ${p < 0.001 ? p.toExponential(2) : p.toFixed(4)} (winProb ${t.winProb} / 2^32)</td></tr>
+      <tr><th>Expected value</th><td id="ticket-ev">${open(t.expectedValue)} OPEN: the answer's fee</td></tr>
+      <tr><th>Bundle</th><td>#${t.bundle}, ticket ${t.position} · ${t.status}</td></tr>
+      <tr><th>Committed in</th><td>${t.batch ? html`<a href=${`#/batches/${t.batch}`}>batch #${t.batch}</a>` : "not committed yet"}</td></tr>
+      <tr><th>Beacon</th><td class="mono">${t.beacon ? `0x${BigInt(t.beacon).toString(16)}` : html`<span class="muted">not recorded on L1 yet</span>`}</td></tr>
+      <tr><th>Paid</th><td id="ticket-paid">${t.paidIn ? html`at face value in <a href=${`#/batches/${t.paidIn}`}>batch #${t.paidIn}</a> (${t.paidStatus})` : t.outcome === "won" ? "won; waiting for the pool to pay it" : t.outcome === "lost" ? "lost: it pays nothing, as expected for most tickets" : "–"}</td></tr>
+    </tbody></table></section>`;
 }
 
 /**
