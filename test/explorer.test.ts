@@ -15,8 +15,11 @@ import { initCrypto, publicKeyOf } from "../core/crypto.js";
 import { payout } from "../core/payout.js";
 import { devWallet } from "../artifacts/dev-wallets.js";
 import { bjjKey } from "../ops/client.js";
-import { bundleToJson } from "../sequencer/schemas.js";
-import { OPEN, params } from "./helpers.js";
+import { bundleToJson, ticketBundleToJson } from "../sequencer/schemas.js";
+import { signTicketBundle, ticketFor } from "../core/ticket.js";
+import { winnerOutflow, type TicketView } from "../sequencer/tickets.js";
+import { replayL1 } from "../sequencer/validator.js";
+import { INSTANCE, OPEN, params } from "./helpers.js";
 import { launchChromium, SCREENSHOTS } from "../ops/browser.js";
 import { startFactoryWorld, type FactoryWorld } from "./lib/factory-world.js";
 import { waitFor } from "./lib/http.js";
@@ -261,5 +264,63 @@ describe("explorer in a real browser", function () {
     expect((await w.api("GET", "/v1/batches?before=x")).json.error.code).to.equal("invalid_before");
     expect((await w.api("GET", "/v1/search?q=zz")).status).to.equal(400);
     expect((await w.api("GET", `/v1/accounts/0x12/earnings`)).json.error.code).to.equal("invalid_address");
+  });
+
+  it("the Tickets page, a ticket's page and an account's expected against realized earnings agree with the API, and the API with L1", async () => {
+    const domain = BigInt(await w.d.rollup.domain());
+    const [c0, c1] = w.contributors.map((c) => c.address);
+    const balanceOnL1 = async (a: string) => {
+      const { state } = await replayL1(w.d.rollup, INSTANCE);
+      const i = state.indexOf(BigInt(a));
+      return i === undefined ? 0n : state.account(i).balance;
+    };
+    const before = await balanceOnL1(c0);
+    const FEE = 10n ** 16n;
+    const tickets = Array.from({ length: 16 }, (_, j) => ticketFor({
+      providerIdx, owner: BigInt(w.curator.address), fee: FEE, nonce: nonce + BigInt(j), inputHash: BigInt(90 + j), outputHash: 7n,
+      entries: [{ contributor: BigInt(c0), score: 3n }, { contributor: BigInt(c1), score: 1n }],
+    }, 2));
+    const bundle = await signTicketBundle(bjjKey(provider()), { providerIdx, firstNonce: nonce, tickets }, params, 2, domain);
+    nonce += 16n;
+    const posted = await w.api("POST", "/v1/ticket-bundles", ticketBundleToJson(bundle));
+    expect(posted.status, JSON.stringify(posted.json)).to.equal(202);
+    const ids: string[] = posted.json.tickets.map((t: { id: string }) => t.id);
+    const cost = winnerOutflow(tickets[0], params);
+    const views = await waitFor("the tickets decided and every payable winner paid", async () => {
+      const vs = await Promise.all(ids.map(async (id) => (await w.api("GET", `/v1/receipts/${id}`)).json as TicketView));
+      if (vs.some((v) => v.status !== "finalized" || v.outcome === "pending")) return undefined;
+      const pool = BigInt((await w.api("GET", "/v1/explorer/tickets")).json.pool.balance);
+      return vs.every((v) => v.outcome === "lost" || (v.paidIn !== null ? v.paidStatus === "finalized" : pool < cost)) ? vs : undefined;
+    });
+    // The API: expected is the payout rule at each ticket's expected value (its fee), realized at face value over the paid winners.
+    const paid = views.filter((v) => v.paidIn !== null).map((v) => v.position);
+    const share = (fee: bigint) => payout(fee, [3n, 1n], params).shares[0];
+    const earned = (await w.api("GET", `/v1/accounts/${c0}/tickets`)).json;
+    expect([earned.tickets, earned.won, earned.paid]).to.deep.equal([16, views.filter((v) => v.outcome === "won").length, paid.length]);
+    expect(BigInt(earned.expected)).to.equal(16n * share(FEE));
+    expect(BigInt(earned.realized)).to.equal(BigInt(paid.length) * share(4n * FEE));
+    // The API and L1: the contributor's balance rebuilt from L1 data alone grew by exactly the realized earnings.
+    expect((await balanceOnL1(c0)) - before).to.equal(BigInt(earned.realized));
+    const overview = (await w.api("GET", "/v1/explorer/tickets")).json;
+    expect(overview.pool).to.deep.include({ inflow: (16n * FEE).toString(), balance: (16n * FEE - BigInt(paid.length) * cost).toString() });
+
+    // The pages show the API's numbers.
+    await page.goto(`${w.svc.url}/app/#/tickets`);
+    await page.waitForSelector("#ticket-bundles");
+    expect(await page.textContent("#tickets-committed")).to.equal("16");
+    expect(await page.getAttribute("#pool-balance", "data-units")).to.equal(overview.pool.balance);
+    await shots("tickets");
+    await page.goto(`${w.svc.url}/app/#/accounts/${c0}`);
+    await page.waitForSelector("#ticket-earnings");
+    expect(await page.getAttribute("#tickets-expected", "data-units")).to.equal(earned.expected);
+    expect(await page.getAttribute("#tickets-realized", "data-units")).to.equal(earned.realized);
+    expect(Number(await page.getAttribute("#ticket-chart", "data-points"))).to.equal(earned.series.length);
+    await shots("account-tickets");
+    const lost = views.find((v) => v.outcome === "lost")!;
+    await page.goto(`${w.svc.url}/app/#/receipts/${lost.id}`);
+    await page.waitForSelector("#ticket-outcome");
+    expect(await page.textContent("#ticket-outcome")).to.equal("lost");
+    expect(await page.textContent("#ticket-ev")).to.contain(formatUnits(FEE, 18));
+    expect(errors).to.deep.equal([]);
   });
 });

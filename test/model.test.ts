@@ -56,14 +56,25 @@ describe("merkle tree", () => {
 
 describe("public data", () => {
   it("encodes big-endian fixed-width records and decodes them back", () => {
-    const body = { ops: [{ accountIdx: 3, amount: 258n }], bundles: [{ providerIdx: 1, count: 2, totalFee: 5n }], slots: [{ accountIdx: 0, delta: 9n }, { accountIdx: 63, delta: 1n }], newAddresses: [0x7ea5n] };
+    const body = {
+      ops: [{ accountIdx: 3, amount: 258n }], bundles: [{ providerIdx: 1, count: 2, totalFee: 5n }], slots: [{ accountIdx: 0, delta: 9n }, { accountIdx: 63, delta: 1n }], newAddresses: [0x7ea5n],
+      commits: [{ providerIdx: 1, bundleIdx: 9, count: 16, rootHash: 0xabn, rootSum: 7n }], winners: [{ bundleIdx: 9, ticketIndex: 5 }], pool: { poolIdx: 2, inflow: 7n, outflow: 3n },
+    };
     const bytes = encodeBody(body, params);
-    // depth 3: a one-byte index; 1 op, 1 bundle, 5 slots, 3 new-account addresses
-    expect(bytes.length).to.equal(bodyLength(params)).and.to.equal(13 + 14 + 5 * 13 + 3 * 20);
+    // depth 3: a one-byte index; 1 op, 1 bundle, then (the test instance has tickets) 1 commit, 2 winners and the pool, 5 slots, 3 new-account addresses
+    const tickets = (2 + 2 + 32 + 12) + 2 * (1 + 2) + (1 + 24);
+    expect(bytes.length).to.equal(bodyLength(params)).and.to.equal(13 + 14 + tickets + 5 * 13 + 3 * 20);
     expect(Buffer.from(bytes.subarray(0, 13)).toString("hex")).to.equal("03" + "000000000000000000000102");
-    expect(Buffer.from(bytes.subarray(27 + 13, 27 + 26)).toString("hex")).to.equal("3f" + "000000000000000000000001");
-    expect(Buffer.from(bytes.subarray(27 + 65, 27 + 85)).toString("hex")).to.equal("7ea5".padStart(40, "0"));
+    expect(Buffer.from(bytes.subarray(27, 27 + 4)).toString("hex")).to.equal("01" + "09" + "0010");
+    expect(Buffer.from(bytes.subarray(27 + 48, 27 + 54)).toString("hex")).to.equal("090005" + "000000");
+    expect(Buffer.from(bytes.subarray(27 + 54, 27 + 79)).toString("hex")).to.equal("02" + "000000000000000000000007" + "000000000000000000000003");
+    const slots = 27 + tickets;
+    expect(Buffer.from(bytes.subarray(slots + 13, slots + 26)).toString("hex")).to.equal("3f" + "000000000000000000000001");
+    expect(Buffer.from(bytes.subarray(slots + 65, slots + 85)).toString("hex")).to.equal("7ea5".padStart(40, "0"));
     const d = decodeBody(bytes, params);
+    expect(d.commits).to.deep.equal(body.commits);
+    expect(d.winners).to.deep.equal([...body.winners, { bundleIdx: 0, ticketIndex: 0 }]);
+    expect(d.pool).to.deep.equal(body.pool);
     expect(d.ops[0]).to.deep.equal(body.ops[0]);
     expect(d.bundles[0]).to.deep.equal(body.bundles[0]);
     expect(d.slots[0]).to.deep.equal(body.slots[0]);

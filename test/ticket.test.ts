@@ -132,7 +132,7 @@ describe("tickets: the struct and the win rule (core/ticket.ts)", function () {
 
 import { buildBatch, RollupState } from "../core/rollup.js";
 import { applyBody } from "../core/replay.js";
-import { bodyLength } from "../core/params.js";
+import { bodyLength, type BatchParams } from "../core/params.js";
 import { decodeBody, publicSignals } from "../core/publicData.js";
 import { payout } from "../core/payout.js";
 import { POOL_ADDRESS } from "../core/ticket.js";
@@ -219,9 +219,12 @@ describe("tickets in a batch: commit, winners beside an exact receipt, the pool,
   });
 
   it("leaves an instance without tickets exactly as it was: body length, six public inputs, refusal of ticket input", async () => {
-    const g = new RollupState(params, TREASURY);
+    // The test instance without its ticket steps (the production instance has none either).
+    const plain: BatchParams = { ...params, ticketDepth: undefined, ticketCommits: undefined, winners: undefined };
+    const g = new RollupState(plain, TREASURY);
     const b = await buildBatch(g, { ops: [], bundles: [] }, DOMAIN);
     expect(b.body.length).to.equal(152);
+    expect((await buildBatch(new RollupState(params, TREASURY), { ops: [], bundles: [] }, DOMAIN)).body.length).to.equal(152 + 79);
     expect(publicSignals(b.publicInputs)).to.have.length(6);
     expect(Object.keys(b.circuitInput).some((k) => /^t[cwp]/.test(k))).to.equal(false);
     await expectReject(buildBatch(g, { ops: [], bundles: [], tickets: { batchNumber: 0, commits: [await signTicketBundle((await provider(8)).key, { providerIdx: 1, firstNonce: 0n, tickets: [ticketFor(receipt(0n), 2)] }, params, 2, DOMAIN)], beaconBatch: 0, beacon: 0n, winners: [] } }, DOMAIN), "this instance has no ticket steps");

@@ -1,13 +1,16 @@
 // "Verify in your browser": a batch's Groth16 proof checked in this page with
-// snarkjs, against the published verification key and the six public inputs
+// snarkjs, against the published verification key and the public inputs
 // rebuilt from L1 itself — the submitBatch calldata (new root, queue operations
-// consumed, body, proof) read from the chain's JSON-RPC, the previous root,
-// the queue hashes and the domain read from the rollup contract — not from the
-// sequencer's word. docs/PROTOCOL.md, "Public data".
+// consumed, beacon batch, body, proof) read from the chain's JSON-RPC, the
+// previous root, the queue hashes and the domain read from the rollup contract,
+// and in an instance with tickets the batch's number and the beacon as L1 held
+// it when the batch landed (its BeaconRecorded log) — not from the sequencer's
+// word. docs/PROTOCOL.md, "Public data" and §16.3.
 import { api } from "./api.js";
 
 // Function selectors (keccak256 of the signatures, first 4 bytes).
-const SUBMIT_BATCH = "df436978"; // submitBatch(uint256,uint256,bytes,uint256[8])
+const SUBMIT_BATCH = "057330ba"; // submitBatch(uint256,uint256,uint256,bytes,uint256[8])
+const BEACON_RECORDED = "0x9f2e05b2aaab159170a8d2aaa06743cc84e34f66e456492ea272e6824fc81674"; // BeaconRecorded(uint256,uint256)
 const BATCH_ROOT = "509b368c"; // batchRoot(uint256)
 const QUEUE_HASH_AT = "95c81ca5"; // queueHashAt(uint256)
 const DOMAIN = "c2fb26a6"; // domain()
@@ -49,8 +52,8 @@ export async function verifyBatchInBrowser(n, onStep = () => {}) {
   if (input.slice(0, 8) !== SUBMIT_BATCH) throw new Error(`transaction ${batch.txHash} is not a submitBatch call`);
   const data = input.slice(8);
   const w = (i) => BigInt(`0x${data.slice(i * 64, (i + 1) * 64)}`);
-  const newRoot = w(0), opsConsumed = Number(w(1)), offset = Number(w(2));
-  const proof = Array.from({ length: 8 }, (_, i) => w(3 + i).toString());
+  const newRoot = w(0), opsConsumed = Number(w(1)), beaconBatch = w(2), offset = Number(w(3));
+  const proof = Array.from({ length: 8 }, (_, i) => w(4 + i).toString());
   const bodyLength = Number(w(offset / 32));
   const body = new Uint8Array(bodyLength);
   for (let i = 0; i < bodyLength; i++) body[i] = parseInt(data.slice((offset + 32 + i) * 2, (offset + 33 + i) * 2), 16);
@@ -62,11 +65,20 @@ export async function verifyBatchInBrowser(n, onStep = () => {}) {
   if (storedRoot !== newRoot) throw new Error(`the contract's root for batch ${n} is not the one in transaction ${batch.txHash}`);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
   const bodyHash = BigInt(`0x${[...digest].map((b) => b.toString(16).padStart(2, "0")).join("")}`) >> 3n;
-  const signals = [oldRoot, newRoot, oldQueueHash, newQueueHash, domain, bodyHash].map(String);
+  const [vk, lib] = await Promise.all([api("GET", "/v1/verification-key"), loadSnarkjs()]);
+  const signals = [oldRoot, newRoot, oldQueueHash, newQueueHash, domain, bodyHash];
+  if (vk.nPublic === 9) {
+    // The beacon the contract supplied: beacon[beaconBatch] if its BeaconRecorded log comes before this batch's verification (in an earlier block or transaction, or earlier in the same one), else 0.
+    onStep(`reading the beacon of batch ${Number(beaconBatch) + 1} as L1 held it then`);
+    const logs = await rpc("eth_getLogs", [{ address: chain.rollup, fromBlock: "0x0", toBlock: "latest", topics: [BEACON_RECORDED, `0x${word(beaconBatch)}`] }]);
+    const at = (x) => [Number(x.blockNumber), Number(x.transactionIndex)];
+    const [rb, ri] = at(receipt);
+    const seen = logs.find((l) => { const [b, i] = at(l); return b < rb || (b === rb && i <= ri); });
+    signals.push(BigInt(n - 1), beaconBatch, seen ? BigInt(`0x${seen.data.slice(2, 66)}`) : 0n);
+  }
 
   onStep("verifying the Groth16 proof with snarkjs in this page");
-  const [vk, lib] = await Promise.all([api("GET", "/v1/verification-key"), loadSnarkjs()]);
   const proofObject = { protocol: "groth16", curve: "bn128", pi_a: [proof[0], proof[1], "1"], pi_b: [[proof[3], proof[2]], [proof[5], proof[4]], ["1", "0"]], pi_c: [proof[6], proof[7], "1"] };
-  const valid = await lib.groth16.verify(vk, signals, proofObject);
+  const valid = await lib.groth16.verify(vk, signals.map(String), proofObject);
   return { valid, signals: { oldRoot, newRoot, oldQueueHash, newQueueHash, domain, bodyHash } };
 }
