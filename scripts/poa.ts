@@ -21,6 +21,7 @@ import { assertSetupFitsChain, deployRollup } from "../ops/deploy.js";
 import { openLocalDeployment, readDeployment } from "../ops/local.js";
 import { SERVING_DEFAULTS, startServingNode } from "../serving/server.js";
 import { DEFAULT_POLICY_LIMITS, type ServingPolicy } from "../serving/pricing.js";
+import { DEFAULT_TICKET_FACE } from "../serving/receipts.js";
 import { attributionCommands } from "./poa-attribution.js";
 import { datanetCommands } from "./poa-datanet.js";
 import { modelCommands } from "./poa-model.js";
@@ -78,6 +79,7 @@ program
   .option("--serve-allow-owners <addresses>", "owners whose models the serving node serves, comma-separated")
   .option("--serve-max-price <OPEN>", "highest price per 1,000 tokens the serving node admits a model at", formatUnits(DEFAULT_POLICY_LIMITS.maxPricePer1kTokens, 18))
   .option("--serve-max-fee <OPEN>", "the most one answer may cost the serving node", formatUnits(DEFAULT_POLICY_LIMITS.maxFeePerRequest, 18))
+  .option("--serve-ticket-face <OPEN>", "target face value of the serving node's payment tickets (0: exact receipts only)", formatUnits(DEFAULT_TICKET_FACE, 18))
   .addOption(new Option("--crash-at <point>", "crash tests only: kill -9 after an acknowledgement, a proof or a sent transaction").choices(["accepted", "proved", "sent"]).env("POA_CRASH_AT"))
   .option("--insecure-dev-setup", "with --rpc: accept artifacts from an INSECURE development powers-of-tau")
   .option("--demo", "run the demo once the service is up (npm start)")
@@ -132,6 +134,7 @@ program
           payments: {
             sequencerApi: svc.url, rollupAddress: rollup, instance: o.instance, providerAddress: servingProvider.address, signingKey: bjjKey(servingProvider, o.serveBjjKey),
             policy: servingPolicy({ models: o.serveAllowModels, owners: o.serveAllowOwners, maxPrice: o.serveMaxPrice, maxFee: o.serveMaxFee }, !o.rpc),
+            ticketFace: parseUnits(o.serveTicketFace, 18),
           },
         })
       : undefined;
@@ -238,6 +241,7 @@ program
   .option("--adapter-memory <MiB>", "memory for resident adapter weights", String(SERVING_DEFAULTS.adapterMemory / 2 ** 20))
   .option("--preload <ids>", "adapter ids to load at start, comma-separated")
   .option("--cache-dir <dir>", "the disk tier of adapter weights, attribution indexes and the receipt outbox", join(ROOT, "build", "serving"))
+  .option("--ticket-face <OPEN>", "target face value of payment tickets: an answer cheaper than this is paid by a ticket at p = 2^-k (0: exact receipts only)", formatUnits(DEFAULT_TICKET_FACE, 18))
   .addOption(new Option("--crash-at <point>", "crash tests only: kill -9 after answering (nothing posted) or after the sequencer accepted a bundle (not recorded)").choices(["answered", "posted"]).env("POA_SERVE_CRASH_AT"))
   .addOption(new Option("--allow-models <ids>", "ModelRegistry ids this node serves, comma-separated (on the local chain, default: every model of a dev account)").env("POA_SERVE_ALLOW_MODELS"))
   .addOption(new Option("--allow-owners <addresses>", "owners whose models this node serves, comma-separated").env("POA_SERVE_ALLOW_OWNERS"))
@@ -259,6 +263,7 @@ program
         sequencerApi: o.api, rollupAddress: o.rollup ?? local!.rollup, instance: o.instance ?? local!.instance, providerAddress: providerWallet.address, signingKey: bjjKey(providerWallet, o.bjjKey), crashAt: o.crashAt,
         policy: servingPolicy({ models: o.allowModels, owners: o.allowOwners, maxPrice: o.maxPrice, maxFee: o.maxFee }, !!local && !o.rpc),
         acceptPrices: o.acceptPrice ? String(o.acceptPrice).split(",").map(Number) : [],
+        ticketFace: parseUnits(o.ticketFace, 18),
       },
     });
     console.log(`provider      ${providerWallet.address} pays each answer's fee from its rollup balance`);

@@ -72,6 +72,8 @@ export function openapi(p: BatchParams): Record<string, unknown> {
           id: { type: "string", description: "the ticket's hash" }, kind: { const: "ticket" }, status: { type: "string", description: "of its bundle: accepted, rejected, or the status of the batch that committed it" },
           bundle: { type: "integer" }, position: { type: "integer" }, batch: { type: ["integer", "null"], description: "the batch that committed it" }, beacon: { type: ["string", "null"], description: "that batch's L1 beacon, once recorded" },
           winProb: uint("× 2^32"), face: uint("OPEN base units"), expectedValue: uint("face × winProb / 2^32: what the ticket pays in expectation"),
+          owner: { type: "object", description: "{ address, expected, paid }: the model owner's share at the expected value and, once paid, at face value" },
+          entries: { type: "array", items: { type: "object", properties: { contributor: address, score: uint("as signed"), expected: uint("the payout rule's share at the expected value"), paid: { type: ["string", "null"], description: "the share at face value, once paid" } } } },
           outcome: { enum: ["pending", "won", "lost"] }, paidIn: { type: ["integer", "null"], description: "the batch that paid it at face value" }, paidStatus: { type: ["string", "null"] }, error: { type: ["string", "null"] },
         },
       },

@@ -35,6 +35,9 @@ export interface TicketView {
   winProb: string;
   face: string;
   expectedValue: string;
+  /** The model's owner and the contributors, each with its share at the expected value and, if paid, at face value. */
+  owner: { address: string; expected: string; paid: string | null };
+  entries: { contributor: string; score: string; expected: string; paid: string | null }[];
   outcome: TicketOutcome;
   /** The batch that paid it, if it won and was paid, and that batch's status. */
   paidIn: number | null;
@@ -322,9 +325,14 @@ export class TicketSettler {
     const outcome: TicketOutcome = beacon === 0n ? "pending" : (await this.winningIndices(b.id, beacon)).includes(position) ? "won" : "lost";
     const paidIn = this.paidIn.get(`${b.id}:${position}`) ?? null;
     const paid = paidIn === null ? undefined : await this.store.batch(paidIn);
+    const scores = t.receipt.entries.map((e) => e.score);
+    const atEv = payout(expectedValue(t).value, scores, this.params), atFace = paidIn === null ? undefined : payout(t.receipt.fee, scores, this.params);
+    const addr = (a: bigint) => `0x${a.toString(16).padStart(40, "0")}`;
     return {
       id: id.toLowerCase(), kind: "ticket", status: b.status === "batched" ? commit!.status : b.status, bundle: b.id, position, batch: b.batch,
       beacon: beacon === 0n ? null : beacon.toString(), winProb: t.winProb.toString(), face: t.receipt.fee.toString(), expectedValue: expectedValue(t).value.toString(),
+      owner: { address: addr(t.receipt.owner), expected: atEv.ownerTotal.toString(), paid: atFace?.ownerTotal.toString() ?? null },
+      entries: t.receipt.entries.map((e, k) => ({ contributor: addr(e.contributor), score: e.score.toString(), expected: atEv.shares[k].toString(), paid: atFace?.shares[k].toString() ?? null })),
       outcome, paidIn, paidStatus: paid?.status ?? null, error: b.error,
     };
   }

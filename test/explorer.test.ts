@@ -321,6 +321,17 @@ describe("explorer in a real browser", function () {
     await page.waitForSelector("#ticket-outcome");
     expect(await page.textContent("#ticket-outcome")).to.equal("lost");
     expect(await page.textContent("#ticket-ev")).to.contain(formatUnits(FEE, 18));
+    // A paid winner's page: each contributor's share at face value, the payout rule's and the API's.
+    const winner = views.find((v) => v.paidIn !== null);
+    if (winner) {
+      expect(winner.entries.map((e) => BigInt(e.paid!))).to.deep.equal(payout(4n * FEE, [3n, 1n], params).shares);
+      await page.goto(`${w.svc.url}/app/#/receipts/${winner.id}`);
+      await page.waitForSelector("#ticket-entries");
+      expect(await page.textContent("#ticket-outcome")).to.equal("won");
+      const paidCells = await page.locator("#ticket-entries tbody tr td:nth-child(4)").evaluateAll((tds) => tds.slice(0, 2).map((td) => td.getAttribute("data-units")));
+      expect(paidCells).to.deep.equal(winner.entries.map((e) => e.paid));
+      await shots("ticket");
+    }
     expect(errors).to.deep.equal([]);
   });
 });

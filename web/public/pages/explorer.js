@@ -248,7 +248,13 @@ function TicketView({ t }) {
       <tr><th>Committed in</th><td>${t.batch ? html`<a href=${`#/batches/${t.batch}`}>batch #${t.batch}</a>` : "not committed yet"}</td></tr>
       <tr><th>Beacon</th><td class="mono">${t.beacon ? `0x${BigInt(t.beacon).toString(16)}` : html`<span class="muted">not recorded on L1 yet</span>`}</td></tr>
       <tr><th>Paid</th><td id="ticket-paid">${t.paidIn ? html`at face value in <a href=${`#/batches/${t.paidIn}`}>batch #${t.paidIn}</a> (${t.paidStatus})` : t.outcome === "won" ? "won; waiting for the pool to pay it" : t.outcome === "lost" ? "lost: it pays nothing, as expected for most tickets" : "–"}</td></tr>
-    </tbody></table></section>`;
+    </tbody></table></section>
+    <section class="card"><h2>Who it pays</h2>
+      <table id="ticket-entries"><thead><tr><th>Account</th><th class="num">Score</th><th class="num">Expected (OPEN)</th><th class="num">Paid (OPEN)</th></tr></thead><tbody>
+      ${t.entries.map((e) => html`<tr><td class="mono"><a href=${`#/accounts/${e.contributor}`}>${e.contributor}</a></td><td class="num">${e.score}</td><td class="num" data-units=${e.expected}>${open(e.expected)}</td><td class="num" data-units=${e.paid ?? "0"}>${e.paid === null ? "–" : open(e.paid)}</td></tr>`)}
+      <tr><td class="mono"><a href=${`#/accounts/${t.owner.address}`}>${t.owner.address}</a> <span class="muted">(model owner)</span></td><td class="num">–</td><td class="num">${open(t.owner.expected)}</td><td class="num">${t.owner.paid === null ? "–" : open(t.owner.paid)}</td></tr>
+      </tbody></table>
+      <p class="muted">Expected: the payout rule at the ticket's expected value, what an exact receipt would have paid. Paid: the payout rule at face value, if it won and was paid; the protocol's share stays in the pool.</p></section>`;
 }
 
 /**
