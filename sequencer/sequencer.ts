@@ -875,8 +875,11 @@ export class Sequencer {
     const n = await this.tickets.dueBeacon(Number(await this.rollup.batchCount()));
     if (n === undefined) return;
     const prefix = "beacon: ";
+    // At the batches' fees (under the same cap), and never waited on for long: submitBatch records due beacons too.
+    const fees = await this.submitter.currentFees();
+    if ("wait" in fees) return;
     try {
-      const receipt = await (await this.rollup.recordBeacon(n)).wait();
+      const receipt = await (await this.rollup.recordBeacon(n, { type: 2, ...fees })).wait(1, 60_000);
       if (receipt?.status === 1) this.resolve(prefix);
     } catch (e) {
       this.alert(`${prefix}recording the beacon of batch ${n + 1} failed: ${(e as Error).message.slice(0, 200)}`);

@@ -66,7 +66,10 @@ describe("OpenLoRA: every answer paid by a receipt", function () {
     cacheDir = mkdtempSync(join(tmpdir(), "poa-paid-"));
     node = await startServingNode({
       ...nodeConfig(cacheDir), modelRegistryAddress: await w.d.modelRegistry.getAddress(),
-      payments: { sequencerApi: w.svc.url, rollupAddress: await w.d.rollup.getAddress(), instance: INSTANCE, providerAddress: provider.address, signingKey: bjjKey(provider), policy: { owners: [w.curator.address], maxPricePer1kTokens: 1000n * OPEN, maxFeePerRequest: 100n * OPEN } },
+      payments: { sequencerApi: w.svc.url, rollupAddress: await w.d.rollup.getAddress(), instance: INSTANCE, providerAddress: provider.address, signingKey: bjjKey(provider), policy: { owners: [w.curator.address], maxPricePer1kTokens: 1000n * OPEN, maxFeePerRequest: 100n * OPEN },
+        // Exact receipts here, to check each answer's credits to the unit; the crash test below runs `poa serve` with
+        // its default, tickets (serving-tickets.test.ts checks what tickets pay).
+        ticketFace: 0n },
     });
   });
   after(async () => {
@@ -254,7 +257,7 @@ describe("OpenLoRA: every answer paid by a receipt", function () {
     expect(paid.fee).to.equal(inferenceFee(PRICE, tokens).toString());
   });
 
-  it("kill -9 between answering and the sequencer's acknowledgement: after a restart the receipt arrives exactly once", async () => {
+  it("kill -9 between answering and the sequencer's acknowledgement: after a restart the answer's ticket arrives exactly once", async () => {
     // One node per provider key: the in-process node posts what it holds and stops before the others start.
     await node.close();
     node = undefined as never;
@@ -265,6 +268,7 @@ describe("OpenLoRA: every answer paid by a receipt", function () {
       const r = await http(first.url, "POST", "/v1/completions", { model: String(adapterId), prompt: "Day 15. Wind from the", max_tokens: 12, temperature: 0 });
       expect(r.status, JSON.stringify(r.json)).to.equal(200);
       const id = r.json.receipt.id as string;
+      expect(r.json.receipt.kind).to.equal("ticket"); // poa serve's default: a ticket at the 0.1 OPEN face value
       await first.exited;
       // "answered": the sequencer never heard of it; "posted": it holds it, unacknowledged by the node.
       expect((await w.api("GET", `/v1/receipts/${id}`)).status).to.equal(crashAt === "answered" ? 404 : 200);

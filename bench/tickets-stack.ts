@@ -1,0 +1,184 @@
+// npm run bench, part: payment tickets through the real stack (issue 24,
+// docs/PROTOCOL.md §16). The reference workload's answers (bench/lib/workload.ts:
+// 100,000 contributors, Zipf, K = 8) at TICKET_RATE answers/s for
+// TICKET_SECONDS, each a real ticket at p = 2^-TICKET_K, signed 4^DT to a
+// bundle by four providers on a thread of their own (bench/lib/ticket-traffic.ts)
+// and posted over HTTP to the real sequencer on a real Hardhat chain, whose
+// batches the default prover proves and L1 verifies; the beacons are L1's.
+// Circuit instance `tickets` (circuits.json: D 12, DT 6, one commit and two
+// winners a batch): `npm run setup -- --config tickets` builds it first.
+// Results: bench/RESULTS.md "Tickets: the real stack", bench/results.json
+// `tickets.coreSecondsPer1000Answers`, `tickets.gasPerAnswer`,
+// `tickets.hostsFor1000PerSecond` and `tickets.stack`.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { Contract, type EventLog } from "ethers";
+import { initCrypto, publicKeyOf } from "../core/crypto.js";
+import { loadInstance, ticketShape } from "../core/params.js";
+import { devWallet } from "../artifacts/dev-wallets.js";
+import { bjjKey } from "../ops/client.js";
+import { startLocalChain } from "../ops/chain.js";
+import { deployRollup } from "../ops/deploy.js";
+import { readManifest, ROOT } from "../artifacts/paths.js";
+import { startService } from "../sequencer/service.js";
+import type { TicketView } from "../sequencer/tickets.js";
+import { proverBackend } from "../prover/groth16.js";
+import { contributorAddress, type TrafficConfig, type TrafficResult } from "./lib/ticket-traffic.js";
+import { quantile } from "./lib/stats.js";
+import { runMeta, writeResults, writeSection } from "./results.js";
+
+const INSTANCE = process.env.TICKET_INSTANCE ?? "tickets";
+const RATE = Number(process.env.TICKET_RATE ?? 1000);
+const SECONDS = Number(process.env.TICKET_SECONDS ?? 120);
+const K_BITS = Number(process.env.TICKET_K ?? 10);
+const FEE = 10n ** 14n; // 0.0001 OPEN an answer: face 0.1024 OPEN at p = 2^-10
+const OPEN = 10n ** 18n;
+const PROVIDERS = 4;
+// Hosts for 1,000 exact receipts/s on the production instance, from bench/farm.ts (results.json farm.workersNeeded).
+const farm = (JSON.parse(readFileSync(join(ROOT, "bench", "results.json"), "utf8")).farm?.workersNeeded?.["1000"] ?? {}) as { production?: number; productionSnarkjs?: number };
+
+const setup = spawnSync("npx", ["tsx", "scripts/setup.ts", "--config", INSTANCE], { cwd: ROOT, stdio: "inherit", env: { ...process.env, NODE_OPTIONS: "--max-old-space-size=16384" } });
+if (setup.status !== 0) throw new Error(`setup --config ${INSTANCE} failed`);
+await initCrypto();
+const params = loadInstance(INSTANCE).params;
+const shape = ticketShape(params);
+const chain = await startLocalChain(28545);
+const deployer = devWallet(0, chain.provider);
+const d = await deployRollup(deployer, { instance: INSTANCE, treasury: deployer.address, sequencer: devWallet(1).address, exitDelay: 100_000 });
+const svc = await startService({
+  rpcUrl: chain.url, rollupAddress: await d.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE,
+  dbFile: join(mkdtempSync(join(tmpdir(), "poa-tickets-bench-")), "sequencer.db"), port: 0, maxWaitMs: 1000, pollMs: 200, proverThreads: 1,
+  admission: { minFee: 1n, maxPendingBundles: 1000 },
+});
+const api = async (path: string) => (await fetch(`${svc.url}${path}`)).json();
+const wallets = Array.from({ length: PROVIDERS }, (_, i) => devWallet(2 + i, chain.provider));
+for (const w of wallets) {
+  const pub = await publicKeyOf(bjjKey(w));
+  await (await (d.token.connect(deployer) as Contract).transfer(w.address, 100n * OPEN)).wait();
+  await (await (d.token.connect(w) as Contract).approve(await d.rollup.getAddress(), 100n * OPEN)).wait();
+  await (await (d.rollup.connect(w) as Contract).deposit(100n * OPEN, pub.ax, pub.ay)).wait();
+}
+const until = async <T>(what: string, f: () => Promise<T | undefined>, ms = 3_600_000): Promise<T> => {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+};
+const providers = await Promise.all(wallets.map(async (w) => ({ idx: await until(`account of ${w.address}`, async () => (await api(`/v1/accounts/${w.address}`)).index as number | undefined), key: bjjKey(w) })));
+const batchesBefore = Number(await d.rollup.batchCount());
+console.log(`tickets bench: ${PROVIDERS} providers funded; ${RATE} answers/s for ${SECONDS} s at p = 2^-${K_BITS}, bundles of ${4 ** shape.treeDepth}`);
+
+// Traffic on its own thread; the main thread follows every bundle's outcome meanwhile.
+const cfg: TrafficConfig = { api: svc.url, providers, rate: RATE, seconds: SECONDS, kBits: K_BITS, fee: FEE, params, treeDepth: shape.treeDepth, domain: await d.rollup.domain() };
+const worker = new Worker(new URL("./lib/ticket-traffic-entry.mjs", import.meta.url), { workerData: cfg });
+const traffic = await new Promise<TrafficResult>((resolve, reject) => worker.once("message", (m) => ("error" in m ? reject(new Error(m.error)) : resolve(m))));
+await worker.terminate();
+if (traffic.refused.length) console.log(`refused bundles: ${traffic.refused.join("; ")}`);
+console.log(`traffic: ${traffic.answers} answers in ${traffic.seconds.toFixed(1)} s (${(traffic.answers / traffic.seconds).toFixed(0)}/s), ${traffic.bundles.length} bundles, signing ${(traffic.signMsTotal / 1000).toFixed(1)} s`);
+
+// Outcome of each bundle (its beacon on L1) and payout of each winner, as the API shows them, with the time first seen.
+const decidedAt = new Map<number, number>();
+const paidAt = new Map<string, number>();
+const views = new Map<string, TicketView>();
+const t1 = Date.now();
+await until("every bundle decided and every payable winner paid", async () => {
+  const o = await api("/v1/explorer/tickets?limit=100");
+  for (const b of o.bundles as { id: number; beacon: string | null; winners: { id: string; paidIn: number | null }[] }[]) {
+    if (b.beacon && !decidedAt.has(b.id)) decidedAt.set(b.id, Date.now());
+    for (const w of b.winners) {
+      if (paidAt.has(w.id) || w.paidIn === null) continue;
+      const v = (await api(`/v1/receipts/${w.id}`)) as TicketView;
+      if (v.paidStatus === "finalized") {
+        paidAt.set(w.id, Date.now());
+        views.set(w.id, v);
+      }
+    }
+  }
+  const all = traffic.bundles.every((b) => decidedAt.has(b.ticketBundle));
+  const waiting = o.tickets.won - paidAt.size;
+  // Done when every bundle is decided and no winner is paid for 60 s (what is left waits for the pool).
+  if (!all) return undefined;
+  if (waiting === 0) return true;
+  const last = Math.max(...paidAt.values(), t1);
+  return Date.now() - last > 60_000 ? true : undefined;
+});
+const overview = await api("/v1/explorer/tickets?limit=100");
+
+// Proving and gas, from the sequencer's batches and L1.
+const list = (await api("/v1/batches?limit=100")).batches as { number: number; gasUsed: string | null; receipts: number }[];
+let provingMs = 0, gas = 0n, batches = 0;
+for (const b of list.filter((x) => x.number > batchesBefore)) {
+  const full = await api(`/v1/batches/${b.number}`);
+  provingMs += (full.proofAttempts as { ms: number | null; outcome: string }[]).filter((a) => a.outcome === "proved").reduce((s, a) => s + (a.ms ?? 0), 0);
+  gas += BigInt(b.gasUsed ?? 0);
+  batches++;
+}
+for (const e of (await d.rollup.queryFilter(d.rollup.filters.BeaconRecorded())) as EventLog[]) {
+  const tx = await e.getTransaction();
+  if (d.rollup.interface.parseTransaction({ data: tx.data })?.name === "recordBeacon") gas += (await e.getTransactionReceipt()).gasUsed;
+}
+const cores = cpus().length;
+const coreSecondsPer1000Answers = ((provingMs / 1000) * cores * 1000) / traffic.answers;
+const gasPerAnswer = Number(gas) / traffic.answers;
+const hostsFor1000PerSecond = coreSecondsPer1000Answers / cores;
+
+// Latencies: an answer to its ticket's outcome (its bundle's beacon seen), and a winner's answer to its payout (final on L1).
+const toOutcome: number[] = [], toPayout: number[] = [];
+for (const b of traffic.bundles) {
+  const at = decidedAt.get(b.ticketBundle);
+  if (at !== undefined) for (const a of b.answeredAt) toOutcome.push((at - a) / 1000);
+  b.ticketIds.forEach((id, j) => paidAt.has(id) && toPayout.push((paidAt.get(id)! - b.answeredAt[j]) / 1000));
+}
+const lat = (x: number[]) => ({ p50: x.length ? quantile(x, 0.5) : NaN, p99: x.length ? quantile(x, 0.99) : NaN, n: x.length });
+
+// Realized against expected by popularity decile (contributors ranked by the answers they appear in).
+const realized = new Map<string, bigint>();
+for (const v of views.values()) for (const e of v.entries) realized.set(e.contributor, (realized.get(e.contributor) ?? 0n) + BigInt(e.paid ?? 0));
+const ranked = traffic.contributors.sort((a, b) => b[1].answers - a[1].answers);
+const deciles = Array.from({ length: 10 }, (_, k) => {
+  const group = ranked.slice(Math.floor((k * ranked.length) / 10), Math.floor(((k + 1) * ranked.length) / 10));
+  const exp = group.reduce((s, [, c]) => s + BigInt(c.expected), 0n);
+  const real = group.reduce((s, [i]) => s + (realized.get(`0x${contributorAddress(i).toString(16).padStart(40, "0")}`) ?? 0n), 0n);
+  return { decile: k + 1, contributors: group.length, answersEach: group.length ? group[Math.floor(group.length / 2)][1].answers : 0, expectedOpen: Number(exp) / 1e18, realizedOpen: Number(real) / 1e18, ratio: exp > 0n ? Number(real) / Number(exp) : 0 };
+});
+
+const stack = {
+  instance: INSTANCE, constraints: readManifest(INSTANCE)?.constraints ?? null, prover: proverBackend(), rate: RATE, answers: traffic.answers, trafficSeconds: traffic.seconds,
+  achievedRate: traffic.answers / traffic.seconds, winProb: 2 ** -K_BITS, bundle: 4 ** shape.treeDepth, bundles: traffic.bundles.length,
+  winners: overview.tickets.won, paid: paidAt.size, waiting: overview.tickets.won - paidAt.size, batches, provingSeconds: provingMs / 1000, cores, gas: gas.toString(),
+  signSecondsPer1000Answers: traffic.signMsTotal / traffic.answers,
+  latencySeconds: { answerToOutcome: lat(toOutcome), answerToPayout: lat(toPayout) }, pool: overview.pool, deciles,
+};
+writeResults({ tickets: { coreSecondsPer1000Answers, gasPerAnswer, hostsFor1000PerSecond, stack } });
+const f = (x: number, d = 1) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+writeSection("Tickets: the real stack", `Payment tickets through the real sequencer, chain and prover (docs/PROTOCOL.md §16; \`bench/tickets-stack.ts\`). ${runMeta().line}
+
+${traffic.answers.toLocaleString("en-US")} answers of the reference workload in ${f(traffic.seconds)} s (${f(stack.achievedRate, 0)} answers/s; asked for ${RATE}), each a real ticket at p = 2^-${K_BITS} (fee ${Number(FEE) / 1e18} OPEN, face ${Number(FEE << BigInt(K_BITS)) / 1e18} OPEN), signed by ${PROVIDERS} providers in ${traffic.bundles.length} bundles of up to ${stack.bundle} and posted over HTTP to the sequencer (instance \`${INSTANCE}\`: D ${params.depth}, T ${params.slots}, DT ${shape.treeDepth}, ${shape.commits} commit and ${shape.winners} winners a batch); batches proved by the ${stack.prover} prover on this machine's ${cores} cores and verified on Hardhat; beacons recorded from L1's prevrandao.
+
+| measure | value | target |
+|---|---:|---:|
+| proving core-seconds per 1,000 answers (\`tickets.coreSecondsPer1000Answers\`) | **${f(coreSecondsPer1000Answers, 2)}** (${f(stack.provingSeconds)} s of proofs × ${cores} cores, ${batches} batches) | ≤ 1 |
+| L1 gas per answer (\`tickets.gasPerAnswer\`; submitBatch and recordBeacon) | **${f(gasPerAnswer)}** | ≤ 50 |
+| hosts like this one for 1,000 answers/s (\`tickets.hostsFor1000PerSecond\`) | **${f(hostsFor1000PerSecond, 2)}** (exact receipts on the production instance: ${farm.production ?? "?"} with the native prover, ${farm.productionSnarkjs ?? "?"} with snarkjs; bench/farm.ts) | 1 |
+| winners | ${stack.winners} (expected ${f(traffic.answers * 2 ** -K_BITS)}); ${stack.paid} paid, ${stack.waiting} waiting for the pool | ≥ 100 |
+| answer → its ticket's outcome, p50 / p99 | ${f(stack.latencySeconds.answerToOutcome.p50)} / ${f(stack.latencySeconds.answerToOutcome.p99)} s | |
+| winner's answer → its payout final on L1, p50 / p99 | ${f(stack.latencySeconds.answerToPayout.p50)} / ${f(stack.latencySeconds.answerToPayout.p99)} s | |
+| signing the tickets (provider side), per 1,000 answers | ${f(stack.signSecondsPer1000Answers, 2)} core-s | |
+
+The pool took ${Number(BigInt(overview.pool.inflow)) / 1e18} OPEN, paid ${Number(BigInt(overview.pool.paidOut)) / 1e18} OPEN and holds ${Number(BigInt(overview.pool.balance)) / 1e18} OPEN.
+
+Realized against expected earnings by popularity decile (contributors ranked by the answers they appear in; expected: the payout rule at each ticket's expected value; realized: at face value over the winners paid):
+
+| decile | contributors | answers each (median) | expected (OPEN) | realized (OPEN) | realized / expected |
+|---:|---:|---:|---:|---:|---:|
+${deciles.map((x) => `| ${x.decile} | ${x.contributors.toLocaleString("en-US")} | ${x.answersEach} | ${x.expectedOpen.toFixed(5)} | ${x.realizedOpen.toFixed(5)} | ${x.ratio.toFixed(3)} |`).join("\n")}`);
+console.log(JSON.stringify({ coreSecondsPer1000Answers, gasPerAnswer, hostsFor1000PerSecond, stack }, null, 2));
+await svc.close();
+await chain.stop();
+process.exit(0);
