@@ -86,6 +86,7 @@ console.log(`traffic: ${traffic.answers} answers in ${traffic.seconds.toFixed(1)
 const decidedAt = new Map<number, number>();
 const paidAt = new Map<string, number>();
 const views = new Map<string, TicketView>();
+const rejected = new Map<number, string>();
 const t1 = Date.now();
 await until("every bundle decided and every payable winner paid", async () => {
   const o = await api("/v1/explorer/tickets?limit=100");
@@ -100,7 +101,13 @@ await until("every bundle decided and every payable winner paid", async () => {
       }
     }
   }
-  const all = traffic.bundles.every((b) => decidedAt.has(b.ticketBundle));
+  // A bundle the sequencer refused at sealing (its reason on its tickets) is done too.
+  for (const b of traffic.bundles) {
+    if (decidedAt.has(b.ticketBundle) || rejected.has(b.ticketBundle)) continue;
+    const v = (await api(`/v1/receipts/${b.ticketIds[0]}`)) as TicketView;
+    if (v.status === "rejected") rejected.set(b.ticketBundle, v.error ?? "");
+  }
+  const all = traffic.bundles.every((b) => decidedAt.has(b.ticketBundle) || rejected.has(b.ticketBundle));
   const waiting = o.tickets.won - paidAt.size;
   // Done when every bundle is decided and no winner is paid for 60 s (what is left waits for the pool).
   if (!all) return undefined;
@@ -151,7 +158,7 @@ const deciles = Array.from({ length: 10 }, (_, k) => {
 const stack = {
   instance: INSTANCE, constraints: readManifest(INSTANCE)?.constraints ?? null, prover: proverBackend(), rate: RATE, answers: traffic.answers, trafficSeconds: traffic.seconds,
   achievedRate: traffic.answers / traffic.seconds, winProb: 2 ** -K_BITS, bundle: 4 ** shape.treeDepth, bundles: traffic.bundles.length,
-  winners: overview.tickets.won, paid: paidAt.size, waiting: overview.tickets.won - paidAt.size, batches, provingSeconds: provingMs / 1000, cores, gas: gas.toString(),
+  rejectedBundles: [...rejected.values()], winners: overview.tickets.won, paid: paidAt.size, waiting: overview.tickets.won - paidAt.size, batches, provingSeconds: provingMs / 1000, cores, gas: gas.toString(),
   signSecondsPer1000Answers: traffic.signMsTotal / traffic.answers,
   latencySeconds: { answerToOutcome: lat(toOutcome), answerToPayout: lat(toPayout) }, pool: overview.pool, deciles,
 };

@@ -525,7 +525,7 @@ export class Sequencer {
     let ticketBundles = this.tickets.enabled ? await this.store.pendingTicketBundles() : [];
     const opsPending = (await this.store.l1OpCount()) - this.state.queueConsumed;
     // Winners whose beacon is on L1 are sealed at once: their payout waits on nothing else.
-    const winnersDue = this.tickets.enabled && (await this.tickets.chooseWinners(this.state, 0n, new Set([this.treasury]))).winners.length > 0;
+    const winnersDue = this.tickets.enabled && (await this.tickets.chooseWinners(this.state, 0n, new Set([this.treasury]), this.creditLeavesLeft([]))).winners.length > 0;
     if (bundles.length === 0 && opsPending === 0 && ticketBundles.length === 0 && !winnersDue) return;
     // An L1 operation seen before a restart has no timestamp: it counts as overdue.
     const opsOldest = opsPending > 0 ? (this.opsSeenAt.get(this.state.queueConsumed) ?? 0) : Infinity;
@@ -573,6 +573,15 @@ export class Sequencer {
         continue;
       }
       const stored = tickets?.stored;
+      if (ops.length === 0 && chosen.length === 0 && !stored?.commitIds.length && !stored?.winners.length) {
+        // Nothing fits: an empty batch would cost a proof and gas and change nothing. Ticket bundles that wait
+        // for a leaf the tree no longer has (winners' new accounts took it since they were accepted) are refused.
+        const first = ticketBundles[0];
+        if (first && this.creditLeavesLeft(chosen) < 1) {
+          await this.rejectFrom(first.providerIdx, first.bundle.firstNonce, first.id, `ticket bundle ${first.id}`, "tree_full: the state tree has no leaf left for a committed ticket bundle (leaves reserved for depositors excluded)", "tree_full");
+        }
+        return;
+      }
       await this.store.sealBatch({ number, firstOp: this.state.queueConsumed, ops: ops.length, bundleIds: chosen.map((b) => b.id), ...(stored ? { tickets: stored } : {}), newRoot: r.publicInputs.newRoot, body: r.body });
       this.tickets.noteBatch(number, stored, r);
       this.state = r.state;
@@ -593,15 +602,24 @@ export class Sequencer {
   private async chooseTickets(chosen: StoredBundle[], pending: StoredTicketBundle[]): Promise<{ stored: BatchTickets; input: { commits: SignedTicketBundle[]; beaconBatch: number; beacon: bigint; winners: { bundleIdx: number; index: number; tickets: SignedTicketBundle }[] } }> {
     const after = new Map<number, bigint>();
     for (const b of chosen) after.set(b.providerIdx, b.bundle.receipts[0].nonce + BigInt(b.count));
-    const fresh = new Set(chosen.flatMap((b) => this.freshAddresses(b.bundle)));
-    const leavesLeft = this.creditLeafBudget - this.state.creditLeaves - this.state.bundles.size - fresh.size - 1; // one for the pool
-    const commits = this.tickets.chooseCommits(pending, (i) => after.get(i) ?? this.state.account(i).nonce, leavesLeft);
+    const commits = this.tickets.chooseCommits(pending, (i) => after.get(i) ?? this.state.account(i).nonce, this.creditLeavesLeft(chosen));
     const credited = new Set<bigint>([this.treasury, ...chosen.flatMap((b) => [...creditedAddresses(b.bundle, this.treasury, this.params)])]);
-    const w = await this.tickets.chooseWinners(this.state, commits.reduce((a, b) => a + b.rootSum, 0n), credited);
+    // Winners' new accounts take credit leaves too: what the receipts and the commits leave of them.
+    const w = await this.tickets.chooseWinners(this.state, commits.reduce((a, b) => a + b.rootSum, 0n), credited, this.creditLeavesLeft(chosen) - commits.length);
     return {
       stored: { commitIds: commits.map((b) => b.id), beaconBatch: w.beaconBatch, beacon: w.beacon, winners: w.ids },
       input: { commits: commits.map((b) => b.bundle), beaconBatch: w.beaconBatch, beacon: w.beacon, winners: w.winners as { bundleIdx: number; index: number; tickets: SignedTicketBundle }[] },
     };
+  }
+
+  /**
+   * Leaves that credits and bundle leaves may still take beside receipt bundles `chosen`: the tree less the
+   * treasury, the leaves reserved for depositors, what credits and bundles took already, and one for the
+   * ticket pool (kept, or taken: the pool's leaf is not counted among credits).
+   */
+  private creditLeavesLeft(chosen: StoredBundle[]): number {
+    const fresh = new Set(chosen.flatMap((b) => this.freshAddresses(b.bundle)));
+    return this.creditLeafBudget - this.state.creditLeaves - this.state.bundles.size - fresh.size - 1;
   }
 
   /**

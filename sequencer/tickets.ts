@@ -186,9 +186,11 @@ export class TicketSettler {
    * The winners the next batch pays: from the oldest commit batch whose beacon is recorded and that
    * has winners left, each bundle's in index order, up to the instance's NW, while the pool (with
    * this batch's `inflow`) can pay them and their credits fit the slots beside `credited` (the
-   * receipts' addresses). A winner that does not fit waits, and its bundle's later winners with it.
+   * receipts' addresses), the new ones within the new-account records and within `leaves`, the
+   * leaves credits may still open (those reserved for depositors are not theirs). A winner that does
+   * not fit waits, and its bundle's later winners with it.
    */
-  async chooseWinners(s: RollupState, inflow: bigint, credited: Set<bigint>): Promise<Pick<ChosenTickets["input"], "beaconBatch" | "beacon" | "winners"> & { ids: BatchTickets["winners"] }> {
+  async chooseWinners(s: RollupState, inflow: bigint, credited: Set<bigint>, leaves = Infinity): Promise<Pick<ChosenTickets["input"], "beaconBatch" | "beacon" | "winners"> & { ids: BatchTickets["winners"] }> {
     const none = { beaconBatch: 0, beacon: 0n, winners: [], ids: [] };
     const open = new Map<number, { id: number; leaf: number; cursor: number }[]>();
     for (const [leaf, rec] of s.bundles) {
@@ -212,7 +214,8 @@ export class TicketSettler {
           const mine = [...t.receipt.entries.map((e) => e.contributor), t.receipt.owner];
           const after = new Set([...addresses, ...mine]);
           const cost = winnerOutflow(t, this.params);
-          if (chosen.length >= this.shape.winners || cost > pool || after.size > this.params.slots || this.opening(s, after) > this.params.newAccounts) break;
+          const opening = this.opening(s, after);
+          if (chosen.length >= this.shape.winners || cost > pool || after.size > this.params.slots || opening > this.params.newAccounts || opening > leaves) break;
           pool -= cost;
           mine.forEach((a) => addresses.add(a));
           chosen.push({ bundleIdx: o.leaf, index: j, tickets: bundle });

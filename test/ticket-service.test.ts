@@ -139,3 +139,67 @@ describe("tickets through the sequencer service: accepted, committed, decided on
     expect([BigInt(provider.json.balance), provider.json.nonce]).to.deep.equal([10n * OPEN - 16n * FEE - FEE, "17"]);
   });
 });
+
+describe("tickets in a nearly full state tree: winners never take a depositor's leaf, and nothing empty is sealed", function () {
+  let chain: LocalChain;
+  let d: Deployment;
+  let svc: Service;
+  const key = privateKey(22);
+  const api = (method: string, path: string, body?: unknown) => http(svc.url, method, path, body);
+
+  before(async () => {
+    await initCrypto();
+    chain = await startLocalChain(19645 + (process.pid % 1000));
+    const deployer = devWallet(0, chain.provider);
+    // 64 leaves: the treasury's, 57 kept for depositors, 6 for credits, bundle leaves and the pool.
+    d = await deployRollup(deployer, { instance: INSTANCE, treasury: deployer.address, sequencer: devWallet(1).address, maxDepositors: 57 });
+    svc = await startService({
+      rpcUrl: chain.url, rollupAddress: await d.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE,
+      dbFile: join(mkdtempSync(join(tmpdir(), "poa-")), "sequencer.db"), port: 0, maxWaitMs: 300, pollMs: 100, proverThreads: 1, admission: { minFee: 1n },
+    });
+  });
+  after(async () => {
+    await svc?.close();
+    await chain?.stop();
+  });
+
+  it("pays the winners whose new accounts fit the credit leaves, keeps the rest waiting, and a new depositor still gets a leaf", async () => {
+    const alice = devWallet(2, chain.provider), late = devWallet(3, chain.provider);
+    const deposit = async (w: Wallet, k?: Uint8Array) => {
+      const pub = k ? await publicKeyOf(k) : { ax: 0n, ay: 0n };
+      await (await (d.token.connect(devWallet(0, chain.provider)) as Contract).transfer(w.address, OPEN)).wait();
+      await (await (d.token.connect(w) as Contract).approve(await d.rollup.getAddress(), OPEN)).wait();
+      await (await (d.rollup.connect(w) as Contract).deposit(OPEN, pub.ax, pub.ay)).wait();
+    };
+    await deposit(alice, key);
+    const idx = await waitFor("alice's account", async () => (await api("GET", `/v1/accounts/${alice.address}`)).json.index as number | undefined);
+    // Every ticket credits a contributor of its own and an owner of its own: each winner needs two new leaves.
+    const tickets = Array.from({ length: 16 }, (_, j) => ticketFor({
+      providerIdx: idx, owner: 0xd000n + BigInt(j), fee: FEE, nonce: BigInt(j), inputHash: BigInt(j), outputHash: 1n, entries: [{ contributor: 0xc000n + BigInt(j), score: 1n }],
+    }, 1));
+    const bundle = await signTicketBundle(key, { providerIdx: idx, firstNonce: 0n, tickets }, params, 2, await d.rollup.domain());
+    const posted = await api("POST", "/v1/ticket-bundles", ticketBundleToJson(bundle));
+    expect(posted.status, JSON.stringify(posted.json)).to.equal(202);
+    const ids: string[] = posted.json.tickets.map((t: TicketView) => t.id);
+    const decided = await waitFor("the tickets decided", async () => {
+      const v = (await api("GET", `/v1/receipts/${ids[0]}`)).json as TicketView;
+      return v.outcome !== "pending" ? v : undefined;
+    });
+    const wins = winners(bundle, K, BigInt(decided.beacon!));
+    // Credit leaves: 6, less the bundle's leaf and the pool's: 4, so two winners of two new accounts each (p = 1/2: the pool pays them).
+    const payable = Math.min(wins.length, 2);
+    await waitFor("the payable winners final", async () => {
+      const vs = await Promise.all(wins.slice(0, payable).map(async (j) => (await api("GET", `/v1/receipts/${ids[j]}`)).json as TicketView));
+      return vs.every((v) => v.paidStatus === "finalized") || undefined;
+    });
+    const settled = Number(await d.rollup.batchCount());
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(Number(await d.rollup.batchCount()), "no batch is sealed for winners that cannot fit").to.equal(settled);
+    const views = await Promise.all(wins.map(async (j) => (await api("GET", `/v1/receipts/${ids[j]}`)).json as TicketView));
+    expect(views.map((v) => v.paidIn !== null)).to.deep.equal(wins.map((_, i) => i < payable));
+    // A depositor that arrives now still gets a leaf of its own.
+    await deposit(late);
+    const leaf = await waitFor("the late depositor's account", async () => (await api("GET", `/v1/accounts/${late.address}`)).json.index as number | undefined);
+    expect(BigInt((await api("GET", `/v1/accounts/${leaf}`)).json.balance)).to.equal(OPEN);
+  });
+});

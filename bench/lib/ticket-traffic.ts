@@ -48,7 +48,8 @@ export const contributorAddress = (i: number): bigint => BigInt(0x10000 + i);
 async function run(c: TrafficConfig): Promise<TrafficResult> {
   await initCrypto();
   const capacity = 4 ** c.treeDepth;
-  const pending = c.providers.map(() => ({ tickets: [] as Ticket[], at: [] as number[], nonce: 0n }));
+  // Per provider: tickets not yet signed, and its posts in order (a bundle's nonces follow the one before it).
+  const pending = c.providers.map(() => ({ tickets: [] as Ticket[], at: [] as number[], nonce: 0n, posting: Promise.resolve() }));
   const contributors = new Map<number, { answers: number; expected: bigint }>();
   const bundles: PostedBundle[] = [];
   const refused: string[] = [];
@@ -68,12 +69,13 @@ async function run(c: TrafficConfig): Promise<TrafficResult> {
     signMsTotal += signMs;
     q.nonce += BigInt(tickets.length);
     const postedAt = Date.now();
-    posts.push((async () => {
+    q.posting = q.posting.then(async () => {
       const res = await fetch(`${c.api}/v1/ticket-bundles`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ticketBundleToJson(signed)) });
       const body = (await res.json()) as { ticketBundle: number; tickets: { id: string }[]; error?: { code: string; message: string } };
       if (res.status !== 202) return void refused.push(`${res.status} ${body.error?.code}: ${body.error?.message}`);
       bundles.push({ ticketBundle: body.ticketBundle, ticketIds: body.tickets.map((t) => t.id), answeredAt: at, postedAt, signMs });
-    })());
+    });
+    posts.push(q.posting);
   };
   // Answers are made on a 10 ms clock: each tick catches up with rate × elapsed.
   while (Date.now() - t0 < c.seconds * 1000) {
@@ -84,10 +86,10 @@ async function run(c: TrafficConfig): Promise<TrafficResult> {
       const r = e.receipt;
       const p = r.provider % c.providers.length;
       const q = pending[p];
-      const entries = r.contributors.map((x, i) => ({ contributor: contributorAddress(x), score: BigInt(r.scores[i]) }));
+      const entries = r.contributors.slice(0, c.params.entries).map((x, i) => ({ contributor: contributorAddress(x), score: BigInt(r.scores[i]) }));
       const t = ticketFor({ providerIdx: c.providers[p].idx, owner: BigInt(0x1000 + r.owner), fee: c.fee, nonce: q.nonce + BigInt(q.tickets.length), inputHash: BigInt(answers + 1), outputHash: 1n, entries }, c.kBits);
       const atFee = payout(expectedValue(t).value, entries.map((x) => x.score), c.params);
-      r.contributors.forEach((x, i) => {
+      r.contributors.slice(0, entries.length).forEach((x, i) => {
         const s = contributors.get(x) ?? { answers: 0, expected: 0n };
         contributors.set(x, { answers: s.answers + 1, expected: s.expected + atFee.shares[i] });
       });
