@@ -5,25 +5,51 @@ import { buildEddsa, buildPoseidon, type Eddsa, type Poseidon } from "circomlibj
 
 import { onCurve, scalarMul, SUB_ORDER, verifyWithHash } from "./babyjub.js";
 import { FIELD_MODULUS } from "./field.js";
+import { loadNativePoseidon, type NativePoseidon } from "./poseidon-native.js";
 
 export { FIELD_MODULUS };
 
 let poseidonP: Promise<Poseidon> | undefined;
 let eddsaP: Promise<Eddsa> | undefined;
 let poseidonFn: Poseidon | undefined;
+let native: NativePoseidon | undefined;
+let nativeMissing: string | undefined;
 
-/** Builds the circomlibjs instances; call once before using `poseidon`. */
+/** Builds the circomlibjs instances and loads the native Poseidon if built; call once before using `poseidon`. */
 export async function initCrypto(): Promise<void> {
   poseidonP ??= buildPoseidon();
   eddsaP ??= buildEddsa();
   poseidonFn = await poseidonP;
   await eddsaP;
+  if (!native && nativeMissing === undefined) {
+    const loaded = loadNativePoseidon();
+    if ("missing" in loaded) nativeMissing = loaded.missing;
+    else native = loaded;
+  }
+}
+
+/** Which Poseidon `poseidon` runs: the native addon, or circomlibjs and why. */
+export function poseidonImplementation(): { native: true; path: string } | { native: false; why: string } {
+  return native ? { native: true, path: native.path } : { native: false, why: nativeMissing ?? "initCrypto() not awaited" };
+}
+
+/** circomlibjs's Poseidon: what the addon is checked against, and the path for non-canonical inputs. */
+export function poseidonJs(inputs: bigint[]): bigint {
+  if (!poseidonFn) throw new Error("initCrypto() must be awaited before poseidon()");
+  return poseidonFn.F.toObject(poseidonFn(inputs));
 }
 
 /** Poseidon over 1..16 field elements (the circomlib parameters). */
 export function poseidon(inputs: bigint[]): bigint {
   if (!poseidonFn) throw new Error("initCrypto() must be awaited before poseidon()");
-  return poseidonFn.F.toObject(poseidonFn(inputs));
+  if (native) {
+    try {
+      return native.hash(inputs);
+    } catch {
+      // A value outside [0, r) (circomlibjs reduces it) or a width the addon refuses: circomlibjs decides.
+    }
+  }
+  return poseidonJs(inputs);
 }
 
 export interface PublicKey {

@@ -125,6 +125,8 @@ export class Sequencer {
   /** Leaves that credits may take: the tree minus the treasury and the leaves reserved for depositors. */
   creditLeafBudget = 0;
   private opsSeenAt = new Map<number, number>();
+  /** When winners were first seen payable with none sealed since: they wait for a full batch at most maxWaitMs. */
+  private winnersDueSince: number | undefined;
   private lock: Promise<unknown> = Promise.resolve();
   /** Batches being proved now, by number (up to the prover's capacity). */
   private readonly provingNow = new Map<number, Promise<void>>();
@@ -524,13 +526,17 @@ export class Sequencer {
     let bundles = await this.store.pendingBundles();
     let ticketBundles = this.tickets.enabled ? await this.store.pendingTicketBundles() : [];
     const opsPending = (await this.store.l1OpCount()) - this.state.queueConsumed;
-    // Winners whose beacon is on L1 are sealed at once: their payout waits on nothing else.
-    const winnersDue = this.tickets.enabled && (await this.tickets.chooseWinners(this.state, 0n, new Set([this.treasury]), this.creditLeavesLeft([]))).winners.length > 0;
-    if (bundles.length === 0 && opsPending === 0 && ticketBundles.length === 0 && !winnersDue) return;
+    // Winners whose beacon is on L1 wait for nothing but a batch: one is sealed when they fill
+    // its winner records, or when the first of them has waited maxWaitMs, like any other item
+    // (a batch's proof costs the same however few winners it pays).
+    const winnersDue = this.tickets.enabled ? (await this.tickets.chooseWinners(this.state, 0n, new Set([this.treasury]), this.creditLeavesLeft([]))).winners.length : 0;
+    if (winnersDue === 0) this.winnersDueSince = undefined;
+    else this.winnersDueSince ??= Date.now();
+    if (bundles.length === 0 && opsPending === 0 && ticketBundles.length === 0 && winnersDue === 0) return;
     // An L1 operation seen before a restart has no timestamp: it counts as overdue.
     const opsOldest = opsPending > 0 ? (this.opsSeenAt.get(this.state.queueConsumed) ?? 0) : Infinity;
-    const oldest = Math.min(bundles[0]?.receivedAt ?? Infinity, ticketBundles[0]?.receivedAt ?? Infinity, opsOldest);
-    const full = bundles.length >= p.bundles || opsPending >= p.queueOps || winnersDue || (this.tickets.enabled && ticketBundles.length >= this.tickets.shape.commits);
+    const oldest = Math.min(bundles[0]?.receivedAt ?? Infinity, ticketBundles[0]?.receivedAt ?? Infinity, opsOldest, this.winnersDueSince ?? Infinity);
+    const full = bundles.length >= p.bundles || opsPending >= p.queueOps || (this.tickets.enabled && (winnersDue >= this.tickets.shape.winners || ticketBundles.length >= this.tickets.shape.commits));
     if (!full && Date.now() - oldest < this.opts.maxWaitMs) return;
     // Seal no further ahead of the provers than they can clear: an L1 operation goes into the next
     // batch sealed, so it waits for at most the proofs under way plus its own, never a backlog.

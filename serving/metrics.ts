@@ -15,6 +15,9 @@ export class ServingMetrics {
   readonly residentAdapters: Gauge;
   readonly receipts: Counter;
   readonly attributionSeconds: Histogram;
+  readonly paymentCpuSeconds: Counter;
+  /** The payments side's work counters (serving/receipts.ts ReceiptIssuer.work), read at each scrape. */
+  paymentWork?: () => Record<"receipt" | "ticket", Record<"hash" | "sign", number>>;
 
   constructor(readonly registry = new Registry()) {
     const registers = [registry];
@@ -29,6 +32,17 @@ export class ServingMetrics {
     this.coldLoadSeconds = new Histogram({ name: "openlora_adapter_cold_load_seconds", help: "Registry lookup, read, hash check and decode of an adapter", buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers });
     this.residentAdapters = new Gauge({ name: "openlora_resident_adapters", help: "Adapters resident in memory", registers });
     this.receipts = new Counter({ name: "openlora_receipts_issued_total", help: "Receipts written to the outbox (one per paid answer)", registers });
+    const work = () => this.paymentWork?.();
+    this.paymentCpuSeconds = new Counter({
+      name: "openlora_payment_cpu_seconds_total", help: "Payment work by kind (receipt, ticket) and step (hash: each answer's, on the HTTP thread; sign: each bundle's, on the receipt thread)",
+      labelNames: ["kind", "step"], registers,
+      collect() {
+        const w = work();
+        if (!w) return;
+        this.reset();
+        for (const kind of ["receipt", "ticket"] as const) for (const step of ["hash", "sign"] as const) this.inc({ kind, step }, w[kind][step]);
+      },
+    });
     this.attributionSeconds = new Histogram({ name: "openlora_attribution_seconds", help: "Attribution of one answer (token runs + LoRA-space gradient), on the receipt thread", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers });
   }
 }

@@ -139,6 +139,20 @@ export class Outbox {
     return (this.db.prepare("SELECT * FROM receipts WHERE status = 'issued' ORDER BY nonce").all() as Record<string, unknown>[]).map((r) => this.row(r));
   }
 
+  /** The first receipt not yet in a bundle and how many wait (a cheap look: issued() reads them all). */
+  issuedHead(): { first: OutboxReceipt; count: number } | undefined {
+    const row = this.db.prepare("SELECT * FROM receipts WHERE status = 'issued' ORDER BY nonce LIMIT 1").get() as Record<string, unknown> | undefined;
+    if (!row) return undefined;
+    const { n } = this.db.prepare("SELECT COUNT(*) AS n FROM receipts WHERE status = 'issued'").get() as { n: number };
+    return { first: this.row(row), count: n };
+  }
+
+  /** The acknowledged ticket with the highest nonce not yet settled: the last of the newest ticket bundle the sequencer holds. */
+  newestAcknowledgedTicket(): OutboxReceipt | undefined {
+    const row = this.db.prepare("SELECT * FROM receipts WHERE status = 'accepted' AND win_prob IS NOT NULL AND id NOT IN (SELECT id FROM settled) ORDER BY nonce DESC LIMIT 1").get() as Record<string, unknown> | undefined;
+    return row && this.row(row);
+  }
+
   /** The bundle posted and not yet acknowledged, if any (at most one). */
   inFlight(): OutboxBundle | undefined {
     const row = this.db.prepare("SELECT * FROM bundles WHERE status = 'signed' ORDER BY id LIMIT 1").get() as Record<string, unknown> | undefined;

@@ -91,6 +91,9 @@ export interface PaymentConfig {
   crashAt?: "answered" | "posted";
 }
 
+/** The longest a ticket waits for its bundle to go while the previous bundle waits for a batch. */
+export const TICKET_HOLD_MS = 120_000;
+
 /** 0.1 OPEN: the face value a ticket aims at (PROTOCOL §16.4: the pool's variance grows with it). */
 export const DEFAULT_TICKET_FACE = 10n ** 17n;
 
@@ -140,9 +143,23 @@ export class ReceiptIssuer {
   private wake?: () => void;
   private readonly loop: Promise<void>;
   private readonly timer: NodeJS.Timeout;
+  /** The sequencer's answer, at most every 500 ms: does the newest acknowledged ticket bundle still wait for a batch? */
+  private ticketWaiting?: { id: string; at: number; waiting: boolean };
+  private holdingTickets = false;
+  /**
+   * Seconds of payment work by kind and step: `hash`, an answer's receipt or ticket hash (on the HTTP
+   * thread, as it is written); `sign`, a bundle's signature (its sum tree for tickets; on the receipt
+   * thread). The bench's share of CPU spent on tickets, and /metrics' openlora_payment_cpu_seconds_total.
+   */
+  readonly work = { receipt: { hash: 0, sign: 0 }, ticket: { hash: 0, sign: 0 } };
 
   constructor(readonly cfg: PaymentConfig, private readonly thread: ReceiptThread) {
-    this.outbox = new Outbox(cfg.outboxFile, (r, winProb) => (winProb === null ? receiptHash(r, cfg.params.entries) : ticketHash({ receipt: r, winProb }, cfg.params.entries)));
+    this.outbox = new Outbox(cfg.outboxFile, (r, winProb) => {
+      const t0 = performance.now();
+      const h = winProb === null ? receiptHash(r, cfg.params.entries) : ticketHash({ receipt: r, winProb }, cfg.params.entries);
+      this.work[winProb === null ? "receipt" : "ticket"].hash += (performance.now() - t0) / 1000;
+      return h;
+    });
     this.prices = new PricePolicy(cfg.policy, this.outbox.db);
     this.timer = setInterval(() => void this.refresh(), cfg.refreshMs ?? 2000);
     this.timer.unref();
@@ -303,7 +320,9 @@ export class ReceiptIssuer {
       let b = this.outbox.inFlight();
       if (!b && this.cfg.crashAt !== "answered") b = await this.nextBundle();
       if (!b) {
-        await this.sleep(1000);
+        // Holding a ticket bundle to fill: look again shortly, not at every answer written.
+        if (this.holdingTickets) await new Promise((r) => setTimeout(r, 250));
+        else await this.sleep(1000);
         continue;
       }
       const meta = b.receiptIds.map((id) => ((this.outbox.receipt(id)?.detail as { meta?: ReceiptMeta } | undefined)?.meta ?? null));
@@ -372,9 +391,11 @@ export class ReceiptIssuer {
    * when the first is a ticket, the tickets after it up to the next exact receipt, as many as a ticket bundle holds.
    */
   private async nextBundle(): Promise<OutboxBundle | undefined> {
+    this.holdingTickets = false;
+    const head = this.outbox.issuedHead();
+    if (!head) return undefined;
+    if (head.first.winProb !== null) return this.nextTicketBundle(head.first, head.count);
     let issued = this.outbox.issued();
-    if (issued.length === 0) return undefined;
-    if (issued[0].winProb !== null) return this.nextTicketBundle(issued);
     if (issued.length < this.cfg.params.bundleSize && !issued[0].alone) {
       // A few milliseconds for more receipts to fill the bundle.
       const wait = (this.cfg.bundleWaitMs ?? 50) - (Date.now() - issued[0].createdAt);
@@ -388,26 +409,49 @@ export class ReceiptIssuer {
       chosen.push(r);
     }
     const receipts = chosen.map((r) => r.receipt);
-    const { signature } = await this.thread.request({ type: "sign", receipts });
+    const { signature, ms } = await this.thread.request({ type: "sign", receipts });
+    this.work.receipt.sign += ms / 1000;
     return this.outbox.addBundle({ receipts, signature: signature! }, chosen.map((r) => r.id));
   }
 
-  private async nextTicketBundle(issued: OutboxReceipt[]): Promise<OutboxBundle> {
+  /**
+   * The next ticket bundle, or undefined while it should go on filling: a bundle costs a batch one of its
+   * few commit records (and L1 a beacon) however many tickets it holds, so while this node's previous
+   * ticket bundle still waits at the sequencer for a batch, the next one fills (up to its capacity, for
+   * at most TICKET_HOLD_MS) instead of queueing behind it. At a low rate bundles are small and go at
+   * once; at a high rate they fill; either way a provider has at most one bundle waiting for a commit.
+   */
+  private async nextTicketBundle(first: OutboxReceipt, count: number): Promise<OutboxBundle | undefined> {
     const capacity = 4 ** ticketShape(this.cfg.params).treeDepth;
-    if (issued.length < capacity) {
+    if (count < capacity) {
       // Tickets cost the batch nothing each, so a bundle waits longer to fill than a receipt bundle does.
-      const wait = (this.cfg.ticketBundleWaitMs ?? 500) - (Date.now() - issued[0].createdAt);
+      const wait = (this.cfg.ticketBundleWaitMs ?? 500) - (Date.now() - first.createdAt);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      issued = this.outbox.issued();
+      this.holdingTickets = !this.closed && Date.now() - first.createdAt < TICKET_HOLD_MS && (await this.previousTicketBundleWaits());
+      if (this.holdingTickets) return undefined;
     }
+    const issued = this.outbox.issued();
     const chosen: OutboxReceipt[] = [];
     for (const r of issued) {
       if (r.winProb === null || chosen.length >= capacity) break;
       chosen.push(r);
     }
     const bundle = { providerIdx: chosen[0].receipt.providerIdx, firstNonce: chosen[0].receipt.nonce, tickets: chosen.map((r) => ({ receipt: r.receipt, winProb: r.winProb! })) };
-    const { signature } = await this.thread.request({ type: "signTickets", bundle });
+    const { signature, ms } = await this.thread.request({ type: "signTickets", bundle });
+    this.work.ticket.sign += ms / 1000;
     return this.outbox.addBundle({ ...bundle, signature: signature! }, chosen.map((r) => r.id));
+  }
+
+  /** Whether the sequencer holds this node's newest acknowledged ticket bundle uncommitted ("accepted"); unknown counts as no. */
+  private async previousTicketBundleWaits(): Promise<boolean> {
+    const last = this.outbox.newestAcknowledgedTicket();
+    if (!last) return false;
+    const seen = this.ticketWaiting;
+    if (seen && seen.id === last.id && Date.now() - seen.at < 500) return seen.waiting;
+    const res = await fetch(`${this.cfg.sequencerApi}/v1/receipts/${last.hash}`).catch(() => undefined);
+    const status = res?.ok ? ((await res.json()) as { status?: string }).status : undefined;
+    this.ticketWaiting = { id: last.id, at: Date.now(), waiting: status === "accepted" };
+    return this.ticketWaiting.waiting;
   }
 
   private async post(bundle: SignedBundle | SignedTicketBundle, meta: (ReceiptMeta | null)[]): Promise<{ status: number; code: string; message: string }> {

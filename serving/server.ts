@@ -138,6 +138,7 @@ export async function startServingNode(cfg: ServingConfig): Promise<ServingNode>
       cacheDir: cfg.cacheDir, indexDir: join(cfg.cacheDir, "attribution"), signingKey: p.signingKey, params, domain,
     });
     payments = new ReceiptIssuer({ sequencerApi: p.sequencerApi, providerAddress: p.providerAddress, outboxFile: join(cfg.cacheDir, "outbox.db"), params, bundleWaitMs: p.bundleWaitMs, crashAt: p.crashAt, policy: p.policy, ticketFace: p.ticketFace }, thread);
+    metrics.paymentWork = () => payments!.work;
     for (const id of p.acceptPrices ?? []) {
       const entry = await source.entry(id);
       if (!entry) throw new Error(`--accept-price ${id}: no model ${id} in the ModelRegistry`);

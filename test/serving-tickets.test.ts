@@ -58,10 +58,11 @@ describe("the serving node pays by ticket: probability 2^-k at a target face val
     const domain = await d.rollup.domain();
     // The receipt thread's signing, in process (the thread is only the transport): the provider's real key.
     const thread = {
-      request: async (r: { type: string; receipts?: Receipt[]; bundle?: TicketBundle }) => ({
-        ok: true, id: 0, ms: 0,
-        signature: r.type === "signTickets" ? (await signTicketBundle(bjjKey(provider), r.bundle!, params, 2, domain)).signature : (await signBundle(bjjKey(provider), r.receipts!, params, domain)).signature,
-      }),
+      request: async (r: { type: string; receipts?: Receipt[]; bundle?: TicketBundle }) => {
+        const t0 = performance.now();
+        const signature = r.type === "signTickets" ? (await signTicketBundle(bjjKey(provider), r.bundle!, params, 2, domain)).signature : (await signBundle(bjjKey(provider), r.receipts!, params, domain)).signature;
+        return { ok: true, id: 0, ms: performance.now() - t0, signature };
+      },
       close: async () => 0,
     } as unknown as ReceiptThread;
     issuer = new ReceiptIssuer({
@@ -120,5 +121,38 @@ describe("the serving node pays by ticket: probability 2^-k at a target face val
       expect(wins.map((v) => v.paidIn !== null)).to.deep.equal(wins.map((_, i) => i < wins.filter((v) => v.paidIn !== null).length));
     }
     await waitFor("the node settles everything", async () => issuer.outbox.unsettled(16).length === 0 || undefined);
+  });
+
+  it("fills its next ticket bundle while the previous one waits for a batch: never two of its bundles wait at the sequencer", async () => {
+    // An answer every 250 ms for 3 s against bundles that go after 300 ms: without the hold, about ten small
+    // bundles would queue for the batches' single commit record while each batch is proved. (A full bundle,
+    // 16 tickets here, goes at once: these 12 never fill one.)
+    const store = svc.sequencer.store;
+    const ours = async () => (await store.pendingTicketBundles()).length; // the node's provider is the only one here
+    let most = 0, polling = true;
+    const poll = (async () => {
+      while (polling) {
+        most = Math.max(most, await ours());
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const bundlesBefore = (await store.committedTicketBundles()).length + (await store.pendingTicketBundles()).length;
+    const issued: IssuedReceipt[] = [];
+    for (let i = 0; i < 12; i++) {
+      issued.push(answer(100));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await waitFor("every ticket committed by a batch", async () => {
+      const views = await Promise.all(issued.map(async (t) => ((await issuer.view(t.id)) as { sequencer: TicketView | null }).sequencer));
+      return views.every((v) => v && v.batch !== null) ? views : undefined;
+    });
+    polling = false;
+    await poll;
+    expect(most).to.equal(1);
+    const bundles = (await store.committedTicketBundles()).length + (await store.pendingTicketBundles()).length - bundlesBefore;
+    // Each bundle went once the previous was in a batch, so the 12 tickets took fewer bundles than ten.
+    expect(bundles).to.be.within(1, 6);
+    expect(issuer.work.ticket.hash).to.be.greaterThan(0);
+    expect(issuer.work.ticket.sign).to.be.greaterThan(0);
   });
 });

@@ -15,6 +15,8 @@ import { join } from "node:path";
 import { ROOT } from "../../artifacts/paths.js";
 
 const SRC = join(ROOT, "prover", "native", "src");
+// The Poseidon addon (core/poseidon-native.ts loads it) shares the field code.
+const ADDON = join(ROOT, "prover", "native", "addon");
 const CXXFLAGS = ["-std=c++17", "-O3", "-march=native", "-pthread", "-Wall"];
 const PRIMES = {
   Fq: "21888242871839275222246405745257275088696311157297823662689037894645226208583",
@@ -23,6 +25,8 @@ const PRIMES = {
 
 export interface NativeBuild {
   binary: string;
+  /** The Poseidon Node-API addon, when Node's headers were found. */
+  poseidon?: string;
   dir: string;
   /** "asm": ffiasm's generated assembly; "c": the unsigned __int128 path. */
   field: "asm" | "c";
@@ -45,7 +49,7 @@ function ffiasmDir(): string | undefined {
 /** Where the binary for the current sources lives (whether or not it is built). */
 export function nativeBuildDir(): string {
   const h = createHash("sha256");
-  for (const f of readdirSync(SRC).sort()) h.update(f).update(readFileSync(join(SRC, f)));
+  for (const d of [SRC, ADDON]) for (const f of readdirSync(d).sort()) h.update(f).update(readFileSync(join(d, f)));
   const ffiasm = ffiasmDir();
   h.update(CXXFLAGS.join(" ")).update(ffiasm ? readFileSync(join(ffiasm, "package.json")) : "no-ffiasm").update(has("nasm") ? "nasm" : "no-nasm");
   return join(ROOT, "build", "native", h.digest("hex").slice(0, 16));
@@ -105,10 +109,44 @@ export function compileNativeProver(dir: string, asm: boolean): NativeBuild {
   const binary = join(dir, "poa-groth16");
   // nasm's objects carry no .note.GNU-stack: say that the stack is not executable.
   execFileSync("g++", [...CXXFLAGS, ...(asm ? ["-DPOA_FIELD_ASM"] : []), "-o", binary, ...sources, ...objects, "-z", "noexecstack"], { stdio: "pipe" });
+  const poseidon = compilePoseidonAddon(dir, objects.filter((o) => o.endsWith("fr.o")));
   const build: NativeBuild = {
-    binary, dir, field: asm ? "asm" : "c", seconds: (Date.now() - t0) / 1000,
+    binary, ...(poseidon ? { poseidon } : {}), dir, field: asm ? "asm" : "c", seconds: (Date.now() - t0) / 1000,
     compiler: execFileSync("g++", ["--version"], { encoding: "utf8" }).split("\n")[0],
   };
   writeFileSync(join(dir, "build.json"), JSON.stringify(build, null, 2) + "\n");
   return build;
+}
+
+/** Node's own headers (node_api.h), beside the running binary or where Debian puts them. */
+function nodeHeaders(): string | undefined {
+  const candidates = [join(process.execPath, "..", "..", "include", "node"), "/usr/include/node", "/usr/local/include/node"];
+  return candidates.find((d) => existsSync(join(d, "node_api.h")));
+}
+
+/**
+ * Compiles the Poseidon addon into dir/poseidon.node, with the assembly field
+ * code when it links, else the C path. Undefined (the service then hashes with
+ * circomlibjs) without Node's headers or when both compiles fail; the reason
+ * is left in dir/poseidon-failed.txt.
+ */
+export function compilePoseidonAddon(dir: string, frObjects: string[]): string | undefined {
+  const headers = nodeHeaders();
+  if (!headers) {
+    writeFileSync(join(dir, "poseidon-failed.txt"), "Node's headers (node_api.h) were not found\n");
+    return undefined;
+  }
+  const out = join(dir, "poseidon.node");
+  const attempts = frObjects.length ? [frObjects, []] : [[]];
+  const errors: string[] = [];
+  for (const objects of attempts) {
+    try {
+      execFileSync("g++", [...CXXFLAGS, "-fPIC", "-shared", ...(objects.length ? ["-DPOA_FIELD_ASM"] : []), "-I", headers, "-o", out, join(ADDON, "poseidon.cpp"), ...objects, "-z", "noexecstack"], { stdio: "pipe" });
+      return out;
+    } catch (e) {
+      errors.push(`${(e as Error).message}\n${(e as { stderr?: Buffer }).stderr?.toString() ?? ""}`);
+    }
+  }
+  writeFileSync(join(dir, "poseidon-failed.txt"), errors.join("\n"));
+  return undefined;
 }
