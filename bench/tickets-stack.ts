@@ -5,8 +5,10 @@
 // bundle by four providers on a thread of their own (bench/lib/ticket-traffic.ts)
 // and posted over HTTP to the real sequencer on a real Hardhat chain, whose
 // batches the default prover proves and L1 verifies; the beacons are L1's.
-// Circuit instance `tickets` (circuits.json: D 12, DT 6, one commit and two
-// winners a batch): `npm run setup -- --config tickets` builds it first.
+// Circuit instance `tickets` (circuits.json: D 12, T 36, NEW 24, DT 7, two
+// commits and four winners a batch: 1,016,927 constraints): `npm run setup --
+// --config tickets` builds it first. The sequencer waits up to 30 s to fill a
+// batch (a proof costs the same however little it holds).
 // Results: bench/RESULTS.md "Tickets: the real stack", bench/results.json
 // `tickets.coreSecondsPer1000Answers`, `tickets.gasPerAnswer`,
 // `tickets.hostsFor1000PerSecond` and `tickets.stack`.
@@ -14,6 +16,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { Contract, type EventLog } from "ethers";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
@@ -50,10 +53,20 @@ const deployer = devWallet(0, chain.provider);
 const d = await deployRollup(deployer, { instance: INSTANCE, treasury: deployer.address, sequencer: devWallet(1).address, exitDelay: 100_000 });
 const svc = await startService({
   rpcUrl: chain.url, rollupAddress: await d.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE,
-  dbFile: join(mkdtempSync(join(tmpdir(), "poa-tickets-bench-")), "sequencer.db"), port: 0, maxWaitMs: 1000, pollMs: 200, proverThreads: 1,
+  dbFile: join(mkdtempSync(join(tmpdir(), "poa-tickets-bench-")), "sequencer.db"), port: 0, maxWaitMs: 30_000, pollMs: 200, proverThreads: 1,
   admission: { minFee: 1n, maxPendingBundles: 1000 },
 });
-const api = async (path: string) => (await fetch(`${svc.url}${path}`)).json();
+// A dropped keep-alive connection (the server closed it while the client reused it) is tried again, as any client would.
+const api = async (path: string): Promise<any> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await (await fetch(`${svc.url}${path}`)).json();
+    } catch (e) {
+      if (attempt >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+};
 const wallets = Array.from({ length: PROVIDERS }, (_, i) => devWallet(2 + i, chain.provider));
 for (const w of wallets) {
   const pub = await publicKeyOf(bjjKey(w));
@@ -76,9 +89,15 @@ console.log(`tickets bench: ${PROVIDERS} providers funded; ${RATE} answers/s for
 
 // Traffic on its own thread; the main thread follows every bundle's outcome meanwhile.
 const cfg: TrafficConfig = { api: svc.url, providers, rate: RATE, seconds: SECONDS, kBits: K_BITS, fee: FEE, params, treeDepth: shape.treeDepth, domain: await d.rollup.domain() };
+// The sequencer's event loop (its HTTP, its sealing) shares this thread: how long it was held up.
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
 const worker = new Worker(new URL("./lib/ticket-traffic-entry.mjs", import.meta.url), { workerData: cfg });
 const traffic = await new Promise<TrafficResult>((resolve, reject) => worker.once("message", (m) => ("error" in m ? reject(new Error(m.error)) : resolve(m))));
 await worker.terminate();
+loopDelay.disable();
+const eventLoopDelayMs = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+console.log(`sequencer's event loop during the traffic: delay p50 ${eventLoopDelayMs.p50.toFixed(0)} ms, p99 ${eventLoopDelayMs.p99.toFixed(0)} ms, max ${eventLoopDelayMs.max.toFixed(0)} ms; ${traffic.retries} posts retried`);
 if (traffic.refused.length) console.log(`refused bundles: ${traffic.refused.join("; ")}`);
 console.log(`traffic: ${traffic.answers} answers in ${traffic.seconds.toFixed(1)} s (${(traffic.answers / traffic.seconds).toFixed(0)}/s), ${traffic.bundles.length} bundles, signing ${(traffic.signMsTotal / 1000).toFixed(1)} s`);
 
@@ -155,12 +174,22 @@ const deciles = Array.from({ length: 10 }, (_, k) => {
   return { decile: k + 1, contributors: group.length, answersEach: group.length ? group[Math.floor(group.length / 2)][1].answers : 0, expectedOpen: Number(exp) / 1e18, realizedOpen: Number(real) / 1e18, ratio: exp > 0n ? Number(real) / Number(exp) : 0 };
 });
 
+// The API's expected earnings against the traffic's own (the payout rule at each ticket's expected value), to
+// the unit, for contributors across the popularity range; and its realized against the winners' paid entries.
+const probe = [0, 1, 2, 10, 100, 1000, 10_000, Math.floor(ranked.length / 2), ranked.length - 1].filter((i) => i < ranked.length).map((i) => ranked[i]);
+const checked = await Promise.all(probe.map(async ([i, c]) => {
+  const address = `0x${contributorAddress(i).toString(16).padStart(40, "0")}`;
+  const e = (await api(`/v1/accounts/${address}/tickets`)) as { expected: string; realized: string };
+  return { address, answers: c.answers, expected: c.expected, apiExpected: e.expected, realized: (realized.get(address) ?? 0n).toString(), apiRealized: e.realized };
+}));
+const earningsExact = checked.filter((x) => x.expected === x.apiExpected && x.realized === x.apiRealized).length;
+
 const stack = {
   instance: INSTANCE, constraints: readManifest(INSTANCE)?.constraints ?? null, prover: proverBackend(), rate: RATE, answers: traffic.answers, trafficSeconds: traffic.seconds,
   achievedRate: traffic.answers / traffic.seconds, winProb: 2 ** -K_BITS, bundle: 4 ** shape.treeDepth, bundles: traffic.bundles.length,
   rejectedBundles: [...rejected.values()], winners: overview.tickets.won, paid: paidAt.size, waiting: overview.tickets.won - paidAt.size, batches, provingSeconds: provingMs / 1000, cores, gas: gas.toString(),
-  signSecondsPer1000Answers: traffic.signMsTotal / traffic.answers,
-  latencySeconds: { answerToOutcome: lat(toOutcome), answerToPayout: lat(toPayout) }, pool: overview.pool, deciles,
+  signSecondsPer1000Answers: traffic.signMsTotal / traffic.answers, eventLoopDelayMs, postsRetried: traffic.retries,
+  latencySeconds: { answerToOutcome: lat(toOutcome), answerToPayout: lat(toPayout) }, pool: overview.pool, deciles, earningsChecked: checked, earningsExact,
 };
 writeResults({ tickets: { coreSecondsPer1000Answers, gasPerAnswer, hostsFor1000PerSecond, stack } });
 const f = (x: number, d = 1) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -177,6 +206,8 @@ ${traffic.answers.toLocaleString("en-US")} answers of the reference workload in 
 | answer → its ticket's outcome, p50 / p99 | ${f(stack.latencySeconds.answerToOutcome.p50)} / ${f(stack.latencySeconds.answerToOutcome.p99)} s | |
 | winner's answer → its payout final on L1, p50 / p99 | ${f(stack.latencySeconds.answerToPayout.p50)} / ${f(stack.latencySeconds.answerToPayout.p99)} s | |
 | signing the tickets (provider side), per 1,000 answers | ${f(stack.signSecondsPer1000Answers, 2)} core-s | |
+
+Expected and realized earnings as the API gives them (\`GET /v1/accounts/{address}/tickets\`) equal, to the unit, the payout rule applied by the traffic itself (expected) and the winners' paid entries (realized) for **${earningsExact} of ${checked.length}** contributors probed across the popularity range (ranks 1, 2, 3, 11, 101, 1,001, 10,001, the median and the last).
 
 The pool took ${Number(BigInt(overview.pool.inflow)) / 1e18} OPEN, paid ${Number(BigInt(overview.pool.paidOut)) / 1e18} OPEN and holds ${Number(BigInt(overview.pool.balance)) / 1e18} OPEN.
 

@@ -114,8 +114,37 @@ export function checkTicketBundle(b: TicketBundle, p: BatchParams, treeDepth: nu
   });
 }
 
+// A signed bundle is never edited (its provider signed exactly these tickets), so its tickets'
+// hashes and its tree are computed once per bundle object: the sequencer meets the same bundle at
+// its commit, in its draw and at each of its winners, and at 4^DT tickets each pass costs seconds.
+const hashesOf = new WeakMap<Ticket[], { K: number; hashes: bigint[] }>();
+const treesOf = new WeakMap<Ticket[], { K: number; depth: number; tree: TicketTree }>();
+
+/** Every ticket's hash, in bundle order (memoized per bundle). */
+export function ticketHashes(b: TicketBundle, K: number): bigint[] {
+  const known = hashesOf.get(b.tickets);
+  if (known && known.K === K && known.hashes.length === b.tickets.length) return known.hashes;
+  const hashes = b.tickets.map((t) => ticketHash(t, K));
+  hashesOf.set(b.tickets, { K, hashes });
+  return hashes;
+}
+
+/**
+ * Gives a bundle's ticket hashes without recomputing them: only hashes this process computed from
+ * these very tickets (the sequencer's ingest check, which returns them as the tickets' ids).
+ */
+export function seedTicketHashes(b: TicketBundle, K: number, hashes: bigint[]): void {
+  if (hashes.length !== b.tickets.length) throw new Error(`seedTicketHashes: ${hashes.length} hashes for ${b.tickets.length} tickets`);
+  if (!hashesOf.has(b.tickets)) hashesOf.set(b.tickets, { K, hashes });
+}
+
 export function ticketTree(b: TicketBundle, K: number, treeDepth: number): TicketTree {
-  return new TicketTree(treeDepth, b.tickets.map((t) => ticketLeaf(t, K)));
+  const known = treesOf.get(b.tickets);
+  if (known && known.K === K && known.depth === treeDepth && known.tree.size === b.tickets.length) return known.tree;
+  const hashes = ticketHashes(b, K);
+  const tree = new TicketTree(treeDepth, b.tickets.map((t, j) => ({ hash: hashes[j], sum: expectedValue(t).value })));
+  treesOf.set(b.tickets, { K, depth: treeDepth, tree });
+  return tree;
 }
 
 /**
@@ -161,9 +190,10 @@ export function bundleLeafHash(r: BundleRecord): bigint {
 
 /** Indices of a bundle's winning tickets under a beacon, in index order. */
 export function winners(b: TicketBundle, K: number, beacon: bigint): number[] {
+  const hashes = ticketHashes(b, K);
   const out: number[] = [];
   b.tickets.forEach((t, j) => {
-    if (ticketWins(t, K, beacon)) out.push(j);
+    if (drawWins(winDraw(hashes[j], beacon), t.winProb)) out.push(j);
   });
   return out;
 }

@@ -609,6 +609,7 @@ export class Sequencer {
     const after = new Map<number, bigint>();
     for (const b of chosen) after.set(b.providerIdx, b.bundle.receipts[0].nonce + BigInt(b.count));
     const commits = this.tickets.chooseCommits(pending, (i) => after.get(i) ?? this.state.account(i).nonce, this.creditLeavesLeft(chosen));
+    for (const c of commits) await this.tickets.withHashes(c);
     const credited = new Set<bigint>([this.treasury, ...chosen.flatMap((b) => [...creditedAddresses(b.bundle, this.treasury, this.params)])]);
     // Winners' new accounts take credit leaves too: what the receipts and the commits leave of them.
     const w = await this.tickets.chooseWinners(this.state, commits.reduce((a, b) => a + b.rootSum, 0n), credited, this.creditLeavesLeft(chosen) - commits.length);

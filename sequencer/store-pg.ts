@@ -180,25 +180,29 @@ export class PgStore extends EventEmitter implements Store {
     return { id, hash, providerIdx: bundle.providerIdx, count: bundle.tickets.length, rootSum, bundle, status: "accepted", batch: null, error: null, receivedAt: now };
   }
 
-  private async oneTicketBundle(sql: string, args: unknown[]): Promise<StoredTicketBundle | undefined> {
-    const { rows } = await this.pool.query(sql, args);
-    return rows[0] ? this.ticketRows.read(rows[0]) : undefined;
+  /** Ticket bundle rows read without their json, which is fetched only for bundles not parsed yet (TicketBundleRows). */
+  private async ticketBundleRows(where: string, args: unknown[]): Promise<StoredTicketBundle[]> {
+    const { rows } = await this.pool.query(`SELECT ${TicketBundleRows.COLUMNS} FROM ticket_bundles ${where}`, args);
+    const missing = rows.filter((r) => !this.ticketRows.has(r.id)).map((r) => r.id as number);
+    const json = new Map<number, string>();
+    if (missing.length) for (const r of (await this.pool.query("SELECT id, json FROM ticket_bundles WHERE id = ANY($1::int[])", [missing])).rows) json.set(r.id, r.json);
+    return rows.map((r) => this.ticketRows.read(r, () => json.get(r.id)!));
   }
 
   async ticketBundleByHash(hash: string): Promise<StoredTicketBundle | undefined> {
-    return this.oneTicketBundle("SELECT * FROM ticket_bundles WHERE hash = $1", [hash]);
+    return (await this.ticketBundleRows("WHERE hash = $1", [hash]))[0];
   }
 
   async ticketBundle(id: number): Promise<StoredTicketBundle | undefined> {
-    return this.oneTicketBundle("SELECT * FROM ticket_bundles WHERE id = $1", [id]);
+    return (await this.ticketBundleRows("WHERE id = $1", [id]))[0];
   }
 
   async pendingTicketBundles(): Promise<StoredTicketBundle[]> {
-    return (await this.pool.query("SELECT * FROM ticket_bundles WHERE status = 'accepted' ORDER BY id")).rows.map((r) => this.ticketRows.read(r));
+    return this.ticketBundleRows("WHERE status = 'accepted' ORDER BY id", []);
   }
 
   async committedTicketBundles(): Promise<StoredTicketBundle[]> {
-    return (await this.pool.query("SELECT * FROM ticket_bundles WHERE status = 'batched' ORDER BY id")).rows.map((r) => this.ticketRows.read(r));
+    return this.ticketBundleRows("WHERE status = 'batched' ORDER BY id", []);
   }
 
   async rejectTicketBundle(id: number, reason: string): Promise<void> {
@@ -210,8 +214,8 @@ export class PgStore extends EventEmitter implements Store {
   }
 
   async ticket(id: string): Promise<{ bundle: StoredTicketBundle; position: number } | undefined> {
-    const { rows } = await this.pool.query("SELECT b.*, t.position AS ticket_position FROM tickets t JOIN ticket_bundles b ON b.id = t.ticket_bundle_id WHERE t.id = $1", [id]);
-    return rows[0] ? { bundle: this.ticketRows.read(rows[0]), position: rows[0].ticket_position } : undefined;
+    const { rows } = await this.pool.query("SELECT ticket_bundle_id, position FROM tickets WHERE id = $1", [id]);
+    return rows[0] ? { bundle: (await this.ticketBundle(rows[0].ticket_bundle_id))!, position: rows[0].position } : undefined;
   }
 
   // ------------------------------------------------------------ L1 queue

@@ -238,24 +238,29 @@ export class SqliteStore extends EventEmitter {
     return { id, hash, providerIdx: bundle.providerIdx, count: bundle.tickets.length, rootSum, bundle, status: "accepted", batch: null, error: null, receivedAt: now };
   }
 
+  /** A ticket bundle row, its json read only if the bundle is not parsed yet. */
+  private ticketRow(r: Record<string, unknown>): StoredTicketBundle {
+    return this.ticketRows.read(r, () => (this.sql("SELECT json FROM ticket_bundles WHERE id = ?").get(r.id) as { json: string }).json);
+  }
+
   ticketBundleByHash(hash: string): StoredTicketBundle | undefined {
-    const row = this.sql("SELECT * FROM ticket_bundles WHERE hash = ?").get(hash);
-    return row ? this.ticketRows.read(row as Record<string, unknown>) : undefined;
+    const row = this.sql(`SELECT ${TicketBundleRows.COLUMNS} FROM ticket_bundles WHERE hash = ?`).get(hash);
+    return row ? this.ticketRow(row as Record<string, unknown>) : undefined;
   }
 
   ticketBundle(id: number): StoredTicketBundle | undefined {
-    const row = this.sql("SELECT * FROM ticket_bundles WHERE id = ?").get(id);
-    return row ? this.ticketRows.read(row as Record<string, unknown>) : undefined;
+    const row = this.sql(`SELECT ${TicketBundleRows.COLUMNS} FROM ticket_bundles WHERE id = ?`).get(id);
+    return row ? this.ticketRow(row as Record<string, unknown>) : undefined;
   }
 
   /** Ticket bundles not yet committed by a batch, oldest first. */
   pendingTicketBundles(): StoredTicketBundle[] {
-    return (this.sql("SELECT * FROM ticket_bundles WHERE status = 'accepted' ORDER BY id").all() as Record<string, unknown>[]).map((r) => this.ticketRows.read(r));
+    return (this.sql(`SELECT ${TicketBundleRows.COLUMNS} FROM ticket_bundles WHERE status = 'accepted' ORDER BY id`).all() as Record<string, unknown>[]).map((r) => this.ticketRow(r));
   }
 
   /** Ticket bundles committed by a sealed batch, oldest first (the explorer's ticket views). */
   committedTicketBundles(): StoredTicketBundle[] {
-    return (this.sql("SELECT * FROM ticket_bundles WHERE status = 'batched' ORDER BY id").all() as Record<string, unknown>[]).map((r) => this.ticketRows.read(r));
+    return (this.sql(`SELECT ${TicketBundleRows.COLUMNS} FROM ticket_bundles WHERE status = 'batched' ORDER BY id`).all() as Record<string, unknown>[]).map((r) => this.ticketRow(r));
   }
 
   rejectTicketBundle(id: number, reason: string): void {
@@ -536,11 +541,24 @@ export class TicketBundleRows {
     this.schema = ticketBundleSchema(params, ticketShape(params).treeDepth || 1);
   }
 
-  read(r: Record<string, unknown>): StoredTicketBundle {
+  /**
+   * The columns of a row but its json: a bundle of 4^DT tickets is megabytes of JSON, parsed once and
+   * kept, so the stores read the json column only for a bundle not parsed yet (`json`).
+   */
+  static readonly COLUMNS = "id, hash, provider_idx, count, root_sum, status, batch, error, received_at";
+
+  /** Whether bundle `id` is parsed: a row without its json can be read. */
+  has(id: number): boolean {
+    return this.parsed.has(id);
+  }
+
+  read(r: Record<string, unknown>, json?: () => string): StoredTicketBundle {
     const id = r.id as number;
     let bundle = this.parsed.get(id);
     if (!bundle) {
-      bundle = toSignedTicketBundle(this.schema.parse(JSON.parse(r.json as string)));
+      const text = (r.json as string | undefined) ?? json?.();
+      if (text === undefined) throw new Error(`ticket bundle ${id} was read without its json`);
+      bundle = toSignedTicketBundle(this.schema.parse(JSON.parse(text)));
       if (this.parsed.size >= 10_000) this.parsed.clear();
       this.parsed.set(id, bundle);
     }

@@ -10,7 +10,7 @@ import type { Contract } from "ethers";
 import { ticketShape, type BatchParams } from "../core/params.js";
 import { payout } from "../core/payout.js";
 import type { BatchResult, RollupState, TicketBatchInput } from "../core/rollup.js";
-import { expectedValue, POOL_ADDRESS, winners, type Ticket } from "../core/ticket.js";
+import { expectedValue, POOL_ADDRESS, seedTicketHashes, winners, type Ticket } from "../core/ticket.js";
 import type { BatchStatus, BatchTickets, Store, StoredTicketBundle } from "./store.js";
 
 /** What a batch's ticket steps were chosen to be: stored with the batch, and the model's input. */
@@ -129,11 +129,30 @@ export class TicketSettler {
     for (const [k, n] of [...this.paidIn]) if (n >= number) this.paidIn.delete(k);
   }
 
+  /**
+   * A stored bundle whose tickets' hashes are its tickets' ids, computed by the ingest check that
+   * accepted it: the commit, the draw and each winner then never hash its 4^DT tickets again.
+   */
+  async withHashes(b: StoredTicketBundle): Promise<StoredTicketBundle> {
+    if (!this.seeded.has(b.bundle.tickets)) {
+      // (A bundle whose ids a later bundle took over, after a rejection, is simply hashed again.)
+      const ids = await this.store.ticketIds(b.id);
+      if (ids.length === b.bundle.tickets.length) seedTicketHashes(b.bundle, this.params.entries, ids.map((id) => BigInt(id)));
+      this.seeded.add(b.bundle.tickets);
+    }
+    return b;
+  }
+  private readonly seeded = new WeakSet<Ticket[]>();
+
+  private async bundleOf(id: number) {
+    return (await this.withHashes((await this.store.ticketBundle(id))!)).bundle;
+  }
+
   /** The model's ticket input for stored batch `number` (replay, or a batch just chosen). */
   async inputFor(number: number, t: BatchTickets | undefined): Promise<TicketBatchInput | undefined> {
     if (!this.enabled) return undefined;
     const tk = t ?? { commitIds: [], beaconBatch: 0, beacon: 0n, winners: [] };
-    const bundle = async (id: number) => (await this.store.ticketBundle(id))!.bundle;
+    const bundle = (id: number) => this.bundleOf(id);
     return {
       batchNumber: number - 1,
       commits: await Promise.all(tk.commitIds.map(bundle)),
@@ -176,7 +195,7 @@ export class TicketSettler {
   private async winningIndices(id: number, beacon: bigint): Promise<number[]> {
     let w = this.winnersOf.get(id);
     if (!w) {
-      w = winners((await this.store.ticketBundle(id))!.bundle, this.params.entries, beacon);
+      w = winners(await this.bundleOf(id), this.params.entries, beacon);
       this.winnersOf.set(id, w);
     }
     return w;
@@ -207,9 +226,11 @@ export class TicketSettler {
       const chosen: TicketBatchInput["winners"] = [];
       const ids: BatchTickets["winners"] = [];
       for (const o of open.get(n)!.sort((a, b) => a.leaf - b.leaf)) {
-        const bundle = (await this.store.ticketBundle(o.id))!.bundle;
-        for (const j of await this.winningIndices(o.id, beacon)) {
-          if (j < o.cursor) continue;
+        // Most bundles have paid all their winners long ago: only one with a winner left is read.
+        const left = (await this.winningIndices(o.id, beacon)).filter((j) => j >= o.cursor);
+        if (left.length === 0) continue;
+        const bundle = await this.bundleOf(o.id);
+        for (const j of left) {
           const t = bundle.tickets[j];
           const mine = [...t.receipt.entries.map((e) => e.contributor), t.receipt.owner];
           const after = new Set([...addresses, ...mine]);

@@ -1,13 +1,16 @@
 // The native Poseidon addon (prover/native/addon/poseidon.cpp) against
 // circomlibjs, which the circuits' poseidon.circom agrees with: every width,
 // the field's edge values, random inputs; its refusals; the fallback to
-// circomlibjs for values it refuses; its C build (no nasm) as well.
+// circomlibjs for values it refuses; its C build (no nasm) as well; and a
+// process that exits while worker threads hash with it exits cleanly.
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
 import fc from "fast-check";
 import { mkdtempSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { FIELD_MODULUS, initCrypto, poseidon, poseidonImplementation, poseidonJs } from "../core/crypto.js";
 import { loadNativePoseidon, loadPoseidonAddon, type NativePoseidon } from "../core/poseidon-native.js";
 import { compilePoseidonAddon } from "../prover/native/build.js";
@@ -63,6 +66,22 @@ describe("native Poseidon (prover/native/addon)", function () {
   it("poseidon() reduces what the addon refuses exactly as circomlibjs does", () => {
     for (const xs of [[R], [R + 5n, 3n], [-1n, 2n]]) expect(poseidon(xs)).to.equal(poseidonJs(xs));
     expect(poseidon([R + 1n])).to.equal(poseidonJs([1n]));
+  });
+
+  it("a process that dies while worker threads hash with it exits with its own error, not a crash", function () {
+    // While a worker is terminated, Node-API calls fail with an exception pending; the addon must return
+    // then, not hand V8 an unset value (a segmentation fault at every uncaught error of a sequencer).
+    const worker = fileURLToPath(new URL("./lib/poseidon-exit-worker.mjs", import.meta.url));
+    const main = `import { Worker } from "node:worker_threads"; let ready = 0;
+      for (let k = 0; k < 2; k++) new Worker(${JSON.stringify(worker)}, { execArgv: [] }).on("message", (m) => {
+        if (!JSON.parse(m).native) { console.error("not native: " + m); process.exit(3); }
+        if (++ready === 2) setTimeout(() => { throw new Error("the main thread fails"); }, 300);
+      });`;
+    for (let run = 0; run < 3; run++) {
+      const r = spawnSync(process.execPath, ["--input-type=module", "-e", main], { encoding: "utf8", timeout: 60_000 });
+      expect([r.status, r.signal], r.stderr.slice(-500)).to.deep.equal([1, null]);
+      expect(r.stderr).to.include("the main thread fails");
+    }
   });
 
   it("built without nasm (the C field path), hashes the same", function () {

@@ -15,7 +15,8 @@ import type { LedgerRow } from "../sequencer/ledger.js";
 import { MIGRATIONS } from "../sequencer/migrations.js";
 import { PgStore } from "../sequencer/store-pg.js";
 import { asyncStore, SqliteStore, type Store } from "../sequencer/store.js";
-import { deposit, DOMAIN, fundedWorld, params, provider, withdrawal } from "./helpers.js";
+import { deposit, DOMAIN, fundedWorld, params, provider, ticketBundleFor, withdrawal } from "./helpers.js";
+import type { SignedTicketBundle } from "../core/ticket.js";
 import { freshDatabase } from "./lib/postgres.js";
 
 interface Backend {
@@ -67,6 +68,7 @@ for (const be of backends) {
     let store: Store;
     let bundles: SignedBundle[]; // one provider's bundles at nonces 0, 1, 2
     let other: SignedBundle; // another provider's, nonce 0
+    let tickets: SignedTicketBundle; // a third provider's ticket bundle
 
     before(async () => {
       const [p1, p2] = [await provider(71), await provider(72)];
@@ -79,6 +81,9 @@ for (const be of backends) {
         bundles.push(await signBundle(p1.key, [receipt(p1, BigInt(2 * i), fee), receipt(p1, BigInt(2 * i + 1), fee + 1n)], params, DOMAIN));
       }
       other = await signBundle(p2.key, [receipt(p2, 0n, 5n)], params, DOMAIN);
+      const p3 = await provider(73);
+      const w3 = await fundedWorld([p3], 10n ** 20n);
+      tickets = await ticketBundleFor(w3.state, p3, [0, 1, 2].map((j) => ({ owner: 0xb0n, fee: 400n << BigInt(j), entries: [{ contributor: 0xc1n, score: 1n }] })), 2);
       where = await be.fresh();
       store = await be.open(where);
     });
@@ -117,6 +122,25 @@ for (const be of backends) {
       const r = (await store.receipt("0xr01"))!;
       expect([r.bundle.id, r.position]).to.deep.equal([b.id, 1]);
       expect(await store.receipt("0xnone")).to.equal(undefined);
+    });
+
+    it("stores a ticket bundle with its tickets and reads it back exactly, also after a restart (its JSON read once, then kept)", async () => {
+      const b = await store.insertTicketBundle("t0", tickets, ["0xt0", "0xt1", "0xt2"], 700n);
+      expect([b.hash, b.count, b.rootSum, b.status, b.batch]).to.deep.equal(["t0", 3, 700n, "accepted", null]);
+      for (let round = 0; round < 2; round++) {
+        // A fresh process reads the bundle's JSON at its first read; later reads take the parsed bundle.
+        if (round === 0) await reopen();
+        for (const read of [await store.ticketBundle(b.id), await store.ticketBundleByHash("t0"), (await store.pendingTicketBundles()).find((x) => x.id === b.id), (await store.ticket("0xt2"))?.bundle]) {
+          expect(read, `round ${round}`).to.not.equal(undefined);
+          expect([read!.id, read!.hash, read!.providerIdx, read!.count, read!.rootSum, read!.status]).to.deep.equal([b.id, "t0", tickets.providerIdx, 3, 700n, "accepted"]);
+          expect(read!.bundle).to.deep.equal(tickets);
+        }
+      }
+      expect((await store.ticket("0xt2"))!.position).to.equal(2);
+      expect(await store.ticketIds(b.id)).to.deep.equal(["0xt0", "0xt1", "0xt2"]);
+      await store.rejectTicketBundle(b.id, "test: refused");
+      expect((await store.pendingTicketBundles()).map((x) => x.id)).to.not.include(b.id);
+      expect((await store.ticketBundle(b.id))!.status).to.equal("rejected");
     });
 
     it("never stores a bundle twice: the same hash or the same provider nonce is refused and leaves nothing behind", async () => {

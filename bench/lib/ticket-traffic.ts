@@ -40,6 +40,8 @@ export interface TrafficResult {
   contributors: [number, { answers: number; expected: string }][];
   signMsTotal: number;
   refused: string[];
+  /** Posts sent again after a dropped connection. */
+  retries: number;
 }
 
 /** Contributor i of the workload is address 0x10000 + i. */
@@ -54,7 +56,7 @@ async function run(c: TrafficConfig): Promise<TrafficResult> {
   const bundles: PostedBundle[] = [];
   const refused: string[] = [];
   const posts: Promise<void>[] = [];
-  let signMsTotal = 0;
+  let signMsTotal = 0, retries = 0;
   const stream = workload(REFERENCE);
   const t0 = Date.now();
   let answers = 0;
@@ -70,9 +72,21 @@ async function run(c: TrafficConfig): Promise<TrafficResult> {
     q.nonce += BigInt(tickets.length);
     const postedAt = Date.now();
     q.posting = q.posting.then(async () => {
-      const res = await fetch(`${c.api}/v1/ticket-bundles`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ticketBundleToJson(signed)) });
+      // A provider posts again when a connection drops (the serving node's outbox does): the same bundle
+      // again is 200 with the same ids, never a second acceptance.
+      const payload = JSON.stringify(ticketBundleToJson(signed));
+      let res: Response | undefined;
+      for (let attempt = 1; !res; attempt++) {
+        try {
+          res = await fetch(`${c.api}/v1/ticket-bundles`, { method: "POST", headers: { "content-type": "application/json" }, body: payload });
+        } catch (e) {
+          if (attempt >= 5) throw e;
+          retries++;
+          await new Promise((r) => setTimeout(r, 1000 * attempt));
+        }
+      }
       const body = (await res.json()) as { ticketBundle: number; tickets: { id: string }[]; error?: { code: string; message: string } };
-      if (res.status !== 202) return void refused.push(`${res.status} ${body.error?.code}: ${body.error?.message}`);
+      if (res.status !== 202 && res.status !== 200) return void refused.push(`${res.status} ${body.error?.code}: ${body.error?.message}`);
       bundles.push({ ticketBundle: body.ticketBundle, ticketIds: body.tickets.map((t) => t.id), answeredAt: at, postedAt, signMs });
     });
     posts.push(q.posting);
@@ -103,7 +117,7 @@ async function run(c: TrafficConfig): Promise<TrafficResult> {
   for (let p = 0; p < pending.length; p++) if (pending[p].tickets.length > 0) await post(p);
   await Promise.all(posts);
   return {
-    bundles, answers, seconds: (Date.now() - t0) / 1000, signMsTotal, refused,
+    bundles, answers, seconds: (Date.now() - t0) / 1000, signMsTotal, refused, retries,
     contributors: [...contributors].map(([i, s]) => [i, { answers: s.answers, expected: s.expected.toString() }]),
   };
 }

@@ -31,17 +31,18 @@ export interface FactoryWorld {
   stop(): Promise<void>;
 }
 
-export async function startFactoryWorld(port: number): Promise<FactoryWorld> {
+/** `instance`: the circuit instance (the tests' by default; bench/serving-stack.ts runs `tickets`); `service`: settings over the tests'. */
+export async function startFactoryWorld(port: number, instance = INSTANCE, service: Partial<ServiceConfig> = {}): Promise<FactoryWorld> {
   const chain = await startLocalChain(port);
   const [curator, ...contributors] = [3, 4, 5].map((i) => devWallet(i, chain.provider));
   const deployer = devWallet(0, chain.provider);
-  const d = await deployRollup(deployer, { instance: INSTANCE, treasury: deployer.address, sequencer: devWallet(1).address });
+  const d = await deployRollup(deployer, { instance, treasury: deployer.address, sequencer: devWallet(1).address });
   const cfg: ServiceConfig = {
-    rpcUrl: chain.url, publicRpcUrl: chain.url, rollupAddress: await d.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance: INSTANCE,
+    rpcUrl: chain.url, publicRpcUrl: chain.url, rollupAddress: await d.rollup.getAddress(), sequencerKey: devWallet(1).privateKey, instance,
     dbFile: join(mkdtempSync(join(tmpdir(), "poa-factory-")), "sequencer.db"), port: 0, maxWaitMs: 300, pollMs: 100, proverThreads: 1,
     registryAddress: await d.registry.getAddress(), relayerKey: devWallet(19).privateKey, registryFromBlock: d.registryBlock,
     relayLimits: { perAddress: 100, total: 1000, windowMs: 3_600_000 },
-    modelRegistryAddress: await d.modelRegistry.getAddress(), devSigners: true,
+    modelRegistryAddress: await d.modelRegistry.getAddress(), devSigners: true, ...service,
   };
   const svc = await startService(cfg);
   const api = (method: string, path: string, body?: unknown) => http(svc.url, method, path, body);

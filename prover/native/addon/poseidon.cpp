@@ -111,41 +111,42 @@ bool readField(napi_env env, napi_value v, Fr* out) {
   return true;
 }
 
+// Every Node-API call's status is checked: while a worker thread is being
+// terminated (process exit) calls fail with an exception pending, and a
+// value left unset would be handed back to V8 (a crash, not an error).
 napi_value writeField(napi_env env, const Fr& x) {
   Fr n = x.to_normal();
   size_t count = 4;
   while (count > 0 && n.v[count - 1] == 0) count--;
-  napi_value r;
-  napi_create_bigint_words(env, 0, count, n.v, &r);
+  napi_value r = nullptr;
+  if (napi_create_bigint_words(env, 0, count, n.v, &r) != napi_ok) return nullptr;
   return r;
 }
 
 bool readArray(napi_env env, napi_value arr, const char* what, std::vector<Fr>& out, uint32_t expect, std::string& err) {
   bool isArray = false;
-  napi_is_array(env, arr, &isArray);
-  if (!isArray) { err = std::string(what) + " must be an array of BigInt"; return false; }
-  uint32_t n;
-  napi_get_array_length(env, arr, &n);
+  if (napi_is_array(env, arr, &isArray) != napi_ok || !isArray) { err = std::string(what) + " must be an array of BigInt"; return false; }
+  uint32_t n = 0;
+  if (napi_get_array_length(env, arr, &n) != napi_ok) { err = std::string(what) + ": its length could not be read"; return false; }
   if (expect != UINT32_MAX && n != expect) { err = std::string(what) + " has " + std::to_string(n) + " elements, expected " + std::to_string(expect); return false; }
   out.resize(n);
   for (uint32_t i = 0; i < n; i++) {
-    napi_value e;
-    napi_get_element(env, arr, i, &e);
-    if (!readField(env, e, &out[i])) { err = std::string(what) + "[" + std::to_string(i) + "] is not a field element (a BigInt in [0, r))"; return false; }
+    napi_value e = nullptr;
+    if (napi_get_element(env, arr, i, &e) != napi_ok || !readField(env, e, &out[i])) { err = std::string(what) + "[" + std::to_string(i) + "] is not a field element (a BigInt in [0, r))"; return false; }
   }
   return true;
 }
 
 Tables* tablesOf(napi_env env) {
   void* data = nullptr;
-  napi_get_instance_data(env, &data);
+  if (napi_get_instance_data(env, &data) != napi_ok) return nullptr;
   return static_cast<Tables*>(data);
 }
 
 napi_value SetConstants(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
   if (argc != 6) return throwRange(env, "setConstants(t, nRoundsP, C, S, M, P) takes 6 arguments");
   int32_t t, roundsP;
   if (napi_get_value_int32(env, argv[0], &t) != napi_ok || t < 2 || t > MAX_T) return throwRange(env, "t must be 2..17");
@@ -161,32 +162,36 @@ napi_value SetConstants(napi_env env, napi_callback_info info) {
     return throwRange(env, err);
   }
   w.ready = true;
-  tablesOf(env)->w[t] = std::move(w);
+  Tables* tables = tablesOf(env);
+  if (!tables) return nullptr;
+  tables->w[t] = std::move(w);
   return nullptr;
 }
 
 const Width* widthFor(napi_env env, uint32_t n) {
   if (n < 1 || n > MAX_T - 1) { throwRange(env, "Poseidon takes 1..16 inputs, got " + std::to_string(n)); return nullptr; }
-  const Width& w = tablesOf(env)->w[n + 1];
+  Tables* tables = tablesOf(env);
+  if (!tables) return nullptr;
+  const Width& w = tables->w[n + 1];
   if (!w.ready) { throwRange(env, "Poseidon constants for " + std::to_string(n) + " inputs were not set"); return nullptr; }
   return &w;
 }
 
 napi_value Hash(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value arr;
-  napi_get_cb_info(env, info, &argc, &arr, nullptr, nullptr);
+  napi_value arr = nullptr;
+  if (napi_get_cb_info(env, info, &argc, &arr, nullptr, nullptr) != napi_ok) return nullptr;
   bool isArray = false;
-  napi_is_array(env, arr, &isArray);
+  if (argc == 1 && napi_is_array(env, arr, &isArray) != napi_ok) return nullptr;
   if (argc != 1 || !isArray) return throwRange(env, "hash(inputs) takes one array of BigInt");
-  uint32_t n;
-  napi_get_array_length(env, arr, &n);
+  uint32_t n = 0;
+  if (napi_get_array_length(env, arr, &n) != napi_ok) return nullptr;
   const Width* w = widthFor(env, n);
   if (!w) return nullptr;
   Fr in[MAX_T];
   for (uint32_t i = 0; i < n; i++) {
-    napi_value e;
-    napi_get_element(env, arr, i, &e);
+    napi_value e = nullptr;
+    if (napi_get_element(env, arr, i, &e) != napi_ok) return nullptr;
     if (!readField(env, e, &in[i])) return throwRange(env, "input " + std::to_string(i) + " is not a field element (a BigInt in [0, r))");
   }
   return writeField(env, permute(*w, in));
@@ -194,27 +199,28 @@ napi_value Hash(napi_env env, napi_callback_info info) {
 
 napi_value HashMany(napi_env env, napi_callback_info info) {
   size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  napi_value argv[2] = {nullptr, nullptr};
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
   bool isArray = false;
-  if (argc == 2) napi_is_array(env, argv[0], &isArray);
-  uint32_t width;
+  if (argc == 2 && napi_is_array(env, argv[0], &isArray) != napi_ok) return nullptr;
+  uint32_t width = 0;
   if (!isArray || napi_get_value_uint32(env, argv[1], &width) != napi_ok) return throwRange(env, "hashMany(flat, width) takes an array of BigInt and a width");
   const Width* w = widthFor(env, width);
   if (!w) return nullptr;
-  uint32_t total;
-  napi_get_array_length(env, argv[0], &total);
+  uint32_t total = 0;
+  if (napi_get_array_length(env, argv[0], &total) != napi_ok) return nullptr;
   if (total % width != 0) return throwRange(env, "hashMany: " + std::to_string(total) + " inputs are not a multiple of the width " + std::to_string(width));
-  napi_value out;
-  napi_create_array_with_length(env, total / width, &out);
+  napi_value out = nullptr;
+  if (napi_create_array_with_length(env, total / width, &out) != napi_ok) return nullptr;
   Fr in[MAX_T];
   for (uint32_t h = 0; h < total / width; h++) {
     for (uint32_t i = 0; i < width; i++) {
-      napi_value e;
-      napi_get_element(env, argv[0], h * width + i, &e);
+      napi_value e = nullptr;
+      if (napi_get_element(env, argv[0], h * width + i, &e) != napi_ok) return nullptr;
       if (!readField(env, e, &in[i])) return throwRange(env, "input " + std::to_string(h * width + i) + " is not a field element (a BigInt in [0, r))");
     }
-    napi_set_element(env, out, h, writeField(env, permute(*w, in)));
+    napi_value x = writeField(env, permute(*w, in));
+    if (!x || napi_set_element(env, out, h, x) != napi_ok) return nullptr;
   }
   return out;
 }
