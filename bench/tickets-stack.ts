@@ -35,8 +35,8 @@ import { runMeta, writeResults, writeSection } from "./results.js";
 
 const INSTANCE = process.env.TICKET_INSTANCE ?? "tickets";
 const RATE = Number(process.env.TICKET_RATE ?? 1000);
-const SECONDS = Number(process.env.TICKET_SECONDS ?? 120);
-const K_BITS = Number(process.env.TICKET_K ?? 10);
+const SECONDS = Number(process.env.TICKET_SECONDS ?? 900); // ≥ 100 winners expected at p = 2^-13
+const K_BITS = Number(process.env.TICKET_K ?? 13);
 const FEE = 10n ** 14n; // 0.0001 OPEN an answer: face 0.1024 OPEN at p = 2^-10
 const OPEN = 10n ** 18n;
 const PROVIDERS = 4;
