@@ -318,7 +318,8 @@ describe("explorer in a real browser", function () {
     await shots("account-tickets");
     const lost = views.find((v) => v.outcome === "lost")!;
     await page.goto(`${w.svc.url}/app/#/receipts/${lost.id}`);
-    await page.waitForSelector("#ticket-outcome");
+    // The page is a hash route: wait for this ticket's view, not whatever view is still on screen.
+    await page.waitForSelector(`#ticket-outcome[data-ticket="${lost.id}"]`);
     expect(await page.textContent("#ticket-outcome")).to.equal("lost");
     expect(await page.textContent("#ticket-ev")).to.contain(formatUnits(FEE, 18));
     // A paid winner's page: each contributor's share at face value, the payout rule's and the API's.
@@ -326,6 +327,7 @@ describe("explorer in a real browser", function () {
     if (winner) {
       expect(winner.entries.map((e) => BigInt(e.paid!))).to.deep.equal(payout(4n * FEE, [3n, 1n], params).shares);
       await page.goto(`${w.svc.url}/app/#/receipts/${winner.id}`);
+      await page.waitForSelector(`#ticket-outcome[data-ticket="${winner.id}"]`);
       await page.waitForSelector("#ticket-entries");
       expect(await page.textContent("#ticket-outcome")).to.equal("won");
       const paidCells = await page.locator("#ticket-entries tbody tr td:nth-child(4)").evaluateAll((tds) => tds.slice(0, 2).map((td) => td.getAttribute("data-units")));

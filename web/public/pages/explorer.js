@@ -240,7 +240,7 @@ export function TicketsPage() {
 /** A payment ticket: its terms, its outcome under the beacon, and the batch that paid it. */
 function TicketView({ t }) {
   const p = Number(t.winProb) / 2 ** 32;
-  return html`<h1>Ticket <span class="mono">${short(t.id, 14)}</span> <span class=${`badge ${t.outcome === "won" ? "finalized" : t.outcome === "lost" ? "failed" : "sealed"}`} id="ticket-outcome">${t.outcome}</span></h1>
+  return html`<h1>Ticket <span class="mono">${short(t.id, 14)}</span> <span class=${`badge ${t.outcome === "won" ? "finalized" : t.outcome === "lost" ? "failed" : "sealed"}`} id="ticket-outcome" data-ticket=${t.id}>${t.outcome}</span></h1>
     <section class="card"><table class="kv"><tbody>
       <tr><th>Face value</th><td>${open(t.face)} OPEN, won with probability ${p < 0.001 ? p.toExponential(2) : p.toFixed(4)} (winProb ${t.winProb} / 2^32)</td></tr>
       <tr><th>Expected value</th><td id="ticket-ev">${open(t.expectedValue)} OPEN: the answer's fee</td></tr>
