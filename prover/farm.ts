@@ -129,7 +129,9 @@ export class FarmProver implements Prover {
         if (out.refused) throw Object.assign(new Error(out.refused), { worker: out.worker }); // the sequencer checks this claim itself
         // Which prover the worker says it ran: shown, never trusted (the sequencer verifies the proof).
         const prover = (PROVER_BACKENDS as readonly string[]).includes(out.prover) ? out.prover : "snarkjs";
-        return { proof: out.proof, publicSignals: out.publicSignals, prover, ms: out.ms, worker: out.worker };
+        // Its CPU time likewise: a number or nothing.
+        const cpuMs = typeof out.cpuMs === "number" && Number.isFinite(out.cpuMs) && out.cpuMs >= 0 ? out.cpuMs : undefined;
+        return { proof: out.proof, publicSignals: out.publicSignals, prover, ms: out.ms, worker: out.worker, ...(cpuMs !== undefined ? { cpuMs } : {}) };
       }
       if (j.state === "failed" || j.state === "cancelled") {
         const why = (j.output as { message?: string } | null)?.message ?? JSON.stringify(j.output);
@@ -206,7 +208,7 @@ export async function runFarmWorker(url: string, instances: string[], o: FarmOpt
     if (o.fault === "wrong-proof") r.proof.pi_a[0] = (BigInt(r.proof.pi_a[0]) + 1n).toString(); // fault injection (tests): a proof that cannot verify
     w.proved++;
     log(`worker ${name}: proved batch ${data.batch} in ${r.ms} ms (${r.prover})`);
-    return { proof: r.proof, publicSignals: r.publicSignals, prover: r.prover, ms: r.ms, worker: name };
+    return { proof: r.proof, publicSignals: r.publicSignals, prover: r.prover, ms: r.ms, worker: name, ...(r.cpuMs !== undefined ? { cpuMs: r.cpuMs } : {}) };
   });
   return w;
 }

@@ -41,6 +41,8 @@ export interface ProvedBatch {
   publicSignals: string[];
   /** Which prover made the proof. */
   prover: ProverBackend;
+  /** The native prover process's CPU time (all its threads); undefined for snarkjs, whose threads nobody counts. */
+  cpuMs?: number;
 }
 
 export const PROVER_BACKENDS = ["native", "snarkjs"] as const;
@@ -64,8 +66,8 @@ let fallbackSaid = false;
 export async function proveWitness(zkeyPath: string, wtns: Uint8Array, backend: ProverBackend, zkeyBytes?: () => Uint8Array): Promise<ProvedBatch> {
   if (backend === "native") {
     try {
-      const { proof, publicSignals } = await nativeProve(zkeyPath, wtns);
-      return { proof, publicSignals, prover: "native" };
+      const { proof, publicSignals, profile } = await nativeProve(zkeyPath, wtns);
+      return { proof, publicSignals, prover: "native", cpuMs: profile.cpuMs };
     } catch (e) {
       if (!(e instanceof NativeProverError) || e.kind === "input") throw e;
       if (!fallbackSaid || e.kind === "crashed") console.warn(`⚠ ${e.message}: proving with snarkjs instead`);

@@ -15,7 +15,7 @@ import { Piscina } from "piscina";
 import ingestCheck, { ticketCheck, witnessCheck, type IngestResult, type IngestTask, type TicketIngestResult, type TicketIngestTask } from "./ingest-worker.js";
 import { buildBatch, BundleError, RollupState, TicketBundleError, type BatchResult } from "../core/rollup.js";
 import { checkTicketBundle, expectedValue, type SignedTicketBundle } from "../core/ticket.js";
-import { TicketSettler } from "./tickets.js";
+import { TicketSettler, ticketsFillBatch } from "./tickets.js";
 import { proofCalldata, WITNESS_FAILED } from "../prover/groth16.js";
 import { sha256Hex } from "../artifacts/paths.js";
 import type { Prover, ProverResult } from "../prover/pool.js";
@@ -526,17 +526,17 @@ export class Sequencer {
     let bundles = await this.store.pendingBundles();
     let ticketBundles = this.tickets.enabled ? await this.store.pendingTicketBundles() : [];
     const opsPending = (await this.store.l1OpCount()) - this.state.queueConsumed;
-    // Winners whose beacon is on L1 wait for nothing but a batch: one is sealed when they fill
-    // its winner records, or when the first of them has waited maxWaitMs, like any other item
-    // (a batch's proof costs the same however few winners it pays).
-    const winnersDue = this.tickets.enabled ? (await this.tickets.chooseWinners(this.state, 0n, new Set([this.treasury]), this.creditLeavesLeft([]))).winners.length : 0;
+    // Winners whose beacon is on L1 wait for a batch: one that commits tickets too (ticketsFillBatch),
+    // or, once the first of them has waited maxWaitMs, any batch, like any other item.
+    const due = this.tickets.enabled ? await this.tickets.chooseWinners(this.state, 0n, new Set([this.treasury]), this.creditLeavesLeft([])) : undefined;
+    const winnersDue = due?.winners.length ?? 0;
     if (winnersDue === 0) this.winnersDueSince = undefined;
     else this.winnersDueSince ??= Date.now();
     if (bundles.length === 0 && opsPending === 0 && ticketBundles.length === 0 && winnersDue === 0) return;
     // An L1 operation seen before a restart has no timestamp: it counts as overdue.
     const opsOldest = opsPending > 0 ? (this.opsSeenAt.get(this.state.queueConsumed) ?? 0) : Infinity;
     const oldest = Math.min(bundles[0]?.receivedAt ?? Infinity, ticketBundles[0]?.receivedAt ?? Infinity, opsOldest, this.winnersDueSince ?? Infinity);
-    const full = bundles.length >= p.bundles || opsPending >= p.queueOps || (this.tickets.enabled && (winnersDue >= this.tickets.shape.winners || ticketBundles.length >= this.tickets.shape.commits));
+    const full = bundles.length >= p.bundles || opsPending >= p.queueOps || (this.tickets.enabled && (await ticketsFillBatch(this.tickets.shape, { commitsWaiting: ticketBundles.length, winnersDue, moreWinners: due!.more, awaitingBeacon: () => this.tickets.awaitingBeacon() })));
     if (!full && Date.now() - oldest < this.opts.maxWaitMs) return;
     // Seal no further ahead of the provers than they can clear: an L1 operation goes into the next
     // batch sealed, so it waits for at most the proofs under way plus its own, never a backlog.
@@ -789,6 +789,7 @@ export class Sequencer {
     this.resolve(`proving batch ${b.number} fails repeatedly`);
     this.resolve(`batch ${b.number}: `);
     this.metrics?.proofSeconds.observe({ prover: proved.prover }, proved.ms / 1000);
+    if (proved.cpuMs !== undefined) this.metrics?.proofCpuSeconds.inc({ prover: proved.prover }, proved.cpuMs / 1000);
     this.lastProofMs = proved.ms;
     if (this.opts.crashAt === "proved") process.kill(process.pid, "SIGKILL");
   }

@@ -79,6 +79,24 @@ export function winnerOutflow(t: Ticket, p: BatchParams): bigint {
   return t.receipt.fee - payout(t.receipt.fee, [], p).protocol;
 }
 
+/**
+ * Whether ticket work fills the next batch (PROTOCOL §16.5). Commits and winners share a batch, and its
+ * proof costs the same however few it holds: when one kind fills its records the batch waits for the
+ * other to fill too, as any item waits, at most maxWaitMs from the oldest (Sequencer.maybeSeal). It does
+ * not wait for winners that cannot come (no sealed batch awaits its beacon), nor when commits are
+ * backlogged (twice a batch's records waiting). Receipts and L1 operations never wait for tickets.
+ */
+export async function ticketsFillBatch(
+  shape: { commits: number; winners: number },
+  w: { commitsWaiting: number; winnersDue: number; moreWinners: boolean; awaitingBeacon: () => Promise<boolean> },
+): Promise<boolean> {
+  const commitsFull = w.commitsWaiting >= shape.commits;
+  const winnersFull = w.winnersDue >= shape.winners || w.moreWinners;
+  if (commitsFull && winnersFull) return true;
+  if (w.commitsWaiting >= 2 * shape.commits) return true;
+  return commitsFull && !(await w.awaitingBeacon());
+}
+
 export class TicketSettler {
   readonly shape: ReturnType<typeof ticketShape>;
   /** Committed ticket bundle id -> its leaf in the state tree, and back. */
@@ -209,8 +227,9 @@ export class TicketSettler {
    * leaves credits may still open (those reserved for depositors are not theirs). A winner that does
    * not fit waits, and its bundle's later winners with it.
    */
-  async chooseWinners(s: RollupState, inflow: bigint, credited: Set<bigint>, leaves = Infinity): Promise<Pick<ChosenTickets["input"], "beaconBatch" | "beacon" | "winners"> & { ids: BatchTickets["winners"] }> {
-    const none = { beaconBatch: 0, beacon: 0n, winners: [], ids: [] };
+  async chooseWinners(s: RollupState, inflow: bigint, credited: Set<bigint>, leaves = Infinity): Promise<Pick<ChosenTickets["input"], "beaconBatch" | "beacon" | "winners"> & { ids: BatchTickets["winners"]; more: boolean }> {
+    const none = { beaconBatch: 0, beacon: 0n, winners: [], ids: [], more: false };
+    let found: (Pick<ChosenTickets["input"], "beaconBatch" | "beacon" | "winners"> & { ids: BatchTickets["winners"]; more: boolean }) | undefined;
     const open = new Map<number, { id: number; leaf: number; cursor: number }[]>();
     for (const [leaf, rec] of s.bundles) {
       const id = this.bundleAt.get(leaf);
@@ -221,6 +240,12 @@ export class TicketSettler {
     for (const n of [...open.keys()].sort((a, b) => a - b)) {
       const beacon = await this.beaconOf(n);
       if (beacon === 0n) continue;
+      if (found) {
+        // A batch pays one beacon's winners: any winner of a later commit batch waits for another batch.
+        for (const o of open.get(n)!) if ((await this.winningIndices(o.id, beacon)).some((j) => j >= o.cursor)) return { ...found, more: true };
+        continue;
+      }
+      let more = false;
       let pool = (poolIdx === undefined ? 0n : s.account(poolIdx).balance) + inflow;
       const addresses = new Set(credited);
       const chosen: TicketBatchInput["winners"] = [];
@@ -236,16 +261,26 @@ export class TicketSettler {
           const after = new Set([...addresses, ...mine]);
           const cost = winnerOutflow(t, this.params);
           const opening = this.opening(s, after);
-          if (chosen.length >= this.shape.winners || cost > pool || after.size > this.params.slots || opening > this.params.newAccounts || opening > leaves) break;
+          if (chosen.length >= this.shape.winners || cost > pool || after.size > this.params.slots || opening > this.params.newAccounts || opening > leaves) {
+            more = true; // this one waits, and its bundle's later winners with it
+            break;
+          }
           pool -= cost;
           mine.forEach((a) => addresses.add(a));
           chosen.push({ bundleIdx: o.leaf, index: j, tickets: bundle });
           ids.push({ ticketBundleId: o.id, index: j });
         }
       }
-      if (chosen.length > 0) return { beaconBatch: n, beacon, winners: chosen, ids };
+      if (chosen.length > 0) found = { beaconBatch: n, beacon, winners: chosen, ids, more };
+      if (found?.more) return found;
     }
-    return none;
+    return found ?? none;
+  }
+
+  /** Whether a sealed batch committed tickets whose beacon is not recorded yet: its winners may soon be due. */
+  async awaitingBeacon(): Promise<boolean> {
+    for (const n of new Set(this.committedIn.values())) if ((await this.beaconOf(n - 1)) === 0n) return true;
+    return false;
   }
 
   private opening(s: RollupState, addresses: Set<bigint>): number {

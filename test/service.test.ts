@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import { Contract, type Wallet } from "ethers";
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
 import { payout } from "../core/payout.js";
@@ -141,6 +141,12 @@ describe("sequencer service end to end", function () {
     const proofs = Number(/poa_proof_duration_seconds_count\{prover="native"\} (\d+)/.exec(metrics)?.[1]);
     expect(proofs).to.be.greaterThan(0);
     expect(metrics).to.not.match(/poa_proof_duration_seconds_count\{prover="snarkjs"\}/);
+    // Their CPU time is counted (the native process's own count, and the prover thread's), and no more than
+    // their wall time on every core (each count is rounded to the kernel's 10 ms ticks).
+    const cpu = Number(/poa_proof_cpu_seconds_total\{prover="native"\} (\S+)/.exec(metrics)?.[1]);
+    const wall = Number(/poa_proof_duration_seconds_sum\{prover="native"\} (\S+)/.exec(metrics)?.[1]);
+    expect(cpu).to.be.greaterThan(0);
+    expect(cpu).to.be.at.most(wall * cpus().length + 0.02 * proofs);
   });
 
   it("retries a batch whose prover failed, raises an alert after repeated failures, and lands it once the prover recovers", async () => {

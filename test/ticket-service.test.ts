@@ -19,7 +19,7 @@ import { devWallet } from "../artifacts/dev-wallets.js";
 import { deployRollup, type Deployment } from "../ops/deploy.js";
 import { bundleToJson, ticketBundleToJson } from "../sequencer/schemas.js";
 import { startService, type Service } from "../sequencer/service.js";
-import { winnerOutflow, type TicketView } from "../sequencer/tickets.js";
+import { ticketsFillBatch, winnerOutflow, type TicketView } from "../sequencer/tickets.js";
 import { INSTANCE, OPEN, params, privateKey } from "./helpers.js";
 import { http, waitFor } from "./lib/http.js";
 
@@ -201,5 +201,37 @@ describe("tickets in a nearly full state tree: winners never take a depositor's 
     await deposit(late);
     const leaf = await waitFor("the late depositor's account", async () => (await api("GET", `/v1/accounts/${late.address}`)).json.index as number | undefined);
     expect(BigInt((await api("GET", `/v1/accounts/${leaf}`)).json.balance)).to.equal(OPEN);
+  });
+});
+
+describe("sealing ticket work: commits and winners fill a batch together (sequencer/tickets.ts ticketsFillBatch)", function () {
+  const shape = { commits: 2, winners: 4 };
+  const fill = (commitsWaiting: number, winnersDue: number, moreWinners: boolean, awaiting: boolean) =>
+    ticketsFillBatch(shape, { commitsWaiting, winnersDue, moreWinners, awaitingBeacon: async () => awaiting });
+
+  it("seals when both kinds fill their records, or more winners are due than fit", async () => {
+    expect(await fill(2, 4, false, true)).to.equal(true);
+    expect(await fill(2, 3, true, true)).to.equal(true);
+  });
+
+  it("waits for winners while a sealed batch awaits its beacon, and not when none can come", async () => {
+    expect(await fill(2, 0, false, true)).to.equal(false);
+    expect(await fill(2, 3, false, true)).to.equal(false);
+    expect(await fill(2, 3, false, false)).to.equal(true);
+    expect(await fill(3, 0, false, false)).to.equal(true);
+  });
+
+  it("waits for commits when winners are full (providers may post any time)", async () => {
+    expect(await fill(0, 4, false, false)).to.equal(false);
+    expect(await fill(1, 4, true, false)).to.equal(false);
+  });
+
+  it("does not wait when commits are backlogged (twice a batch's records)", async () => {
+    expect(await fill(4, 0, false, true)).to.equal(true);
+  });
+
+  it("is not full with neither kind full", async () => {
+    expect(await fill(1, 3, false, false)).to.equal(false);
+    expect(await fill(0, 0, false, true)).to.equal(false);
   });
 });

@@ -91,6 +91,9 @@ async function run(c: TrafficConfig): Promise<TrafficResult> {
     });
     posts.push(q.posting);
   };
+  // Providers that started at different times: each one's first bundle is a different fraction of a
+  // full one, so that bundles reach the sequencer evenly rather than all at once every 4^DT / rate s.
+  const firstBundle = c.providers.map((_, p) => Math.max(1, Math.round((capacity * (p + 1)) / c.providers.length)));
   // Answers are made on a 10 ms clock: each tick catches up with rate × elapsed.
   while (Date.now() - t0 < c.seconds * 1000) {
     const due = Math.floor(((Date.now() - t0) / 1000) * c.rate);
@@ -110,7 +113,7 @@ async function run(c: TrafficConfig): Promise<TrafficResult> {
       q.tickets.push(t);
       q.at.push(Date.now());
       answers++;
-      if (q.tickets.length === capacity) await post(p);
+      if (q.tickets.length === (q.nonce === 0n ? firstBundle[p] : capacity)) await post(p);
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -13,6 +13,8 @@ export interface NativeProfile {
   msmG1Ms: number;
   msmG2Ms: number;
   proveMs: number;
+  /** CPU time of the prover process over all its threads (user + system). */
+  cpuMs: number;
   threads: number;
   /** Peak resident set of the prover process. */
   peakMiB: number;
