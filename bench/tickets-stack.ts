@@ -17,6 +17,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { getHeapStatistics } from "node:v8";
 import { Worker } from "node:worker_threads";
 import { Contract, type EventLog } from "ethers";
 import { initCrypto, publicKeyOf } from "../core/crypto.js";
@@ -95,15 +96,26 @@ loopDelay.enable();
 // When L1 first showed each beacon (0-based batch number) and each batch (1-based, as the store counts), read
 // from the chain's RPC a second apart while the traffic runs: the sequencer's API is not asked meanwhile.
 const beaconSeen = new Map<number, number>(), batchSeen = new Map<number, number>();
-let seenFrom = await chain.provider.getBlockNumber(), watching = true;
+let seenFrom = await chain.provider.getBlockNumber(), watching = true, l1ReadErrors = 0;
+// The sequencer's memory (it shares this process): the highest heap in use and resident set seen.
+const memory = { heapMiB: 0, rssMiB: 0, heapLimitMiB: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20) };
 const watchL1 = (async () => {
   while (watching) {
-    const to = await chain.provider.getBlockNumber();
-    if (to > seenFrom) {
-      const now = Date.now();
-      for (const e of (await d.rollup.queryFilter(d.rollup.filters.BeaconRecorded(), seenFrom + 1, to)) as EventLog[]) if (!beaconSeen.has(Number(e.args[0]))) beaconSeen.set(Number(e.args[0]), now);
-      for (const e of (await d.rollup.queryFilter(d.rollup.filters.BatchSubmitted(), seenFrom + 1, to)) as EventLog[]) if (!batchSeen.has(Number(e.args[0]))) batchSeen.set(Number(e.args[0]), now);
-      seenFrom = to;
+    const m = process.memoryUsage();
+    memory.heapMiB = Math.max(memory.heapMiB, Math.round(m.heapUsed / 2 ** 20));
+    memory.rssMiB = Math.max(memory.rssMiB, Math.round(m.rss / 2 ** 20));
+    try {
+      const to = await chain.provider.getBlockNumber();
+      if (to > seenFrom) {
+        const now = Date.now();
+        for (const e of (await d.rollup.queryFilter(d.rollup.filters.BeaconRecorded(), seenFrom + 1, to)) as EventLog[]) if (!beaconSeen.has(Number(e.args[0]))) beaconSeen.set(Number(e.args[0]), now);
+        for (const e of (await d.rollup.queryFilter(d.rollup.filters.BatchSubmitted(), seenFrom + 1, to)) as EventLog[]) if (!batchSeen.has(Number(e.args[0]))) batchSeen.set(Number(e.args[0]), now);
+        seenFrom = to;
+      }
+    } catch (e) {
+      // A dropped keep-alive connection to the node: read the same blocks again next time.
+      l1ReadErrors++;
+      if (l1ReadErrors > 100) throw e;
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -216,7 +228,7 @@ const stack = {
   instance: INSTANCE, constraints: readManifest(INSTANCE)?.constraints ?? null, prover: proverBackend(), rate: RATE, answers: traffic.answers, trafficSeconds: traffic.seconds,
   achievedRate: traffic.answers / traffic.seconds, winProb: 2 ** -K_BITS, bundle: 4 ** shape.treeDepth, bundles: traffic.bundles.length,
   rejectedBundles: [...rejected.values()], winners: overview.tickets.won, paid: paidAt.size, waiting: overview.tickets.won - paidAt.size, batches, provingSeconds: provingMs / 1000, proofCpuSeconds, wallCoreSecondsPer1000Answers, cores, gas: gas.toString(),
-  signSecondsPer1000Answers: traffic.signMsTotal / traffic.answers, eventLoopDelayMs, postsRetried: traffic.retries,
+  signSecondsPer1000Answers: traffic.signMsTotal / traffic.answers, eventLoopDelayMs, memory, postsRetried: traffic.retries,
   latencySeconds: { answerToOutcome: lat(toOutcome), answerToPayout: lat(toPayout) }, pool: overview.pool, deciles, earningsChecked: checked, earningsExact,
 };
 writeResults({ tickets: { coreSecondsPer1000Answers, gasPerAnswer, hostsFor1000PerSecond, stack } });
@@ -235,6 +247,8 @@ ${traffic.answers.toLocaleString("en-US")} answers of the reference workload in 
 | answer → its ticket's outcome, p50 / p99 | ${f(stack.latencySeconds.answerToOutcome.p50)} / ${f(stack.latencySeconds.answerToOutcome.p99)} s | |
 | winner's answer → its payout final on L1, p50 / p99 | ${f(stack.latencySeconds.answerToPayout.p50)} / ${f(stack.latencySeconds.answerToPayout.p99)} s | |
 | signing the tickets (provider side), per 1,000 answers | ${f(stack.signSecondsPer1000Answers, 2)} core-s | |
+| the sequencer's event loop during the traffic: delay p50 / p99 / max | ${f(eventLoopDelayMs.p50, 0)} / ${f(eventLoopDelayMs.p99, 0)} / ${f(eventLoopDelayMs.max, 0)} ms | |
+| the sequencer's process: highest heap in use / resident | ${memory.heapMiB.toLocaleString("en-US")} MiB (of ${memory.heapLimitMiB.toLocaleString("en-US")}) / ${memory.rssMiB.toLocaleString("en-US")} MiB | |
 
 Expected and realized earnings as the API gives them (\`GET /v1/accounts/{address}/tickets\`) equal, to the unit, the payout rule applied by the traffic itself (expected) and the winners' paid entries (realized) for **${earningsExact} of ${checked.length}** contributors probed across the popularity range (ranks 1, 2, 3, 11, 101, 1,001, 10,001, the median and the last).
 

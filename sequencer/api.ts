@@ -83,7 +83,7 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
       }
       try {
         const { created, bundle, ticketIds } = await seq.acceptTickets(toSignedTicketBundle(parsed.data));
-        const views = await Promise.all(ticketIds.map((id) => seq.tickets.view(id)));
+        const views = await seq.tickets.viewsIn(bundle, ticketIds.map((id, position) => ({ id, position })));
         res.status(created ? 202 : 200).json({ ticketBundle: bundle.id, rootSum: bundle.rootSum.toString(), tickets: views });
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;

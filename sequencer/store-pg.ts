@@ -166,9 +166,10 @@ export class PgStore extends EventEmitter implements Store {
     const now = Date.now();
     const id = await this.tx(async (c) => {
       const { rows } = await c.query(
-        "INSERT INTO ticket_bundles (hash, provider_idx, first_nonce, count, root_sum, json, status, received_at) VALUES ($1, $2, $3, $4, $5, $6, 'accepted', $7) RETURNING id",
-        [hash, bundle.providerIdx, bundle.firstNonce.toString(), bundle.tickets.length, rootSum.toString(), JSON.stringify(ticketBundleToJson(bundle)), now],
+        "INSERT INTO ticket_bundles (hash, provider_idx, first_nonce, count, root_sum, status, received_at) VALUES ($1, $2, $3, $4, $5, 'accepted', $6) RETURNING id",
+        [hash, bundle.providerIdx, bundle.firstNonce.toString(), bundle.tickets.length, rootSum.toString(), now],
       );
+      await c.query("INSERT INTO ticket_bundle_json (ticket_bundle_id, json) VALUES ($1, $2)", [rows[0].id, JSON.stringify(ticketBundleToJson(bundle))]);
       await c.query(
         `INSERT INTO tickets (id, ticket_bundle_id, position) SELECT id, $1, position - 1 FROM unnest($2::text[]) WITH ORDINALITY AS r(id, position)
          ON CONFLICT (id) DO UPDATE SET ticket_bundle_id = EXCLUDED.ticket_bundle_id, position = EXCLUDED.position`,
@@ -185,7 +186,7 @@ export class PgStore extends EventEmitter implements Store {
     const { rows } = await this.pool.query(`SELECT ${TicketBundleRows.COLUMNS} FROM ticket_bundles ${where}`, args);
     const missing = rows.filter((r) => !this.ticketRows.has(r.id)).map((r) => r.id as number);
     const json = new Map<number, string>();
-    if (missing.length) for (const r of (await this.pool.query("SELECT id, json FROM ticket_bundles WHERE id = ANY($1::int[])", [missing])).rows) json.set(r.id, r.json);
+    if (missing.length) for (const r of (await this.pool.query("SELECT ticket_bundle_id AS id, json FROM ticket_bundle_json WHERE ticket_bundle_id = ANY($1::int[])", [missing])).rows) json.set(r.id, r.json);
     return rows.map((r) => this.ticketRows.read(r, () => json.get(r.id)!));
   }
 

@@ -227,9 +227,10 @@ export class SqliteStore extends EventEmitter {
     const now = Date.now();
     const id = this.db.transaction(() => {
       const r = this
-        .sql("INSERT INTO ticket_bundles (hash, provider_idx, first_nonce, count, root_sum, json, status, received_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?)")
-        .run(hash, bundle.providerIdx, bundle.firstNonce.toString(), bundle.tickets.length, rootSum.toString(), JSON.stringify(ticketBundleToJson(bundle)), now);
+        .sql("INSERT INTO ticket_bundles (hash, provider_idx, first_nonce, count, root_sum, status, received_at) VALUES (?, ?, ?, ?, ?, 'accepted', ?)")
+        .run(hash, bundle.providerIdx, bundle.firstNonce.toString(), bundle.tickets.length, rootSum.toString(), now);
       const id = Number(r.lastInsertRowid);
+      this.sql("INSERT INTO ticket_bundle_json (ticket_bundle_id, json) VALUES (?, ?)").run(id, JSON.stringify(ticketBundleToJson(bundle)));
       const ins = this.sql("INSERT OR REPLACE INTO tickets (id, ticket_bundle_id, position) VALUES (?, ?, ?)");
       ticketIds.forEach((tid, i) => ins.run(tid, id, i));
       return id;
@@ -240,7 +241,7 @@ export class SqliteStore extends EventEmitter {
 
   /** A ticket bundle row, its json read only if the bundle is not parsed yet. */
   private ticketRow(r: Record<string, unknown>): StoredTicketBundle {
-    return this.ticketRows.read(r, () => (this.sql("SELECT json FROM ticket_bundles WHERE id = ?").get(r.id) as { json: string }).json);
+    return this.ticketRows.read(r, () => (this.sql("SELECT json FROM ticket_bundle_json WHERE ticket_bundle_id = ?").get(r.id) as { json: string }).json);
   }
 
   ticketBundleByHash(hash: string): StoredTicketBundle | undefined {
@@ -542,8 +543,9 @@ export class TicketBundleRows {
   }
 
   /**
-   * The columns of a row but its json: a bundle of 4^DT tickets is megabytes of JSON, parsed once and
-   * kept, so the stores read the json column only for a bundle not parsed yet (`json`).
+   * A ticket bundle's columns. Its json, megabytes at 4^DT tickets, is a table of its own
+   * (ticket_bundle_json: a row read never walks it); parsed once and kept, it is read only for a
+   * bundle not parsed yet (`json`).
    */
   static readonly COLUMNS = "id, hash, provider_idx, count, root_sum, status, batch, error, received_at";
 

@@ -376,23 +376,31 @@ export class TicketSettler {
   /** A ticket's view, or undefined if no ticket has this id. */
   async view(id: string): Promise<TicketView | undefined> {
     const found = await this.store.ticket(id.toLowerCase());
-    if (!found) return undefined;
-    const { bundle: b, position } = found;
-    const t = b.bundle.tickets[position];
+    return found && (await this.viewsIn(found.bundle, [{ id, position: found.position }]))[0];
+  }
+
+  /** Views of tickets of one bundle (a bundle just accepted: all of them), its batch, beacon and winners read once. */
+  async viewsIn(b: StoredTicketBundle, at: { id: string; position: number }[]): Promise<TicketView[]> {
     const commit = b.batch === null ? undefined : await this.store.batch(b.batch);
     const beacon = b.batch === null ? 0n : await this.beaconOf(b.batch - 1);
-    const outcome: TicketOutcome = beacon === 0n ? "pending" : (await this.winningIndices(b.id, beacon)).includes(position) ? "won" : "lost";
-    const paidIn = this.paidIn.get(`${b.id}:${position}`) ?? null;
-    const paid = paidIn === null ? undefined : await this.store.batch(paidIn);
-    const scores = t.receipt.entries.map((e) => e.score);
-    const atEv = payout(expectedValue(t).value, scores, this.params), atFace = paidIn === null ? undefined : payout(t.receipt.fee, scores, this.params);
+    const won = beacon === 0n ? undefined : new Set(await this.winningIndices(b.id, beacon));
     const addr = (a: bigint) => `0x${a.toString(16).padStart(40, "0")}`;
-    return {
-      id: id.toLowerCase(), kind: "ticket", status: b.status === "batched" ? commit!.status : b.status, bundle: b.id, position, batch: b.batch,
-      beacon: beacon === 0n ? null : beacon.toString(), winProb: t.winProb.toString(), face: t.receipt.fee.toString(), expectedValue: expectedValue(t).value.toString(),
-      owner: { address: addr(t.receipt.owner), expected: atEv.ownerTotal.toString(), paid: atFace?.ownerTotal.toString() ?? null },
-      entries: t.receipt.entries.map((e, k) => ({ contributor: addr(e.contributor), score: e.score.toString(), expected: atEv.shares[k].toString(), paid: atFace?.shares[k].toString() ?? null })),
-      outcome, paidIn, paidStatus: paid?.status ?? null, error: b.error,
-    };
+    const views: TicketView[] = [];
+    for (const { id, position } of at) {
+      const t = b.bundle.tickets[position];
+      const outcome: TicketOutcome = won === undefined ? "pending" : won.has(position) ? "won" : "lost";
+      const paidIn = this.paidIn.get(`${b.id}:${position}`) ?? null;
+      const paid = paidIn === null ? undefined : await this.store.batch(paidIn);
+      const scores = t.receipt.entries.map((e) => e.score);
+      const atEv = payout(expectedValue(t).value, scores, this.params), atFace = paidIn === null ? undefined : payout(t.receipt.fee, scores, this.params);
+      views.push({
+        id: id.toLowerCase(), kind: "ticket", status: b.status === "batched" ? commit!.status : b.status, bundle: b.id, position, batch: b.batch,
+        beacon: beacon === 0n ? null : beacon.toString(), winProb: t.winProb.toString(), face: t.receipt.fee.toString(), expectedValue: expectedValue(t).value.toString(),
+        owner: { address: addr(t.receipt.owner), expected: atEv.ownerTotal.toString(), paid: atFace?.ownerTotal.toString() ?? null },
+        entries: t.receipt.entries.map((e, k) => ({ contributor: addr(e.contributor), score: e.score.toString(), expected: atEv.shares[k].toString(), paid: atFace?.shares[k].toString() ?? null })),
+        outcome, paidIn, paidStatus: paid?.status ?? null, error: b.error,
+      });
+    }
+    return views;
   }
 }

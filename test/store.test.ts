@@ -12,7 +12,8 @@ import { join } from "node:path";
 import pg from "pg";
 import { signBundle, type SignedBundle } from "../core/receipt.js";
 import type { LedgerRow } from "../sequencer/ledger.js";
-import { MIGRATIONS } from "../sequencer/migrations.js";
+import { MIGRATIONS, MIGRATIONS_TABLE } from "../sequencer/migrations.js";
+import { ticketBundleToJson } from "../sequencer/schemas.js";
 import { PgStore } from "../sequencer/store-pg.js";
 import { asyncStore, SqliteStore, type Store } from "../sequencer/store.js";
 import { deposit, DOMAIN, fundedWorld, params, provider, ticketBundleFor, withdrawal } from "./helpers.js";
@@ -141,6 +142,28 @@ for (const be of backends) {
       await store.rejectTicketBundle(b.id, "test: refused");
       expect((await store.pendingTicketBundles()).map((x) => x.id)).to.not.include(b.id);
       expect((await store.ticketBundle(b.id))!.status).to.equal("rejected");
+    });
+
+    it("moves a version-5 store's ticket bundle JSON to its own table (migration 6) and reads the bundle back exactly", async () => {
+      const old = await be.fresh();
+      const dialect = be.name === "SQLite" ? "sqlite" : "postgres";
+      const json = JSON.stringify(ticketBundleToJson(tickets)).replace(/'/g, "''");
+      await be.sql(old, [
+        MIGRATIONS_TABLE,
+        ...MIGRATIONS.filter((m) => m.version <= 5).map((m) => `${m[dialect]};\nINSERT INTO schema_migrations (version, name, applied_at) VALUES (${m.version}, 'v${m.version}', 0)`),
+        `INSERT INTO ticket_bundles (hash, provider_idx, first_nonce, count, root_sum, json, status, received_at) VALUES ('t5', ${tickets.providerIdx}, '0', 3, '700', '${json}', 'accepted', 1)`,
+        "INSERT INTO tickets (id, ticket_bundle_id, position) VALUES ('0xu0', 1, 0), ('0xu1', 1, 1), ('0xu2', 1, 2)",
+      ].join(";\n"));
+      const upgraded = await be.open(old);
+      try {
+        expect(await upgraded.schemaVersions()).to.deep.equal(LATEST);
+        const read = (await upgraded.ticket("0xu1"))!;
+        expect([read.bundle.id, read.bundle.hash, read.bundle.count, read.bundle.rootSum, read.bundle.status, read.position]).to.deep.equal([1, "t5", 3, 700n, "accepted", 1]);
+        expect(read.bundle.bundle).to.deep.equal(tickets);
+        expect(await upgraded.ticketIds(1)).to.deep.equal(["0xu0", "0xu1", "0xu2"]);
+      } finally {
+        await upgraded.close();
+      }
     });
 
     it("never stores a bundle twice: the same hash or the same provider nonce is refused and leaves nothing behind", async () => {
