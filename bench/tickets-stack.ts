@@ -140,7 +140,12 @@ const views = new Map<string, TicketView>();
 const rejected = new Map<number, string>();
 const t1 = Date.now();
 await until("every bundle decided and every payable winner paid", async () => {
+  // Every committed bundle, newest first, a page of 100 at a time.
   const o = await api("/v1/explorer/tickets?limit=100");
+  for (let page = o.bundles; page.length === 100; ) {
+    page = (await api(`/v1/explorer/tickets?limit=100&before=${page[page.length - 1].id}`)).bundles;
+    o.bundles.push(...page);
+  }
   for (const b of o.bundles as { id: number; beacon: string | null; winners: { id: string; paidIn: number | null }[] }[]) {
     if (b.beacon && !decidedAt.has(b.id)) decidedAt.set(b.id, Date.now());
     for (const w of b.winners) {

@@ -97,7 +97,9 @@ export function createApp(seq: Sequencer, metrics: Metrics, datanets?: DatanetDe
     app.get("/v1/explorer/tickets", async (req, res) => {
       const limit = Number(req.query.limit ?? 20);
       if (!Number.isInteger(limit) || limit < 1 || limit > 100) return refuse(res, 400, "invalid_limit", "limit is an integer from 1 to 100");
-      res.json(await seq.tickets.overview(limit));
+      const before = req.query.before === undefined ? undefined : Number(req.query.before);
+      if (before !== undefined && (!Number.isInteger(before) || before < 1)) return refuse(res, 400, "invalid_before", "before is a ticket bundle id: a positive integer");
+      res.json(await seq.tickets.overview(limit, before));
     });
     app.get("/v1/accounts/:address/tickets", async (req, res) => {
       const a = String(req.params.address);

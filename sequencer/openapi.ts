@@ -37,7 +37,10 @@ export function openapi(p: BatchParams): Record<string, unknown> {
       "/v1/explorer/tickets": {
         get: {
           summary: "The ticket pool over finalized batches (paid in by commits, paid out to winners, balance), ticket counts (committed, won, paid, waiting) and the latest committed bundles with their beacon and every winner",
-          parameters: [{ name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } }],
+          parameters: [
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
+            { name: "before", in: "query", description: "only bundles with a smaller id (the next page: the last id of this one)", schema: { type: "integer", minimum: 1 } },
+          ],
           responses: { "200": { description: "{ pool, tickets, bundles }" }, "400": error },
         },
       },

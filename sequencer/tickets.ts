@@ -349,7 +349,8 @@ export class TicketSettler {
   }
 
   /** The explorer's ticket page: the pool, and the latest ticket bundles with every winner and whether it was paid. */
-  async overview(limit: number): Promise<TicketOverview> {
+  /** The pool and ticket counts, and the newest `limit` committed bundles (with an id below `before`: the next page). */
+  async overview(limit: number, before?: number): Promise<TicketOverview> {
     const final = await this.finalBatches();
     const all = await this.store.committedTicketBundles();
     let inflow = 0n, outflow = 0n, committed = 0, wonCount = 0, paidCount = 0;
@@ -369,7 +370,7 @@ export class TicketSettler {
     return {
       pool: { address: `0x${POOL_ADDRESS.toString(16)}`, inflow: inflow.toString(), paidOut: outflow.toString(), balance: (inflow - outflow).toString() },
       tickets: { committed, won: wonCount, paid: paidCount, waiting: wonCount - paidCount },
-      bundles: bundles.reverse().slice(0, limit),
+      bundles: bundles.reverse().filter((b) => before === undefined || b.id < before).slice(0, limit),
     };
   }
 

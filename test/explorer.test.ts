@@ -302,6 +302,11 @@ describe("explorer in a real browser", function () {
     // The API and L1: the contributor's balance rebuilt from L1 data alone grew by exactly the realized earnings.
     expect((await balanceOnL1(c0)) - before).to.equal(BigInt(earned.realized));
     const overview = (await w.api("GET", "/v1/explorer/tickets")).json;
+    // Its next page: the bundles older than the last one shown; a page boundary that is not an id is refused.
+    const last = overview.bundles[overview.bundles.length - 1].id;
+    expect((await w.api("GET", `/v1/explorer/tickets?before=${overview.bundles[0].id}`)).json.bundles.map((b: { id: number }) => b.id)).to.deep.equal(overview.bundles.slice(1).map((b: { id: number }) => b.id));
+    expect((await w.api("GET", `/v1/explorer/tickets?before=${last}`)).json.bundles.every((b: { id: number }) => b.id < last)).to.equal(true);
+    expect((await w.api("GET", "/v1/explorer/tickets?before=0")).status).to.equal(400);
     expect(overview.pool).to.deep.include({ inflow: (16n * FEE).toString(), balance: (16n * FEE - BigInt(paid.length) * cost).toString() });
 
     // The pages show the API's numbers.
