@@ -12,10 +12,11 @@ export class MerkleTree {
   private readonly zeros: bigint[];
   private readonly levels: Map<number, bigint>[];
 
-  constructor(depth: number) {
+  /** `emptyLeaf`: the value of a leaf never set (0 for accounts; token commitments use the hash of an empty chunk). */
+  constructor(depth: number, emptyLeaf = 0n) {
     if (!Number.isInteger(depth) || depth < 1 || depth > 16) throw new Error(`tree depth must be 1..16 levels, got ${depth}`);
     this.depth = depth;
-    this.zeros = [0n];
+    this.zeros = [emptyLeaf];
     for (let l = 0; l < depth; l++) this.zeros.push(poseidon(Array(ARITY).fill(this.zeros[l])));
     this.levels = Array.from({ length: depth + 1 }, () => new Map<number, bigint>());
   }

@@ -15,7 +15,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHash } from "node:crypto";
 import { mobyDick, speeches } from "./corpus.js";
-import { encode, VOCAB_SIZE } from "./lm/tokenizer.js";
+import { encode, foldText, VOCAB_SIZE } from "./lm/tokenizer.js";
 import { Transformer, initBase, type LMConfig } from "./lm/transformer.js";
 import { freshOptimizer, trainStep, evaluateLoss, type TrainSettings, type StepReport } from "./lm/train.js";
 import { encodeWeights, sha256Hex, loadBase } from "./lm/weights.js";
@@ -51,6 +51,23 @@ export const BASE_PRESETS: Record<string, BasePreset> = {
 };
 
 const texts = new Map<number, { train: Int32Array; heldOut: Int32Array; hash: string }>();
+
+/**
+ * The pretraining text as the base model read it, one string per document
+ * (Moby Dick, then the addresses in order), cut where pretrainingText cuts:
+ * the text that token attribution treats as general (serving/attribution.ts).
+ */
+export function pretrainingDocuments(chars: number): string[] {
+  const out: string[] = [];
+  let left = chars;
+  for (const d of [mobyDick(), ...speeches().map((s) => s.text)]) {
+    if (left <= 0) break;
+    const folded = foldText(d); // one id per character, then an end-of-text id
+    out.push(folded.length < left ? folded : folded.slice(0, left));
+    left -= folded.length + 1;
+  }
+  return out;
+}
 
 /** Moby Dick, then the addresses in order, folded to the vocabulary; the last 2% is held out. Memoized: the corpus is read once per process. */
 export function pretrainingText(chars: number): { train: Int32Array; heldOut: Int32Array; hash: string } {

@@ -18,10 +18,14 @@
 //      this cheap: one forward and backward pass per answer. ModelFactory's
 //      intermediate checkpoints stay with the job: a third party could not
 //      check them against anything on L1.
+// Token runs are weighed against general text: a token carries at most its
+// information under a background model of the base model's pretraining text
+// (attribution/tokens/background.ts), since what the base model read shaped
+// every adapter alike and is no contribution's evidence.
 // Token runs are precise but rare for a character-level model's free text;
 // gradients always say something. The index (suffix array + gradients) is
 // built once per model and kept under the node's cache directory.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Contract } from "ethers";
 import { contributionHash } from "../attribution/datanet/content.js";
@@ -29,8 +33,11 @@ import { registryAt } from "../attribution/datanet/registry.js";
 import { positiveShares, projection } from "../attribution/influence/tracin.js";
 import { combineScores, type ContributorScores } from "../attribution/receipts.js";
 import { attributeTokens } from "../attribution/tokens/attribute.js";
-import { buildIndex, SuffixIndex } from "../attribution/tokens/suffix-index.js";
+import { BackgroundModel } from "../attribution/tokens/background.js";
+import { buildIndex, INDEX_FORMAT, indexFormat, SuffixIndex } from "../attribution/tokens/suffix-index.js";
 import { ATTRIBUTION_DIM, projectedGradients } from "../models/factory/lora-job.js";
+import { basePreset, pretrainingDocuments } from "../models/base-model.js";
+import { sha256Hex } from "../models/lm/weights.js";
 import { encode } from "../models/lm/tokenizer.js";
 import type { Adapter, Transformer } from "../models/lm/transformer.js";
 
@@ -65,6 +72,19 @@ export async function trainingDocuments(modelRegistry: Contract, id: number, dat
   return docs;
 }
 
+/**
+ * The background model of base preset `presetName`'s pretraining text, its
+ * suffix index built once under `cacheDir` (keyed by the text's hash and the
+ * index format; meta.json, written last, says it is complete).
+ */
+export function pretrainingBackground(cacheDir: string, presetName: string): BackgroundModel {
+  const docs = pretrainingDocuments(basePreset(presetName).corpusChars);
+  const hash = sha256Hex(new TextEncoder().encode(docs.join("\u0000"))).slice(0, 16);
+  const dir = join(cacheDir, `background-${presetName}-${hash}`);
+  if (indexFormat(dir) !== INDEX_FORMAT) buildIndex(dir, docs.map((text, i) => ({ id: `pretraining-${i}`, contributor: "", text })));
+  return new BackgroundModel(new SuffixIndex(dir));
+}
+
 /** Scores of one completion: per contributor (what a receipt carries) and per contribution (what explains it). */
 export interface CompletionAttribution {
   contributors: ContributorScores;
@@ -81,11 +101,13 @@ export class ModelAttribution {
     readonly docs: Omit<TrainingDocument, "text">[],
     private readonly index: SuffixIndex,
     private readonly grads: Float32Array,
+    private readonly background?: BackgroundModel,
   ) {}
 
-  /** Opens the index in `dir`, building it first from `docs()` when it is missing. */
-  static async open(dir: string, base: Transformer, adapter: Adapter, docs: () => Promise<TrainingDocument[]>): Promise<ModelAttribution> {
+  /** Opens the index in `dir`, building it first from `docs()` when it is missing; token information is capped by `background` (pretrainingBackground). */
+  static async open(dir: string, base: Transformer, adapter: Adapter, docs: () => Promise<TrainingDocument[]>, background?: BackgroundModel): Promise<ModelAttribution> {
     const ready = join(dir, "attribution.json");
+    if (existsSync(ready) && indexFormat(join(dir, "suffix")) !== INDEX_FORMAT) rmSync(dir, { recursive: true }); // built by an older version: rebuild
     if (!existsSync(ready)) {
       const all = await docs();
       mkdirSync(dir, { recursive: true });
@@ -101,12 +123,12 @@ export class ModelAttribution {
     const raw = readFileSync(join(dir, "grads.f32"));
     const grads = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
     if (grads.length !== meta.docs.length * ATTRIBUTION_DIM) throw new Error(`${dir}/grads.f32 holds ${grads.length / ATTRIBUTION_DIM} gradients for ${meta.docs.length} documents: delete the directory to rebuild it`);
-    return new ModelAttribution(meta.docs, new SuffixIndex(join(dir, "suffix")), grads);
+    return new ModelAttribution(meta.docs, new SuffixIndex(join(dir, "suffix")), grads, background);
   }
 
   /** Attributes `output`, generated after `prompt` by `adapter` on `base`. */
   attribute(base: Transformer, adapter: Adapter, prompt: string, output: string): CompletionAttribution {
-    const tokens = attributeTokens(this.index, output);
+    const tokens = attributeTokens(this.index, output, { background: this.background });
     // The answer's gradient: the loss of the last context window ending at the answer's end.
     const all = encode(prompt + output);
     const T = Math.min(base.config.context, all.length - 1);

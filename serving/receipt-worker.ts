@@ -15,7 +15,8 @@ import { ensureBaseModel } from "../models/base-model.js";
 import { loadAdapter } from "../models/lm/weights.js";
 import { modelRegistryAt, type RegisteredModel } from "../models/registry.js";
 import { classifyServed, reproduceClassifier, type Classification, type ServedClassifier } from "./classifiers.js";
-import { ModelAttribution, trainingDocuments, type CompletionAttribution } from "./attribution.js";
+import { ModelAttribution, pretrainingBackground, trainingDocuments, type CompletionAttribution } from "./attribution.js";
+import type { BackgroundModel } from "../attribution/tokens/background.js";
 
 export interface ReceiptWorkerData {
   rpcUrl: string;
@@ -51,6 +52,7 @@ const registry = modelRegistryAt(data.modelRegistryAddress, provider);
 const base = ensureBaseModel(data.base, { buildDir: data.buildDir });
 const disk = new ContentStore(data.cacheDir);
 const models = new Map<number, Promise<{ attribution: ModelAttribution; adapter: ReturnType<typeof loadAdapter> }>>();
+let background: BackgroundModel | undefined; // of the base model's pretraining text, shared by every adapter
 const crypto = initCrypto();
 
 function model(id: number, artifactHash: string) {
@@ -58,7 +60,8 @@ function model(id: number, artifactHash: string) {
   if (!m) {
     m = (async () => {
       const adapter = loadAdapter(disk.get(artifactHash), base.model, base.info.artifactHash);
-      const attribution = await ModelAttribution.open(join(data.indexDir, String(id)), base.model, adapter, () => trainingDocuments(registry, id, data.datanetsApi));
+      background ??= pretrainingBackground(data.indexDir, data.base);
+      const attribution = await ModelAttribution.open(join(data.indexDir, String(id)), base.model, adapter, () => trainingDocuments(registry, id, data.datanetsApi), background);
       return { attribution, adapter };
     })();
     models.set(id, m);

@@ -5,7 +5,8 @@ import fc from "fast-check";
 import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { attributeTokens } from "../attribution/tokens/attribute.js";
+import { attributeTokens, TOKEN_DEFAULTS } from "../attribution/tokens/attribute.js";
+import { BackgroundModel } from "../attribution/tokens/background.js";
 import { PackedUintFile, widthFor, writePacked } from "../attribution/tokens/packed-file.js";
 import { suffixArray } from "../attribution/tokens/sais.js";
 import { buildIndex, SuffixIndex } from "../attribution/tokens/suffix-index.js";
@@ -84,8 +85,14 @@ describe("suffix-array token attribution", () => {
 
   it("tokenizes words, numbers and punctuation with their character ranges", () => {
     expect(tokenize("Don’t panic: 42 times!").map((t) => [t.text, t.start, t.end])).to.deep.equal([
-      ["don’t", 0, 5], ["panic", 6, 11], [":", 11, 12], ["42", 13, 15], ["times", 16, 21], ["!", 21, 22],
+      ["don't", 0, 5], ["panic", 6, 11], [":", 11, 12], ["42", 13, 15], ["times", 16, 21], ["!", 21, 22],
     ]);
+    // Typography folds: a typed "--" is a typeset "—" or "–", curly quotes are straight ones.
+    const words = (s: string) => tokenize(s).map((t) => t.text);
+    expect(words("“Hi” -- Mark Twain")).to.deep.equal(['"', "hi", '"', "-", "mark", "twain"]);
+    expect(words('"Hi" — Mark Twain')).to.deep.equal(words("“Hi” -- Mark Twain"));
+    expect(words("well–known ‘it’s’")).to.deep.equal(["well", "-", "known", "'", "it's", "'"]);
+    expect(tokenize("a -- b").map((t) => [t.start, t.end])).to.deep.equal([[0, 1], [2, 4], [5, 6]]); // ranges stay in the text
   });
 
   it("finds the maximal span and credits its sources with the span's unigram information", () => {
@@ -153,7 +160,7 @@ describe("suffix-array token attribution", () => {
     expect(() => new SuffixIndex(dir)).to.throw("must both hold 34 entries");
     const meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8"));
     writeFileSync(join(dir, "meta.json"), JSON.stringify({ ...meta, version: 1 }));
-    expect(() => new SuffixIndex(dir)).to.throw("index format 1 is not supported (this version reads 2): rebuild it");
+    expect(() => new SuffixIndex(dir)).to.throw("index format 1 is not supported (this version reads 3, which folds dashes and quotes): rebuild it");
   });
 });
 
@@ -207,5 +214,63 @@ describe("token attribution on shared text", () => {
     expect(r.spans.map((s) => [s.start, s.end, s.documents])).to.deep.equal([[0, 19, ["rule"]]]);
     expect(r.spans[0].bits).to.be.closeTo(uni("the") + uni("meeting") + uni("_") + uni("signed"), 1e-9);
     expect(r.documents.get("rule")).to.be.closeTo(r.spans[0].bits, 1e-9);
+  });
+});
+
+describe("background model of general text", () => {
+  const root = mkdtempSync(join(tmpdir(), "poa-bg-"));
+  // General text: the pretraining corpus's stand-in. It knows the famous attribution line, not the recipe.
+  const general = [
+    "Curiouser and curiouser! -- Lewis Carroll, Alice in Wonderland",
+    "Off with her head! -- Lewis Carroll, Alice in Wonderland",
+    "The cat sat on the mat.",
+  ];
+  const docs = [
+    { id: "quote", contributor: "quinn", text: "Why, sometimes I've believed as many as six impossible things before breakfast. -- Lewis Carroll, Alice in Wonderland" },
+    { id: "recipe", contributor: "rita", text: "Fold the saffron into warm quince purée before the almonds brown." },
+    // 3,000 other words, so that a word the index holds once carries ~11.6 bits.
+    { id: "filler", contributor: "fred", text: Array.from({ length: 3000 }, (_, i) => "w" + [...i.toString(26)].map((d) => String.fromCharCode(97 + parseInt(d, 26))).join("")).join(" ") },
+  ];
+  let index: SuffixIndex, reference: SuffixIndex, background: BackgroundModel;
+  before(() => {
+    buildIndex(join(root, "index"), docs);
+    buildIndex(join(root, "general"), general.map((text, i) => ({ id: `g${i}`, contributor: "", text })));
+    index = new SuffixIndex(join(root, "index"));
+    reference = new SuffixIndex(join(root, "general"));
+    background = new BackgroundModel(reference, { order: 3, concentration: 2 });
+  });
+  after(() => {
+    index?.close();
+    reference?.close();
+  });
+
+  it("gives each token −log2 of the hierarchically smoothed n-gram probability", () => {
+    const c = (w: string) => reference.meta.counts[reference.idOf.get(w)! - 1];
+    const p0 = (w: string) => c(w) / reference.wordTokens;
+    // "the cat sat": "the" alone; "cat" after "the" (the: 2, the cat: 1); "sat" after "the cat" (1, 1), backed off through "cat" (1, 1).
+    const pCat = (1 + 2 * p0("cat")) / (2 + 2);
+    const pSat = (1 + 2 * ((1 + 2 * p0("sat")) / (1 + 2))) / (1 + 2);
+    expect([...background.bits(["the", "cat", "sat"])]).to.deep.equal([-Math.log2(p0("the")), -Math.log2(pCat), -Math.log2(pSat)]);
+    // A word the reference never saw has no background information; after it, no context is held.
+    expect([...background.bits(["saffron", "cat"])]).to.deep.equal([Infinity, -Math.log2(p0("cat"))]);
+    expect(() => new BackgroundModel(reference, { order: 0 })).to.throw("background order must be a positive integer, got 0");
+    expect(() => new BackgroundModel(reference, { concentration: 0 })).to.throw("background concentration must be positive, got 0");
+  });
+
+  it("an attribution line that general text knows is no evidence; the contribution's own text still is", () => {
+    // A novel quotation with the indexed quotation's attribution line (typeset with an em dash).
+    const out = "Curiosity killed the cat, they say. — Lewis Carroll, Alice in Wonderland";
+    const bare = attributeTokens(index, out);
+    expect(bare.spans.map((s) => [s.text, s.documents])).to.deep.equal([[". — Lewis Carroll, Alice in Wonderland", ["quote"]]]);
+    expect(bare.spans[0].bits).to.be.greaterThan(TOKEN_DEFAULTS.minBits); // seven rare words in a small index
+    const weighed = attributeTokens(index, out, { background });
+    expect(weighed.spans).to.deep.equal([]);
+    expect(weighed.contributors.size).to.equal(0);
+    // The recipe's words are unknown to general text: its run keeps the index's information.
+    const recipe = "Chefs say: fold the saffron into warm quince purée.";
+    const a = attributeTokens(index, recipe), b = attributeTokens(index, recipe, { background });
+    expect(b.spans.map((s) => [s.text, s.documents])).to.deep.equal([["fold the saffron into warm quince purée", ["recipe"]]]);
+    expect(b.contributors.get("rita")).to.be.greaterThan(TOKEN_DEFAULTS.minBits);
+    expect(b.contributors.get("rita")).to.be.at.most(a.contributors.get("rita")!); // "the" and "into" are general
   });
 });

@@ -2,14 +2,15 @@
 // training set's suffix index and LoRA-space gradient influence at the served
 // adapter, mixed half and half; the index is built once and reopened.
 import { expect } from "chai";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBaseModel } from "../models/base-model.js";
+import { mobyDick } from "../models/corpus.js";
 import { ATTRIBUTION_DIM, projectedGradients } from "../models/factory/lora-job.js";
 import { encode } from "../models/lm/tokenizer.js";
 import { Adapter, initLora, PROJECTIONS } from "../models/lm/transformer.js";
-import { GRADIENT_WINDOW, ModelAttribution, PROJECTION_SEED, type TrainingDocument } from "../serving/attribution.js";
+import { GRADIENT_WINDOW, ModelAttribution, pretrainingBackground, PROJECTION_SEED, type TrainingDocument } from "../serving/attribution.js";
 
 describe("serving attribution", () => {
   const base = ensureBaseModel("tiny");
@@ -61,5 +62,38 @@ describe("serving attribution", () => {
     expect([...b.contributors]).to.deep.equal([...a.contributors]);
     expect(b.contributions.find((c) => c.tokens > 0)!.contributor).to.equal(bob);
     again.close();
+  });
+
+  it("an index of an older format is rebuilt, not misread", async () => {
+    const meta = join(dir, "suffix", "meta.json");
+    writeFileSync(meta, JSON.stringify({ ...JSON.parse(readFileSync(meta, "utf8")), version: 2 }));
+    const m = await open();
+    expect(built).to.equal(2);
+    expect(JSON.parse(readFileSync(meta, "utf8")).version).to.equal(3);
+    m.close();
+  });
+
+  it("text the base model was pretrained on earns a contribution nothing by tokens; the contribution's own text still does", async () => {
+    // Contribution 4 copies Moby Dick's opening, which the tiny base model read in pretraining.
+    const moby = mobyDick();
+    const ishmael = moby.slice(moby.indexOf("Call me Ishmael."), moby.indexOf("watery part of the world.") + 25);
+    expect(ishmael).to.have.length.within(200, 240);
+    const withCopy = [...docs, { contributionId: 4, datanetId: 1, contentHash: "0x" + "04".repeat(32), contributor: alice, text: ishmael }];
+    const cache = mkdtempSync(join(tmpdir(), "poa-bg-cache-"));
+    const background = pretrainingBackground(cache, "tiny");
+    const builtAt = statSync(join(cache, readdirSync(cache)[0], "meta.json")).mtimeMs;
+    expect(pretrainingBackground(cache, "tiny").index.wordTokens).to.equal(background.index.wordTokens);
+    expect(readdirSync(cache)).to.have.length(1);
+    expect(statSync(join(cache, readdirSync(cache)[0], "meta.json")).mtimeMs, "built once").to.equal(builtAt);
+    const bare = await ModelAttribution.open(mkdtempSync(join(tmpdir(), "poa-attr-")), base.model, adapter, async () => withCopy);
+    const weighed = await ModelAttribution.open(mkdtempSync(join(tmpdir(), "poa-attr-")), base.model, adapter, async () => withCopy, background);
+    const tokensOf = (a: ReturnType<ModelAttribution["attribute"]>, id: number) => a.contributions.find((c) => c.contributionId === id)?.tokens ?? 0;
+    const answer = `As the book begins: ${ishmael}`;
+    expect(tokensOf(bare.attribute(base.model, adapter, "Quote: ", answer), 4)).to.be.greaterThan(100);
+    expect(tokensOf(weighed.attribute(base.model, adapter, "Quote: ", answer), 4)).to.equal(0);
+    const pastry = weighed.attribute(base.model, adapter, "Pastry: ", "You knead the dough with cold butter until it shines like river stones.");
+    expect(tokensOf(pastry, 1)).to.be.greaterThan(0);
+    bare.close();
+    weighed.close();
   });
 });

@@ -28,6 +28,7 @@
 // Cost: O(output length × longest match × log corpus) page reads plus at most
 // `maxDocuments` × 8 suffix-array reads per start; nothing scales with the
 // number of documents.
+import type { BackgroundModel } from "./background.js";
 import type { SuffixIndex } from "./suffix-index.js";
 import { tokenize } from "./tokenize.js";
 
@@ -64,6 +65,8 @@ export interface AttributeOptions {
   minBits?: number;
   /** κ: how strongly other copies of the text make it predictable (default 2; larger keeps more information in text a few contributions share; Infinity: unigram information). */
   contextPrior?: number;
+  /** General text's model: a token carries at most its background information (background.ts). */
+  background?: BackgroundModel;
   /** Document ids that earn nothing (e.g. slashed contributions). */
   exclude?: Set<string>;
 }
@@ -81,6 +84,8 @@ export function attributeTokens(index: SuffixIndex, output: string, opts: Attrib
   const unigram = (id: number) => index.meta.counts[id - 1] / index.wordTokens;
   const repeatedMark = (j: number) => j > 0 && toks[j].text === toks[j - 1].text && PUNCTUATION.test(toks[j].text);
   const excluded = (d: number) => opts.exclude?.has(index.docId(d)) ?? false;
+  const background = opts.background?.bits(toks.map((t) => t.text));
+  const capped = (bits: number, j: number) => (background ? Math.min(bits, background[j]) : bits);
 
   const weight = new Float64Array(toks.length).fill(-1); // a token's information, from the first run that covers it
   const cover: number[][] = toks.map(() => []); // documents whose runs cover the token
@@ -96,14 +101,14 @@ export function attributeTokens(index: SuffixIndex, output: string, opts: Attrib
     }
     // 1. Narrow: [lo[k], hi[k]) holds the suffixes starting with the k tokens at i; cum[k] their information.
     [lo[1], hi[1]] = index.rangeOf(ids[i]);
-    cum[1] = repeatedMark(i) ? 0 : -Math.log2(unigram(ids[i]));
+    cum[1] = repeatedMark(i) ? 0 : capped(-Math.log2(unigram(ids[i])), i);
     let len = 1;
     while (i + len < ids.length && ids[i + len] > 0) {
       const t = ids[i + len];
       const [a, b] = index.narrow(lo[len], hi[len], len, t);
       if (a === b) break;
       const p = kappa === Infinity ? unigram(t) : (b - a - 1 + kappa * unigram(t)) / (hi[len] - lo[len] - 1 + kappa);
-      const bits = repeatedMark(i + len) ? 0 : Math.min(-Math.log2(unigram(t)), -Math.log2(p));
+      const bits = repeatedMark(i + len) ? 0 : capped(Math.min(-Math.log2(unigram(t)), -Math.log2(p)), i + len);
       len++;
       [lo[len], hi[len], cum[len]] = [a, b, cum[len - 1] + bits];
     }

@@ -1,6 +1,6 @@
 // An on-disk suffix-array index over the tokens of a datanet's contributions.
 //
-// Files in the index directory (format version 2):
+// Files in the index directory (format version 3: tokenize.ts folds dashes and quotes):
 //   tokens.bin     token ids, `tokenBytes` each (little-endian): each document's
 //                  tokens, then the separator 0 (word ids start at 1)
 //   sa.bin         the suffix array of tokens.bin (SA-IS), `posBytes` each
@@ -12,8 +12,9 @@
 // Nothing a query reads grows with the number of documents except the
 // document table, which answers "which document holds position p" by binary
 // search and "whose is it" by lookup.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { threadId } from "node:worker_threads";
 import { PackedUintFile, widthFor, writePacked } from "./packed-file.js";
 import { suffixArray } from "./sais.js";
 import { tokenize } from "./tokenize.js";
@@ -25,8 +26,11 @@ export interface IndexedDocument {
   text: string;
 }
 
+/** The format this version writes and reads: 3 folds dashes and quotes (tokenize.ts). */
+export const INDEX_FORMAT = 3;
+
 export interface IndexMeta {
-  version: 2;
+  version: typeof INDEX_FORMAT;
   /** Token positions, separators included. */
   tokens: number;
   documents: number;
@@ -103,16 +107,18 @@ export function buildIndex(dir: string, documents: Iterable<IndexedDocument>): B
   const sa = suffixArray(T, vocab.length + 2).subarray(1); // drop the sentinel's suffix
   const tokenBytes = widthFor(vocab.length);
   const posBytes = widthFor(Math.max(0, n - 1));
+  // Two builders of one index (threads that need it at once) each write their own temporary files.
+  const tmp = `${process.pid}-${threadId}-${Math.random().toString(36).slice(2)}.tmp`;
   const atomically = (name: string, write: (path: string) => void) => {
-    write(join(dir, `${name}.tmp`));
-    renameSync(join(dir, `${name}.tmp`), join(dir, name));
+    write(join(dir, `${name}.${tmp}`));
+    renameSync(join(dir, `${name}.${tmp}`), join(dir, name));
   };
   atomically("tokens.bin", (p) => writePacked(p, tokens.subarray(0, n), tokenBytes));
   atomically("sa.bin", (p) => writePacked(p, sa, posBytes));
   atomically("documents.bin", (p) => writeFileSync(p, new Uint8Array(docTable.buffer, 0, docIds.length * 8)));
   const idsJson = JSON.stringify(docIds);
   atomically("documents.json", (p) => writeFileSync(p, idsJson));
-  const meta: IndexMeta = { version: 2, tokens: n, documents: docIds.length, tokenBytes, posBytes, vocab, counts, contributors: [...contributorNo.keys()] };
+  const meta: IndexMeta = { version: INDEX_FORMAT, tokens: n, documents: docIds.length, tokenBytes, posBytes, vocab, counts, contributors: [...contributorNo.keys()] };
   const metaJson = JSON.stringify(meta);
   atomically("meta.json", (p) => writeFileSync(p, metaJson)); // last: an index without it is incomplete
   const searched = n * (tokenBytes + posBytes);
@@ -125,6 +131,11 @@ export function buildIndex(dir: string, documents: Iterable<IndexedDocument>): B
 }
 
 /** An index opened for queries: metadata and the document table in memory, tokens and suffix array resident or paged. */
+/** The format of the index in `dir`, or undefined when none is complete there. */
+export function indexFormat(dir: string): number | undefined {
+  return existsSync(join(dir, "meta.json")) ? JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")).version : undefined;
+}
+
 export class SuffixIndex {
   readonly meta: IndexMeta;
   readonly tokens: PackedUintFile;
@@ -139,7 +150,7 @@ export class SuffixIndex {
 
   constructor(readonly dir: string, opts: OpenOptions = {}) {
     this.meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8"));
-    if (this.meta.version !== 2) throw new Error(`${dir}: index format ${this.meta.version} is not supported (this version reads 2): rebuild it with \`poa attribution index\``);
+    if (this.meta.version !== INDEX_FORMAT) throw new Error(`${dir}: index format ${this.meta.version} is not supported (this version reads ${INDEX_FORMAT}, which folds dashes and quotes): rebuild it with \`poa attribution index\``);
     const resident = opts.residentBytes ?? 2 ** 31;
     this.tokens = new PackedUintFile(join(dir, "tokens.bin"), this.meta.tokenBytes, resident);
     this.sa = new PackedUintFile(join(dir, "sa.bin"), this.meta.posBytes, resident);

@@ -86,3 +86,24 @@ template LeafUpdate(D) {
     computedOld === oldRoot;
     newRoot <== MerkleRoot(D)(newLeaf, is, siblings);
 }
+
+// MerkleInclusion: `leaf` sits at `index` under `root`, checked when
+// `enabled` is 1 (an unused slot, enabled 0, checks nothing but the index's
+// range).
+//   index    2D bits (range-checked here: index < 4^D)
+//   enabled  1 bit (the caller's)
+template MerkleInclusion(D) {
+    signal input enabled;
+    signal input root;
+    signal input index;
+    signal input leaf;
+    signal input siblings[D][3];
+
+    signal indexBits[2 * D] <== Num2Bits(2 * D)(index);
+    signal is[D][4];
+    for (var l = 0; l < D; l++) {
+        is[l] <== QuadPosition()(indexBits[2 * l], indexBits[2 * l + 1]);
+    }
+    signal computed <== MerkleRoot(D)(leaf, is, siblings);
+    (computed - root) * enabled === 0;
+}
