@@ -57,7 +57,7 @@ interface Task {
   key: string;
   indexed: IndexedDocument[];
   /** A piece of text the index does not hold (the index is the task's own). */
-  novel: (index: SuffixIndex) => string;
+  novel: (index: SuffixIndex, background?: SuffixIndex) => string;
   /** General text, disjoint from the indexed and the novel text: the background model's corpus. */
   background: IndexedDocument[];
 }
@@ -74,7 +74,7 @@ export function makeOutputs(index: SuffixIndex, task: Pick<Task, "indexed" | "no
   let redrawn = 0, copies = 0;
   const novel = () => {
     for (;;) {
-      const text = task.novel(index);
+      const text = task.novel(index, background);
       if (!copiesOne(index, text)) return text;
       copies++;
     }
@@ -135,25 +135,32 @@ export function tasks(): Task[] {
   // other 30% that end in an attribution line one indexed quotation also carries.
   const quotes = shuffle(fortunes().map((f) => f.text));
   const cut = [Math.floor(quotes.length * 0.4), Math.floor(quotes.length * 0.7)];
-  let lined: string[] | undefined;
   const quoteDocs = quotes.slice(0, cut[0]).map((text, i) => ({ id: `quote-${i}`, contributor: `quoter-${i % 50}`, text }));
   const pretraining = [...sotu, { id: "moby-dick", contributor: "", text: mobyDick() }];
   const asReference = (texts: string[]) => texts.map((text, i) => ({ id: `ref-${i}`, contributor: "", text }));
   const mailReference = asReference(mail.map((m) => m.text));
+  const quoteReference = [...asReference(quotes.slice(cut[0], cut[1])), ...pretraining];
+  /** Novel quotations whose attribution line one indexed quotation holds (and, if `known`, the general text too). */
+  const quotations = (key: string, which: string, known: boolean): Task => {
+    let pool: string[] | undefined;
+    return {
+      key,
+      name: `quotations with attribution lines: ${quoteDocs.length.toLocaleString("en")} quotations indexed, novel ones ending in an attribution line ${which}`,
+      indexed: quoteDocs,
+      novel: (index, background) => pick((pool ??= quotes.slice(cut[1]).filter((q) => {
+        const line = attributionLine(q);
+        if (line === undefined || line.length < TOKEN_DEFAULTS.minTokens || holders(index, line, 1).size !== 1) return false;
+        return !known || holders(background!, line, 0).size > 0;
+      }))),
+      background: quoteReference,
+    };
+  };
   return [
     { key: "crossDomain", name: "another domain: 233 addresses indexed, novel text from Moby Dick", indexed: sotu, novel: () => pick(moby), background: mailReference },
     { key: "inDomain", name: "same domain: 160 addresses indexed, novel text from the other 73", indexed: split.slice(0, 160), novel: () => pick(heldOut), background: mailReference },
     { key: "mailBoilerplate", name: "mail with boilerplate: 4,000 mails indexed, novel text from 1,000+ others (half from their last 20–60 tokens)", indexed: mailDocs, novel: mailWindow, background: pretraining },
-    {
-      key: "inDomainAttributionLines",
-      name: `quotations with attribution lines: ${quoteDocs.length.toLocaleString("en")} quotations indexed, novel ones ending in an attribution line that one of them carries`,
-      indexed: quoteDocs,
-      novel: (index: SuffixIndex) => pick((lined ??= quotes.slice(cut[1]).filter((q) => {
-        const line = attributionLine(q);
-        return line !== undefined && line.length >= TOKEN_DEFAULTS.minTokens && holders(index, line, 1).size === 1;
-      }))),
-      background: [...asReference(quotes.slice(cut[0], cut[1])), ...pretraining],
-    },
+    quotations("inDomainAttributionLines", "that one of them carries", false),
+    quotations("inDomainKnownAttributionLines", "that one of them carries and general text holds", true),
   ];
 }
 
@@ -273,6 +280,7 @@ function main(): void {
   const byKey = Object.fromEntries(quality.map((q) => [q.key, q]));
   const inDomain = byKey.inDomain.bySpan[1];
   const lines = byKey.inDomainAttributionLines.bySpan[1];
+  const knownLines = byKey.inDomainKnownAttributionLines.bySpan[1];
   const atTarget = (x: { precision: number; recall: number }) => x.precision >= 0.9 && x.recall >= 0.95;
   writeResults({
     attribution: {
@@ -285,7 +293,11 @@ function main(): void {
       },
     },
     provedAttribution: {
-      tokenInDomain: { ...lines.withBackground, withoutBackground: lines.engine, minBits: TOKEN_DEFAULTS.minBits, curve: lines.curve, targetMet: atTarget(lines.withBackground), measured: meta.line },
+      tokenInDomain: {
+        ...lines.withBackground, withoutBackground: lines.engine, minBits: TOKEN_DEFAULTS.minBits, curve: lines.curve, targetMet: atTarget(lines.withBackground),
+        knownLines: { ...knownLines.withBackground, withoutBackground: knownLines.engine, targetMet: atTarget(knownLines.withBackground) },
+        measured: meta.line,
+      },
     },
   });
   const curveTable = (k: 0 | 1) => `| minBits | ${quality.map((q) => `${q.key}: engine | + background`).join(" | ")} |
@@ -305,7 +317,9 @@ ${quality.flatMap((q) => q.bySpan.map((s) => `| ${q.task} | ${s.spans[0]}–${s.
 
 (precision / recall)
 
-Targets: precision ≥ 0.90 at recall ≥ 0.95 for 12–30-token spans in the same domain (issue 11): ${atTarget(inDomain.engine) ? "met" : "not met"} (${pr(inDomain.engine)}); the same with attribution lines, with the background (issue 25, \`provedAttribution.tokenInDomain\`): ${atTarget(lines.withBackground) ? "met" : "not met"} (${pr(lines.withBackground)}; without it ${pr(lines.engine)}).
+Targets: precision ≥ 0.90 at recall ≥ 0.95 for 12–30-token spans in the same domain (issue 11): ${atTarget(inDomain.engine) ? "met" : "not met"} (${pr(inDomain.engine)}); the same with attribution lines, with the background (issue 25, \`provedAttribution.tokenInDomain\`): ${atTarget(lines.withBackground) ? "met" : "not met"} (${pr(lines.withBackground)}; without it ${pr(lines.engine)}); with attribution lines that the general text holds: ${atTarget(knownLines.withBackground) ? "met" : "not met"} (${pr(knownLines.withBackground)}; without the background ${pr(knownLines.engine)}).
+
+What is left of the attribution-line false credits are lines that no text but one indexed quotation holds: neither the index nor the general text can tell such a line in an answer from text copied from that quotation. The background removes the false credits that general text can explain; a larger reference (the base model's pretraining corpus at scale) covers more of them.
 
 **Precision / recall against the information floor** (minBits), 12–30-token spans:
 

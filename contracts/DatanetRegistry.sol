@@ -23,6 +23,12 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 /// block, by which time the reveal has landed; and if a reveal comes after a registration
 /// whose commitment is younger than its own, the earliest commitment wins: the content passes
 /// to it (any stake of the displaced contributor is returned).
+///
+/// A contributor may also commit its contribution's tokens (`commitTokens`): the Poseidon root
+/// of its token commitment (docs/PROTOCOL.md §11.1), which a batch proof opens to show that a
+/// paid span of an answer is the contribution's text. The root is a function of the content,
+/// so anyone can recompute it; the curator slashes a contribution whose root does not match
+/// (SlashReason.TokenMismatch).
 contract DatanetRegistry is ReentrancyGuard, EIP712 {
     using SafeERC20 for IERC20;
 
@@ -36,7 +42,8 @@ contract DatanetRegistry is ReentrancyGuard, EIP712 {
     enum SlashReason {
         Duplicate,
         Adversarial,
-        Mislabeled
+        Mislabeled,
+        TokenMismatch
     }
 
     struct Datanet {
@@ -62,6 +69,10 @@ contract DatanetRegistry is ReentrancyGuard, EIP712 {
 
     /// @dev EIP-712 type of a contributor's consent to a relayed registration.
     bytes32 public constant CONTRIBUTION_TYPEHASH = keccak256("Contribution(uint256 datanetId,bytes32 contentHash,address contributor)");
+    /// @dev EIP-712 type of a contributor's consent to a relayed token commitment.
+    bytes32 public constant TOKEN_COMMITMENT_TYPEHASH = keccak256("TokenCommitment(uint256 datanetId,bytes32 contentHash,bytes32 tokenRoot)");
+    /// @dev The BN254 scalar field: a token root is one of its elements.
+    uint256 internal constant FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint256 public constant MAX_NAME_BYTES = 64;
     uint256 public constant MAX_TEXT_BYTES = 1024;
 
@@ -75,6 +86,8 @@ contract DatanetRegistry is ReentrancyGuard, EIP712 {
     mapping(uint256 => mapping(bytes32 => uint256)) public contributionIdOf;
     /// @notice The block in which each registration commitment was first made (0: never).
     mapping(bytes32 => uint256) public commitmentBlock;
+    /// @notice tokenRootOf[contributionId]: the root of its token commitment (0: none committed).
+    mapping(uint256 => bytes32) public tokenRootOf;
 
     error EmptyName();
     error TextTooLong(string field, uint256 length, uint256 max);
@@ -92,6 +105,8 @@ contract DatanetRegistry is ReentrancyGuard, EIP712 {
     error ZeroAmount();
     error NoCommitment(bytes32 commitment);
     error CommitmentTooRecent(bytes32 commitment, uint256 committedAt);
+    error TokenRootNotInField(bytes32 tokenRoot);
+    error TokensAlreadyCommitted(uint256 contributionId, bytes32 tokenRoot);
 
     event DatanetCreated(uint256 indexed datanetId, address indexed curator, Kind kind, string name, string license);
     event CuratorChanged(uint256 indexed datanetId, address indexed previousCurator, address indexed newCurator);
@@ -103,6 +118,8 @@ contract DatanetRegistry is ReentrancyGuard, EIP712 {
     event StakeAdded(uint256 indexed contributionId, address indexed contributor, uint256 amount, uint256 total);
     event ContributionSlashed(uint256 indexed contributionId, uint256 indexed datanetId, SlashReason reason, uint256 stakeTaken, address curator);
     event StakeWithdrawn(uint256 indexed contributionId, address indexed contributor, uint256 amount);
+    /// @notice A contribution's token root was set, or cleared (tokenRoot 0) when the contribution passed to another contributor.
+    event TokensCommitted(uint256 indexed contributionId, address indexed contributor, bytes32 tokenRoot);
 
     /// @param token_ OPEN, the staking token.
     /// @param stakeLock_ seconds a stake stays locked after registration.
@@ -181,6 +198,35 @@ contract DatanetRegistry is ReentrancyGuard, EIP712 {
         contributionId = _register(datanetId, contentHash, contributor, 0, _revealed(datanetId, contentHash, contributor, salt));
     }
 
+    /// @notice The contributor commits its contribution's tokens, once: the root of its token
+    /// commitment (docs/PROTOCOL.md §11.1), a non-zero field element.
+    /// @param contributionId the caller's unslashed contribution.
+    /// @param tokenRoot the root, as core/token-commitment.ts computes it from the content.
+    function commitTokens(uint256 contributionId, bytes32 tokenRoot) external {
+        Contribution storage c = _contribution(contributionId);
+        if (msg.sender != c.contributor) revert NotContributor(contributionId, msg.sender);
+        _commitTokens(contributionId, c, tokenRoot);
+    }
+
+    /// @notice Relays a token commitment that the contributor signed (EIP-712, EOA or ERC-1271)
+    /// over TokenCommitment(datanetId, contentHash, tokenRoot): by content, so that an upload
+    /// can carry it with the registration's consent, before the contribution has an id.
+    function commitTokensFor(uint256 contributionId, bytes32 tokenRoot, bytes calldata signature) external {
+        Contribution storage c = _contribution(contributionId);
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(TOKEN_COMMITMENT_TYPEHASH, c.datanetId, c.contentHash, tokenRoot)));
+        if (!SignatureChecker.isValidSignatureNow(c.contributor, digest, signature)) revert InvalidContributorSignature(c.contributor);
+        _commitTokens(contributionId, c, tokenRoot);
+    }
+
+    function _commitTokens(uint256 contributionId, Contribution storage c, bytes32 tokenRoot) internal {
+        if (c.slashed) revert AlreadySlashed(contributionId);
+        if (tokenRoot == bytes32(0) || uint256(tokenRoot) >= FIELD_MODULUS) revert TokenRootNotInField(tokenRoot);
+        bytes32 existing = tokenRootOf[contributionId];
+        if (existing != bytes32(0)) revert TokensAlreadyCommitted(contributionId, existing);
+        tokenRootOf[contributionId] = tokenRoot;
+        emit TokensCommitted(contributionId, c.contributor, tokenRoot);
+    }
+
     /// @dev The block of the commitment being revealed, which must be older than this block.
     function _revealed(uint256 datanetId, bytes32 contentHash, address contributor, bytes32 salt) internal view returns (uint64) {
         bytes32 c = commitmentOf(datanetId, contentHash, contributor, salt);
@@ -207,7 +253,7 @@ contract DatanetRegistry is ReentrancyGuard, EIP712 {
     /// @notice The curator slashes a bad contribution: its stake goes to the curator and it
     /// earns no further attribution.
     /// @param contributionId the contribution.
-    /// @param reason why (Duplicate, Adversarial, Mislabeled).
+    /// @param reason why (Duplicate, Adversarial, Mislabeled, TokenMismatch: its token root is not its content's).
     function slash(uint256 contributionId, SlashReason reason) external nonReentrant {
         Contribution storage c = _contribution(contributionId);
         address curator = _datanets[c.datanetId - 1].curator;
@@ -254,6 +300,11 @@ contract DatanetRegistry is ReentrancyGuard, EIP712 {
         return _contributions.length;
     }
 
+    /// @notice The EIP-712 digest a contributor signs to consent to `commitTokensFor`.
+    function tokenCommitmentDigest(uint256 datanetId, bytes32 contentHash, bytes32 tokenRoot) external view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(TOKEN_COMMITMENT_TYPEHASH, datanetId, contentHash, tokenRoot)));
+    }
+
     /// @notice The EIP-712 digest a contributor signs to consent to `contributeFor`.
     function contributionDigest(uint256 datanetId, bytes32 contentHash, address contributor) external view returns (bytes32) {
         return _hashTypedDataV4(keccak256(abi.encode(CONTRIBUTION_TYPEHASH, datanetId, contentHash, contributor)));
@@ -294,6 +345,11 @@ contract DatanetRegistry is ReentrancyGuard, EIP712 {
         c.stake = stake;
         c.stakeUnlocksAt = uint64(block.timestamp + stakeLock);
         emit ContributionReassigned(id, displaced, contributor, committedAt);
+        if (tokenRootOf[id] != bytes32(0)) {
+            // The displaced contributor's token commitment is not the new contributor's word.
+            delete tokenRootOf[id];
+            emit TokensCommitted(id, contributor, bytes32(0));
+        }
         if (refund > 0) token.safeTransfer(displaced, refund);
         return id;
     }

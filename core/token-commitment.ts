@@ -20,6 +20,8 @@ import { ARITY, MerkleTree } from "./tree.js";
 import { tokenize } from "../attribution/tokens/tokenize.js";
 
 export const TOKEN_CHUNK = 16;
+/** Depth of a contribution's commitment on L1 (DatanetRegistry.tokenRootOf): 16 · 4^6 = 65,536 tokens. */
+export const CONTRIBUTION_TOKEN_DEPTH = 6;
 
 /** A token as a field element: the first 31 bytes of SHA-256 of its (folded, lower-case) text; 1 in the 2^-248 case of a zero digest. */
 export function tokenValue(token: string): bigint {

@@ -21,7 +21,7 @@ import { signTicketBundle, ticketFor } from "../core/ticket.js";
 import { winnerOutflow } from "../sequencer/tickets.js";
 import { payout } from "../core/payout.js";
 import { canonicalRecord, canonicalText, contributionHash } from "../attribution/datanet/content.js";
-import { registryAt, signConsent, signDatanetRequest } from "../attribution/datanet/registry.js";
+import { contributionTokenRoot, registryAt, signConsent, signDatanetRequest, signTokenConsent } from "../attribution/datanet/registry.js";
 import { fetchDatanet, labeledRecords } from "../attribution/datanet/source.js";
 import { classify, trainClassifier } from "../attribution/influence/classifier.js";
 import { attributedReceipt, signAttributed, type Inference } from "../attribution/receipts.js";
@@ -220,8 +220,14 @@ async function fillDatanets(apiUrl: string, curator: Connection, contributors: C
   };
   const recipesId = await create("demo-recipes", "text", "cooking passages");
   const reviewsId = await create("demo-reviews", "json", "product reviews labeled positive or negative");
+  // Each upload carries the consent to its registration and to its token commitment (docs/PROTOCOL.md §10, §11.1).
   const upload = async (id: number, who: Connection, bytes: Uint8Array, body: object) =>
-    api(apiUrl, "POST", `/v1/datanets/${id}/contributions`, { contributor: who.wallet.address, signature: await signConsent(who.wallet, registry, id, contributionHash(bytes)), ...body });
+    api(apiUrl, "POST", `/v1/datanets/${id}/contributions`, {
+      contributor: who.wallet.address,
+      signature: await signConsent(who.wallet, registry, id, contributionHash(bytes)),
+      tokenSignature: await signTokenConsent(who.wallet, registry, id, contributionHash(bytes), await contributionTokenRoot(bytes)),
+      ...body,
+    });
   for (const [c, text] of RECIPES) await upload(recipesId, contributors[c], canonicalText(text), { text });
   for (const [c, text, label] of REVIEWS) await upload(reviewsId, contributors[c], canonicalRecord({ text, label }), { record: { text, label } });
   console.log(`demo: datanets ${recipesId} (recipes, ${RECIPES.length} passages) and ${reviewsId} (reviews, ${REVIEWS.length} records) registered on L1 with their contributors`);

@@ -4,7 +4,7 @@
 import { Command, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { canonicalRecord, canonicalText, contributionHash } from "../attribution/datanet/content.js";
-import { describeRevert, registryAt, signConsent, signDatanetRequest, SLASH_REASONS } from "../attribution/datanet/registry.js";
+import { contributionTokenRoot, describeRevert, registryAt, signConsent, signDatanetRequest, signTokenConsent, SLASH_REASONS } from "../attribution/datanet/registry.js";
 import { api, connect, type L1Opts } from "../ops/client.js";
 
 type Opts = L1Opts & { registry?: string };
@@ -44,9 +44,11 @@ export function datanetCommands(l1Options: (c: Command) => Command): Command {
       for (const item of items) {
         const bytes = d.kind === "text" ? canonicalText(raw) : canonicalRecord(item);
         const signature = await signConsent(wallet, registry, Number(id), contributionHash(bytes));
-        const body = d.kind === "text" ? { contributor: wallet.address, signature, text: item } : { contributor: wallet.address, signature, record: item };
-        const p = await api(o.api, "POST", `/v1/datanets/${id}/contributions`, body);
-        console.log(`contribution ${p.id}: ${p.contentHash} by ${p.contributor} (tx ${p.txHash})`);
+        // And the commitment of its tokens, which proofs of token attribution open (docs/PROTOCOL.md §11.1).
+        const tokenSignature = await signTokenConsent(wallet, registry, Number(id), contributionHash(bytes), await contributionTokenRoot(bytes));
+        const signed = { contributor: wallet.address, signature, tokenSignature };
+        const p = await api(o.api, "POST", `/v1/datanets/${id}/contributions`, d.kind === "text" ? { ...signed, text: item } : { ...signed, record: item });
+        console.log(`contribution ${p.id}: ${p.contentHash} by ${p.contributor} (tx ${p.txHash}), tokens ${p.tokenRoot}`);
       }
     });
 

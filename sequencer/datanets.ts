@@ -11,11 +11,11 @@
 //   GET  /v1/datanets/:id/contributions/:hash  provenance of one contribution
 //   GET  /v1/datanets/:id/contributions/:hash/content   the bytes (checked against the hash)
 import express, { type Express, type Request, type Response } from "express";
-import { verifyTypedData, type Contract } from "ethers";
+import { toBeHex, verifyTypedData, type Contract } from "ethers";
 import { z } from "zod";
 import { canonicalRecord, canonicalText, checkExactNumbers, ContentError, contributionHash, isWellFormed, KINDS, MAX_CONTENT_BYTES } from "../attribution/datanet/content.js";
 import { join } from "node:path";
-import { consentTypes, CREATE_DATANET_TYPES, describeRevert, findContribution, register, listContributions, listDatanets, readDatanet, type DatanetInfo, type Provenance } from "../attribution/datanet/registry.js";
+import { commitTokens, consentTypes, contributionTokenRoot, CREATE_DATANET_TYPES, describeRevert, findContribution, register, TOKEN_COMMITMENT_TYPES, listContributions, listDatanets, readDatanet, type DatanetInfo, type Provenance } from "../attribution/datanet/registry.js";
 import { ContentCorruptedError, ContentMissingError, type ContentStore } from "../attribution/datanet/store.js";
 import { DEFAULT_RELAY_LIMITS, RelayRateLimiter, UsedSignatures, type RelayLimits } from "./relay-guard.js";
 import { describeIssues } from "./schemas.js";
@@ -82,11 +82,12 @@ const createSchema = z.strictObject({
   deadline: z.number().int("a deadline is whole unix seconds").nonnegative(),
   signature,
 });
-const uploadSchema = z.strictObject({ contributor: address, signature, text: z.string().optional(), record: z.unknown().optional() });
+const uploadSchema = z.strictObject({ contributor: address, signature, tokenSignature: signature.optional(), text: z.string().optional(), record: z.unknown().optional() });
 
 const view = (d: DatanetInfo) => ({ ...d, createdAt: new Date(d.createdAt * 1000).toISOString() });
 const provenanceView = (p: Provenance) => ({
   ...p,
+  tokenRoot: p.tokenRoot === 0n ? null : toBeHex(p.tokenRoot, 32),
   stake: p.stake.toString(),
   registeredAt: new Date(p.registeredAt * 1000).toISOString(),
   stakeUnlocksAt: new Date(p.stakeUnlocksAt * 1000).toISOString(),
@@ -170,12 +171,13 @@ export function registerDatanetRoutes(app: Express, deps: DatanetDeps | undefine
     if (!dn) return;
     // text/plain: raw bytes, contributor and signature in headers; JSON: { contributor, signature, text | record }.
     let contributor: string, sig: string, bytes: Uint8Array;
+    let tokenSig: string | undefined; // optional: the contributor's consent to its token commitment (PROTOCOL §10)
     try {
       if (Buffer.isBuffer(req.body)) {
-        const parsed = z.strictObject({ contributor: address, signature }).safeParse({ contributor: req.get("x-contributor"), signature: req.get("x-signature") });
+        const parsed = z.strictObject({ contributor: address, signature, "token-signature": signature.optional() }).safeParse({ contributor: req.get("x-contributor"), signature: req.get("x-signature"), "token-signature": req.get("x-token-signature") });
         if (!parsed.success) return refuse(res, 400, "invalid_headers", describeIssues(parsed.error).map((i) => `X-${i.field}: ${i.reason}`).join("; "));
         if (dn.kind !== "text") return refuse(res, 400, "wrong_kind", `datanet ${dn.id} takes JSON records: send { contributor, signature, record } as application/json`);
-        ({ contributor, signature: sig } = parsed.data);
+        ({ contributor, signature: sig, "token-signature": tokenSig } = parsed.data);
         bytes = canonicalText(req.body);
       } else {
         const parsed = uploadSchema.safeParse(req.body);
@@ -183,7 +185,7 @@ export function registerDatanetRoutes(app: Express, deps: DatanetDeps | undefine
           const issues = describeIssues(parsed.error);
           return refuse(res, 400, "invalid_body", issues.map((i) => `${i.field}: ${i.reason}`).join("; "), { issues });
         }
-        ({ contributor, signature: sig } = parsed.data);
+        ({ contributor, signature: sig, tokenSignature: tokenSig } = parsed.data);
         const { text, record } = parsed.data;
         if (record !== undefined) checkExactNumbers((req as Request & { rawJson?: string }).rawJson ?? "");
         if (dn.kind === "text" && (text === undefined || record !== undefined)) return refuse(res, 400, "wrong_kind", `datanet ${dn.id} is a text datanet: send "text" (or a text/plain body)`);
@@ -207,6 +209,19 @@ export function registerDatanetRoutes(app: Express, deps: DatanetDeps | undefine
     if (signer.toLowerCase() !== contributor.toLowerCase()) {
       return refuse(res, 401, "invalid_signature", `the signature is not ${contributor}'s EIP-712 consent to Contribution(datanetId ${dn.id}, contentHash ${contentHash})`);
     }
+    // The token root is the content's (computed here, as anyone can); the consent must name it.
+    const tokenRoot = tokenSig === undefined ? undefined : await contributionTokenRoot(bytes);
+    if (tokenSig !== undefined) {
+      let tokenSigner = "";
+      try {
+        tokenSigner = verifyTypedData(domain, TOKEN_COMMITMENT_TYPES, { datanetId: dn.id, contentHash, tokenRoot: toBeHex(tokenRoot!, 32) }, tokenSig);
+      } catch {
+        // not a signature of that message
+      }
+      if (tokenSigner.toLowerCase() !== contributor.toLowerCase()) {
+        return refuse(res, 401, "invalid_token_signature", `the token signature is not ${contributor}'s EIP-712 consent to TokenCommitment(datanetId ${dn.id}, contentHash ${contentHash}, tokenRoot ${toBeHex(tokenRoot!, 32)}), the root of this content's tokens`);
+      }
+    }
     if (!allowRelay(res, contributor)) return;
     d.store.put(bytes); // before L1: registered content is never missing here
     let receipt;
@@ -217,6 +232,16 @@ export function registerDatanetRoutes(app: Express, deps: DatanetDeps | undefine
       const again = Number(await d.registry.contributionIdOf(dn.id, contentHash));
       if (again) return refuse(res, 409, "duplicate_content", `datanet ${dn.id} already holds this content (contribution ${again})`, { contentHash, contribution: again });
       throw e;
+    }
+    if (tokenSig !== undefined) {
+      const id = Number(await d.registry.contributionIdOf(dn.id, contentHash));
+      try {
+        await serialized(() => commitTokens(d.registry, { contributionId: id, tokenRoot: tokenRoot!, signature: tokenSig }));
+      } catch (e) {
+        // Registered, tokens not: say so, with the provenance; the contributor may commit them itself.
+        const p = (await findContribution(d.registry, dn.id, contentHash, receipt.blockNumber))!;
+        return refuse(res, 502, "token_commitment_failed", `contribution ${id} is registered, but relaying its token commitment failed: ${describeRevert(d.registry, e)}`, { contribution: provenanceView(p) });
+      }
     }
     res.status(201).json(provenanceView((await findContribution(d.registry, dn.id, contentHash, receipt.blockNumber))!));
   }));

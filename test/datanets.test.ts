@@ -10,7 +10,10 @@ import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { canonicalRecord, canonicalText, contributionHash, MAX_CONTENT_BYTES } from "../attribution/datanet/content.js";
-import { signConsent, signDatanetRequest } from "../attribution/datanet/registry.js";
+import { commitTokens, contributionTokenRoot, signConsent, signDatanetRequest, signTokenConsent } from "../attribution/datanet/registry.js";
+import { initCrypto } from "../core/crypto.js";
+import { FIELD_MODULUS } from "../core/field.js";
+import { CONTRIBUTION_TOKEN_DEPTH, TokenCommitment } from "../core/token-commitment.js";
 import { ContentStore } from "../attribution/datanet/store.js";
 import { startLocalChain, type LocalChain } from "../ops/chain.js";
 import { devWallet } from "../artifacts/dev-wallets.js";
@@ -212,6 +215,47 @@ describe("DatanetRegistry", function () {
     await reverts(registry.createDatanet("n", "", "L".repeat(65), 0, await curator.getAddress()), "TextTooLong");
   });
 
+  it("commits a contribution's tokens once, from its contributor or relayed with its consent; the curator slashes a root that is not the content's", async () => {
+    await initCrypto();
+    const text = "Fold the saffron into warm quince purée before the almonds brown.";
+    const h4 = contributionHash(canonicalText(text));
+    await (await as(registry, alice).contribute(1, h4, 0, await committed(alice, 1, h4, alice))).wait();
+    const id = Number(await registry.contributionIdOf(1, h4));
+    const root = await contributionTokenRoot(canonicalText(text));
+    expect(root).to.equal(TokenCommitment.ofText(text, CONTRIBUTION_TOKEN_DEPTH).root);
+    const hex32 = (x: bigint) => hre.ethers.toBeHex(x, 32);
+    await reverts(as(registry, bob).commitTokens(id, hex32(root)), "NotContributor");
+    await reverts(as(registry, alice).commitTokens(id, hre.ethers.ZeroHash), "TokenRootNotInField");
+    await reverts(as(registry, alice).commitTokens(id, hex32(FIELD_MODULUS)), "TokenRootNotInField");
+    // Alice commits the root of other text: it is on L1, once, and the curator who recomputes it from the content slashes her.
+    const wrong = await contributionTokenRoot(canonicalText("Fold the saffron into cold quince purée before the almonds brown."));
+    await expectEvent(as(registry, alice).commitTokens(id, hex32(wrong)), "TokensCommitted", [BigInt(id), await alice.getAddress(), hex32(wrong)]);
+    expect(BigInt(await registry.tokenRootOf(id))).to.equal(wrong);
+    await reverts(as(registry, alice).commitTokens(id, hex32(root)), "TokensAlreadyCommitted");
+    expect(wrong).to.not.equal(root);
+    await expectEvent(as(registry, curator).slash(id, 3), "ContributionSlashed", [BigInt(id), 1n, 3n, 0n, await curator.getAddress()]);
+    // Relayed: the relayer pays, the contributor signs TokenCommitment(contributionId, tokenRoot).
+    // The consent names the content, so an upload signs it with the registration's, before the contribution has an id.
+    const recipe = "a recipe the attacker wants credit for"; // Bob's, since the front-running test
+    const hr = contributionHash(canonicalText(recipe));
+    const bobs = Number(await registry.contributionIdOf(1, hr));
+    const r2 = await contributionTokenRoot(canonicalText(recipe));
+    await reverts(commitTokens(as(registry, relayer), { contributionId: bobs, tokenRoot: r2, signature: await signTokenConsent(alice as never, registry, 1, hr, r2) }), "InvalidContributorSignature");
+    await reverts(commitTokens(as(registry, relayer), { contributionId: bobs, tokenRoot: r2 + 1n, signature: await signTokenConsent(bob as never, registry, 1, hr, r2) }), "InvalidContributorSignature");
+    await reverts(commitTokens(as(registry, relayer), { contributionId: bobs, tokenRoot: r2, signature: await signTokenConsent(bob as never, registry, 2, hr, r2) }), "InvalidContributorSignature");
+    await commitTokens(as(registry, relayer), { contributionId: bobs, tokenRoot: r2, signature: await signTokenConsent(bob as never, registry, 1, hr, r2) });
+    expect(BigInt(await registry.tokenRootOf(bobs))).to.equal(r2);
+    await reverts(as(registry, bob).commitTokens(3, hex32(r2)), "AlreadySlashed"); // contribution 3 was slashed
+    // A contribution that passes to an earlier commitment loses the displaced contributor's token root.
+    const h5 = contributionHash(canonicalText("a reveal that arrives late"));
+    const bobSalt = await committed(relayer, 1, h5, bob);
+    await (await as(registry, alice).contribute(1, h5, 0, await committed(alice, 1, h5, alice))).wait();
+    const moved = Number(await registry.contributionIdOf(1, h5));
+    await (await as(registry, alice).commitTokens(moved, hex32(r2))).wait();
+    await expectEvent(as(registry, relayer).contributeFor(1, h5, await bob.getAddress(), bobSalt, await signConsent(bob as never, registry, 1, h5)), "TokensCommitted", [BigInt(moved), await bob.getAddress(), hre.ethers.ZeroHash]);
+    expect(await registry.tokenRootOf(moved)).to.equal(hre.ethers.ZeroHash);
+  });
+
   it("hands curation over only from the curator", async () => {
     await reverts(as(registry, alice).setCurator(1, await alice.getAddress()), "NotCurator");
     await expectEvent(as(registry, curator).setCurator(1, await bob.getAddress()), "CuratorChanged", [1n, await curator.getAddress(), await bob.getAddress()]);
@@ -272,7 +316,7 @@ describe("/v1/datanets over HTTP", function () {
     const sig = await signConsent(alice, d.registry.connect(chain.provider) as Contract, 1, hash);
     const up = await text("/v1/datanets/1/contributions", body, { "x-contributor": alice.address, "x-signature": sig });
     expect(up.status, JSON.stringify(up.json)).to.equal(201);
-    expect(up.json).to.include({ id: 1, datanetId: 1, contentHash: hash, contributor: alice.address, stake: "0", slashed: false });
+    expect(up.json).to.include({ id: 1, datanetId: 1, contentHash: hash, contributor: alice.address, stake: "0", slashed: false, tokenRoot: null });
     const onChain = await chain.provider.getTransactionReceipt(up.json.txHash);
     expect(onChain!.blockNumber).to.equal(up.json.blockNumber);
 
@@ -294,6 +338,29 @@ describe("/v1/datanets over HTTP", function () {
     expect(await content.text()).to.equal("Whisk two eggs.\nFold in the flour.");
     const rcontent = await fetch(`${svc.url}/v1/datanets/2/contributions/${rhash}/content`);
     expect(await rcontent.text()).to.equal('{"label":"positive","text":"great product"}');
+  });
+
+  it("relays an upload's token commitment with its registration, and refuses a consent to another root before registering", async () => {
+    const registry = d.registry.connect(chain.provider) as Contract;
+    const carol = devWallet(6, chain.provider); // not Alice: her relayed writes are counted below
+    const body = "Simmer the quince slowly with a strip of lemon peel.";
+    const bytes = canonicalText(body);
+    const hash = contributionHash(bytes);
+    const root = await contributionTokenRoot(bytes);
+    const before = Number(await d.registry.contributionCount());
+    // A consent to the root of other text: refused by name, nothing registered.
+    const otherRoot = await contributionTokenRoot(canonicalText("Simmer the quince quickly."));
+    const bad = await api("POST", "/v1/datanets/1/contributions", { contributor: carol.address, signature: await signConsent(carol, registry, 1, hash), tokenSignature: await signTokenConsent(carol, registry, 1, hash, otherRoot), text: body });
+    expect(bad.status).to.equal(401);
+    expect(bad.json.error).to.include({ code: "invalid_token_signature" });
+    expect(bad.json.error.message).to.contain(hre.ethers.toBeHex(root, 32));
+    expect(Number(await d.registry.contributionCount())).to.equal(before);
+    // The consent to its own root: registered, and the root is on L1.
+    const up = await text("/v1/datanets/1/contributions", body, { "x-contributor": carol.address, "x-signature": await signConsent(carol, registry, 1, hash), "x-token-signature": await signTokenConsent(carol, registry, 1, hash, root) });
+    expect(up.status, JSON.stringify(up.json)).to.equal(201);
+    expect(up.json.tokenRoot).to.equal(hre.ethers.toBeHex(root, 32));
+    expect(BigInt(await d.registry.tokenRootOf(up.json.id))).to.equal(root);
+    expect((await api("GET", `/v1/datanets/1/contributions/${hash}`)).json.tokenRoot).to.equal(hre.ethers.toBeHex(root, 32));
   });
 
   let createdRequest: object;

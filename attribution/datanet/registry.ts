@@ -2,9 +2,11 @@
 // registrations (EIP-712), and read datanets and contributions with their
 // provenance (who, when, transaction, content hash).
 import { randomBytes } from "node:crypto";
-import { Contract, hexlify, type ContractTransactionReceipt, type Signer, type TypedDataDomain } from "ethers";
+import { Contract, hexlify, toBeHex, type ContractTransactionReceipt, type Signer, type TypedDataDomain } from "ethers";
 import { artifact } from "../../artifacts/contracts.js";
 import { KINDS, type DatanetKind } from "./content.js";
+import { initCrypto } from "../../core/crypto.js";
+import { CONTRIBUTION_TOKEN_DEPTH, TokenCommitment } from "../../core/token-commitment.js";
 
 export interface DatanetInfo {
   id: number;
@@ -28,11 +30,13 @@ export interface Provenance {
   slashed: boolean;
   /** Block of the commitment its registration revealed: the earliest commitment holds the content. */
   committedAt: number;
+  /** The root of its token commitment on L1 (docs/PROTOCOL.md §11.1), 0n when none is committed. */
+  tokenRoot: bigint;
   txHash: string;
   blockNumber: number;
 }
 
-export const SLASH_REASONS = ["duplicate", "adversarial", "mislabeled"] as const;
+export const SLASH_REASONS = ["duplicate", "adversarial", "mislabeled", "token-mismatch"] as const;
 export type SlashReason = (typeof SLASH_REASONS)[number];
 
 export function registryAt(address: string, runner: Signer | Contract["runner"]): Contract {
@@ -105,6 +109,28 @@ export async function register(
   return (await tx.wait())!;
 }
 
+/** The token root of a contribution's content (its UTF-8 text, as attribution reads it) at the protocol's depth. */
+export async function contributionTokenRoot(content: Uint8Array): Promise<bigint> {
+  await initCrypto(); // Poseidon's tables (once per process)
+  return TokenCommitment.ofText(new TextDecoder().decode(content), CONTRIBUTION_TOKEN_DEPTH).root;
+}
+
+/** EIP-712 type of a contributor's consent to `commitTokensFor`, under the registry's domain. */
+export const TOKEN_COMMITMENT_TYPES = { TokenCommitment: [{ name: "datanetId", type: "uint256" }, { name: "contentHash", type: "bytes32" }, { name: "tokenRoot", type: "bytes32" }] };
+
+/** The contributor's signature consenting to the token commitment of its content `contentHash` in datanet `datanetId` (relayed by `commitTokensFor`). */
+export async function signTokenConsent(contributor: Signer, registry: Contract, datanetId: number, contentHash: string, tokenRoot: bigint): Promise<string> {
+  const { domain } = await consentTypes(registry);
+  return contributor.signTypedData(domain, TOKEN_COMMITMENT_TYPES, { datanetId, contentHash, tokenRoot: toBeHex(tokenRoot, 32) });
+}
+
+/** Commits a contribution's tokens: the runner's own (no signature) or relayed with the contributor's consent. */
+export async function commitTokens(registry: Contract, o: { contributionId: number; tokenRoot: bigint; signature?: string }): Promise<ContractTransactionReceipt> {
+  const root = toBeHex(o.tokenRoot, 32);
+  const tx = o.signature === undefined ? await registry.commitTokens(o.contributionId, root) : await registry.commitTokensFor(o.contributionId, root, o.signature);
+  return (await tx.wait())!;
+}
+
 export async function readDatanet(registry: Contract, id: number): Promise<DatanetInfo> {
   const d = await registry.datanet(id);
   return { id, name: d.name, description: d.description, license: d.license, kind: KINDS[Number(d.kind)], curator: d.curator, createdAt: Number(d.createdAt), contributions: Number(d.contributionCount) };
@@ -118,7 +144,7 @@ export async function listDatanets(registry: Contract): Promise<DatanetInfo[]> {
 type RegisteredEvent = { args: { contributionId: bigint }; transactionHash: string; blockNumber: number };
 
 async function provenance(registry: Contract, id: number, e: RegisteredEvent): Promise<Provenance> {
-  const c = await registry.contribution(id);
+  const [c, tokenRoot] = await Promise.all([registry.contribution(id), registry.tokenRootOf(id)]);
   return {
     id,
     datanetId: Number(c.datanetId),
@@ -129,6 +155,7 @@ async function provenance(registry: Contract, id: number, e: RegisteredEvent): P
     stakeUnlocksAt: Number(c.stakeUnlocksAt),
     slashed: c.slashed,
     committedAt: Number(c.committedAt),
+    tokenRoot: BigInt(tokenRoot),
     txHash: e.transactionHash,
     blockNumber: e.blockNumber,
   };
