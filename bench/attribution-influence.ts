@@ -13,6 +13,7 @@
 // same-label contributions gets paid). Then query speed.
 // Retraining keeps the visiting order (left-out examples get weight 0), so
 // the differences measured are the data's, not SGD order noise.
+import { pathToFileURL } from "node:url";
 import { textFeatures } from "../attribution/influence/features.js";
 import { INFLUENCE_DEFAULTS, InfluenceFunctionIndex } from "../attribution/influence/influence-function.js";
 import { CLASSIFIER_TRAINING } from "../attribution/influence/classifier.js";
@@ -32,7 +33,7 @@ const COSINE = "reference: cosine similarity, signed by same label, no model";
 
 interface Task { name: string; classes: number; labels: string[]; examples: Example[] }
 
-function spamTask(): Task {
+export function spamTask(): Task {
   const all = mails();
   const ham = shuffle(all.filter((m) => !m.spam)).slice(0, 1000);
   const spam = shuffle(all.filter((m) => m.spam)).slice(0, 1000);
@@ -40,7 +41,7 @@ function spamTask(): Task {
   return { name: "spam (Spam Assassin, 2 classes)", classes: 2, labels: ["ham", "spam"], examples };
 }
 
-function eraTask(): Task {
+export function eraTask(): Task {
   const labels = ["1790–1829", "1830–1869", "1870–1909", "1910–1949", "1950–1989", "1990–2017"];
   const byEra: string[][] = labels.map(() => []);
   for (const s of speeches()) {
@@ -245,4 +246,4 @@ ${speedRows.map((r) => `| ${r.n.toLocaleString("en")} | ${r.method} | ${r.buildS
   );
 }
 
-main();
+if (import.meta.url === pathToFileURL(process.argv[1]).href) main();

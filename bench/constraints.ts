@@ -2,30 +2,12 @@
 // compiling each building block at production size (circom --O2, as setup
 // does) and composing them the way circuits/batch.circom does. The whole
 // instance's count comes from its compiled r1cs when setup has built it.
-import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
 import { bodyLength, loadInstance, recordBytes } from "../core/params.js";
-import { readManifest, ROOT } from "../artifacts/paths.js";
+import { readManifest } from "../artifacts/paths.js";
+import { constraints } from "./lib/circom-count.js";
 import { runMeta, writeResults, writeSection } from "./results.js";
 
 const p = loadInstance("production").params;
-const dir = join(ROOT, "build", "bench");
-mkdirSync(dir, { recursive: true });
-
-function constraints(name: string, include: string, main: string): number {
-  const file = join(dir, `${name}.circom`);
-  writeFileSync(file, `pragma circom 2.1.0;\ninclude "${relative(dir, join(ROOT, include))}";\ncomponent main = ${main};\n`);
-  const t0 = Date.now();
-  const r = spawnSync(join(ROOT, "node_modules", ".bin", "circom2"), [relative(ROOT, file), "--r1cs", "--O2", "-l", "node_modules", "-o", relative(ROOT, dir)], { cwd: ROOT, encoding: "utf8" });
-  const out = `${r.stdout}${r.stderr}`;
-  const nl = /non-linear constraints: (\d+)/.exec(out);
-  const lin = /\blinear constraints: (\d+)/.exec(out.replace(/non-linear constraints: \d+/, ""));
-  if (r.status !== 0 || !nl) throw new Error(`circom failed on ${name}:\n${out}`);
-  const n = Number(nl[1]) + Number(lin?.[1] ?? 0);
-  console.log(`  ${main}: ${n} constraints (${((Date.now() - t0) / 1000).toFixed(0)} s to compile)`);
-  return n;
-}
 
 const lib = "circuits/lib";
 const sha = "node_modules/circomlib/circuits/sha256/sha256.circom";

@@ -23,6 +23,11 @@ export function writeSection(title: string, body: string): void {
 type Json = { [key: string]: unknown };
 
 /** Merges `patch` into bench/results.json: objects key by key, anything else replaced. */
+/** What bench/results.json holds now (other benches' figures). */
+export function readResults(): Json {
+  return existsSync(JSON_FILE) ? (JSON.parse(readFileSync(JSON_FILE, "utf8")) as Json) : {};
+}
+
 export function writeResults(patch: Json): void {
   const merge = (into: Json, from: Json): Json => {
     for (const [k, v] of Object.entries(from)) {

@@ -9,6 +9,7 @@ import { loadCheckpoints, saveCheckpoints, SoftmaxModel, train, type Example } f
 import { positiveShares, TracInIndex } from "../attribution/influence/tracin.js";
 import { classify, loadClassifier, saveClassifier, trainClassifier } from "../attribution/influence/classifier.js";
 import { InfluenceFunctionIndex } from "../attribution/influence/influence-function.js";
+import { fixedPointInfluence, quantizeExamples, quantizeQuery } from "../attribution/influence/proved-influence.js";
 
 /** Exact TracIn-CP: Σ_k lr_k ⟨(p-e_y) xᵀ, (p'-e_y') x'ᵀ⟩ with full gradients. */
 function exactTracIn(z: Example, q: Example, cps: { lr: number; weights: Float64Array }[], classes: number, width: number): number {
@@ -209,6 +210,48 @@ describe("influence functions with Kronecker-factored curvature", () => {
     expect(() => train(trainSet, { ...cfg, exampleWeights: [1] })).to.throw("1 example weights for 11 examples");
   });
 });
+
+describe("influence scores in fixed point (the gradient route's arithmetic)", () => {
+  const words = ["harbour", "cranes", "orchard", "frost", "tram", "fares", "zeppelin", "mast", "council", "survey", "shipping", "results"];
+  const texts = Array.from({ length: 60 }, (_, i) => [0, 1, 2, 3].map((k) => words[(i * (k + 3) + k * k) % words.length]).join(" "));
+  const ex = texts.map((t, i) => ({ x: textFeatures(t, 256), y: i % 3 }));
+  const m = train(ex, { classes: 3, width: 257, epochs: 20, lr: 0.5, l2: 1e-2 }).model;
+  const index = InfluenceFunctionIndex.build(ex.map((_, i) => `t${i}`), ex, m, { rank: 4 });
+  const q = { x: textFeatures("harbour cranes and orchard frost", 256), y: 1 };
+
+  it("the factors that a receipt and a training example commit give back the influence exactly", () => {
+    const f = index.queryFactors(q);
+    const float = [...index.influence(q)];
+    ex.forEach((_, i) => {
+      const e = index.exampleFactors(i);
+      const au = e.a.reduce((s, v, c) => s + v * f.u[c], 0);
+      let xx = 0;
+      e.x.idx.forEach((j, k) => { const at = f.x.idx.indexOf(j); if (at >= 0) xx += e.x.val[k] * f.x.val[at]; });
+      const pq = e.P.reduce((s, v, r) => s + v * f.q[r], 0);
+      expect((au * (xx + pq)) / ex.length, `example ${i}`).to.be.closeTo(float[i], 1e-9 * (1 + Math.abs(float[i])));
+    });
+    expect(() => index.exampleFactors(60)).to.throw("training example 60 is not in this index (0..59)");
+  });
+
+  it("computes exact integers, and at 16 bits keeps the float scores' order (Spearman > 0.999)", () => {
+    const e = { a: [3n, -2n], idx: [1, 4, 9], x: [5n, 7n, -1n], P: [2n, 0n] };
+    const query = { u: [1n, 4n], idx: [0, 4, 9], x: [8n, 2n, 3n], q: [6n, -5n] };
+    // (3·1 − 2·4) · (7·2 + (−1)·3 + 2·6 + 0) = −5 · 23
+    expect(fixedPointInfluence(e, query)).to.equal(-115n);
+    const float = [...index.influence(q)];
+    const examples = quantizeExamples(index, 16), query16 = quantizeQuery(index, q, 16);
+    const fixed = examples.map((x) => Number(fixedPointInfluence(x, query16)));
+    expect(spearmanRank(fixed, float)).to.be.greaterThan(0.999);
+    // The integers are the float scores times one positive constant, up to rounding.
+    const k = fixed[float.indexOf(Math.max(...float))] / Math.max(...float);
+    fixed.forEach((v, i) => expect(v / k).to.be.closeTo(float[i], 2e-3 * Math.max(...float.map(Math.abs))));
+  });
+});
+
+function spearmanRank(a: number[], b: number[]): number {
+  const ranks = (xs: number[]) => { const r = new Array<number>(xs.length); xs.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]).forEach(([, i], k) => (r[i] = k)); return r; };
+  return pearson(ranks(a), ranks(b));
+}
 
 function pearson(a: number[], b: number[]): number {
   const ma = a.reduce((s, x) => s + x, 0) / a.length, mb = b.reduce((s, x) => s + x, 0) / b.length;

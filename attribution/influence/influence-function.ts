@@ -151,6 +151,41 @@ export class InfluenceFunctionIndex {
     return out;
   }
 
+  /**
+   * The factors of influence(z_i, z') = (1/n) · (a_i · u') · (x_i · x̃' + P_i · q'), split
+   * into what training example i commits (a_i = Ā⁺u_i, its features x_i, P_i = Vᵀx_i) and
+   * what the query gives (u', x̃' = x'/(τ + δ), q'_r = (1/(λ_r + δ) − 1/(τ + δ)) · (Vᵀx')_r):
+   * the form a proof of the score recomputes (proved-influence.ts).
+   */
+  exampleFactors(i: number): { a: Float64Array; x: SparseVector; P: Float64Array } {
+    const { classes: C, n } = this.meta;
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new Error(`training example ${i} is not in this index (0..${n - 1})`);
+    const rank = this.meta.eigenvalues.length;
+    const a = new Float64Array(C);
+    for (let c = 0; c < C; c++) for (let b = 0; b < C; b++) a[c] += this.classInverse[c * C + b] * this.U[i * C + b];
+    return { a, x: this.featuresOf(i), P: this.P.slice(i * rank, (i + 1) * rank) };
+  }
+
+  queryFactors(query: Example): { u: Float64Array; x: { idx: Int32Array; val: Float64Array }; q: Float64Array } {
+    const rank = this.meta.eigenvalues.length;
+    const inv = 1 / (this.meta.tail + this.meta.delta);
+    const q = project(this.V, rank, this.meta.width, query.x, new Float64Array(rank));
+    for (let r = 0; r < rank; r++) q[r] *= this.coef[r];
+    return { u: this.model.residual(query), x: { idx: Int32Array.from(query.x.idx), val: Float64Array.from(query.x.val, (v) => v * inv) }, q };
+  }
+
+  /** Training example i's features, gathered from the by-feature store (ascending feature index). */
+  private featuresOf(i: number): SparseVector {
+    if (!this.rowsByExample) {
+      const byExample: [number, number][][] = Array.from({ length: this.meta.n }, () => []);
+      for (let j = 0; j < this.meta.width; j++) for (let at = this.offsets[j]; at < this.offsets[j + 1]; at++) byExample[this.rows[at]].push([j, this.val[at]]);
+      this.rowsByExample = byExample;
+    }
+    const f = this.rowsByExample[i];
+    return { idx: Int32Array.from(f, ([j]) => j), val: Float32Array.from(f, ([, v]) => v) };
+  }
+  private rowsByExample?: [number, number][][];
+
   /** g_iᵀ H⁻¹ g_i under the same curvature, for every training example. */
   selfInfluence(): Float64Array {
     const { n, classes: C } = this.meta;
