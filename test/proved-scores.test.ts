@@ -8,6 +8,12 @@ import { initCrypto } from "../core/crypto.js";
 import { checkProvedScores, provedScores, provedScoresInput, type CreditedSpan, type ScoreShape, type ScoredEntry } from "../core/proved-scores.js";
 import { TokenCommitment, tokenValues } from "../core/token-commitment.js";
 import { witness, witnessFails as fails } from "./lib/circom.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { attributeTokens } from "../attribution/tokens/attribute.js";
+import { provedTokenClaims } from "../attribution/tokens/proved.js";
+import { buildIndex, SuffixIndex } from "../attribution/tokens/suffix-index.js";
 
 // test/circuits/proved_scores.circom: ProvedTokenScores(K 2, S 3, DA 2, DC 3, L 16, LMIN 4).
 const SHAPE: ScoreShape = { entries: 2, slots: 3, answerDepth: 2, sourceDepth: 3, maxLen: 16, minLen: 4 };
@@ -92,5 +98,50 @@ describe("ProvedTokenScores: a receipt's scores are the tokens its spans prove",
     expect(() => provedScoresInput(undefined, entries(14n, 8n), [aliceSpan()], SHAPE)).to.throw("a receipt with declared scores (no answer commitment) proves no token spans");
     const proved = provedScoresInput(ans(), entries(14n, 8n), [aliceSpan(), bobSpan()], SHAPE);
     await fails("proved_scores", { ...proved, answerRoot: 0n });
+  });
+});
+
+describe("proved-score claims from the token engine's spans", () => {
+  before(() => initCrypto());
+  const aliceText = "Knead the dough with cold butter until it shines like river stones at dusk, then rest it overnight.";
+  const bobText = "Simmer the onions slowly in a wide pan and season them with sea salt.";
+  const long = "Alpha bravo charlie delta echo foxtrot golf hotel india juliett kilo lima mike november oscar papa quebec romeo sierra tango.";
+  const docs = [
+    { id: "a", contributor: "alice", text: aliceText },
+    { id: "b", contributor: "bob", text: bobText },
+    { id: "c", contributor: "carol", text: long },
+  ];
+  const committed = new Map([
+    ["a", { contributionId: 7, contributor: ALICE, text: aliceText }],
+    ["b", { contributionId: 9, contributor: BOB, text: bobText }],
+    ["c", { contributionId: 11, contributor: 0xca201n, text: long }],
+  ]);
+  const dir = mkdtempSync(join(tmpdir(), "poa-proved-"));
+  let index: SuffixIndex;
+  before(() => {
+    buildIndex(dir, docs);
+    index = new SuffixIndex(dir);
+  });
+  after(() => index?.close());
+
+  it("credits each span to its contribution in answer order, and the claims prove in the circuit", async () => {
+    const answer = "First knead the dough with cold butter until it shines like river stones at dusk. Meanwhile simmer the onions slowly in a wide pan.";
+    const claims = provedTokenClaims(answer, attributeTokens(index, answer, { minBits: 0 }), committed, SHAPE);
+    expect(claims.entries).to.deep.equal([{ contributor: ALICE, score: 14n }, { contributor: BOB, score: 8n }]);
+    expect(claims.spans.map((s) => [s.entry, s.contributionId, s.answerStart, s.sourceStart, s.len])).to.deep.equal([[0, 7, 1, 0, 14], [1, 9, 17, 0, 8]]);
+    checkProvedScores(claims.answer, claims.entries, claims.spans, SHAPE);
+    await witness("proved_scores", provedScoresInput(claims.answer, claims.entries, claims.spans, SHAPE));
+  });
+
+  it("cuts a run longer than a slot into slots, and drops a tail shorter than the floor", () => {
+    const answer = "Spelled out: alpha bravo charlie delta echo foxtrot golf hotel india juliett kilo lima mike november oscar papa quebec romeo sierra tango!";
+    const claims = provedTokenClaims(answer, attributeTokens(index, answer, { minBits: 0 }), committed, SHAPE);
+    // 20 tokens: 16 + 4.
+    expect(claims.spans.map((s) => [s.answerStart, s.sourceStart, s.len])).to.deep.equal([[3, 0, 16], [19, 16, 4]]);
+    expect(claims.entries).to.deep.equal([{ contributor: 0xca201n, score: 20n }]);
+    const shorter = "Spelled out: alpha bravo charlie delta echo foxtrot golf hotel india juliett kilo lima mike november oscar papa quebec romeo sierra!";
+    const cut = provedTokenClaims(shorter, attributeTokens(index, shorter, { minBits: 0 }), committed, SHAPE);
+    expect(cut.spans.map((s) => s.len)).to.deep.equal([16]); // 19 tokens: the 3-token tail is below the floor
+    expect(cut.entries[0].score).to.equal(16n);
   });
 });
