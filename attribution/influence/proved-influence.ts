@@ -9,6 +9,7 @@
 //     s_i = (A_i · U) · (X_i · X̃ + P̂_i · Q)
 // is the float score times one positive constant for all i, up to rounding:
 // ranks and payout shares (ratios) survive. 1/n and the scales never enter.
+import { FIELD_MODULUS } from "../../core/field.js";
 import type { InfluenceFunctionIndex } from "./influence-function.js";
 import type { Example } from "./model.js";
 
@@ -69,4 +70,56 @@ export function fixedPointInfluence(e: QuantizedExample, q: QuantizedQuery): big
   let pq = 0n;
   for (let r = 0; r < e.P.length; r++) pq += e.P[r] * q.q[r];
   return au * (xx + pq);
+}
+
+export interface InfluenceShape {
+  /** Classes (C), rank (R), example and query feature slots (M, MQ), value bits (VB), index bits (IB). */
+  classes: number;
+  rank: number;
+  features: number;
+  queryFeatures: number;
+  valueBits: number;
+  indexBits: number;
+}
+
+/**
+ * The circuit input of InfluenceScore (circuits/lib/influence_score.circom) for
+ * one example and query at challenge `gamma`: the lists padded (example: value
+ * 0; query: indices 2^IB + j, value 0), each live example feature's hint (the
+ * query's value at its index, or the gap around it) and the table's use counts.
+ */
+export function influenceScoreInput(e: QuantizedExample, q: QuantizedQuery, shape: InfluenceShape, gamma: bigint): Record<string, unknown> {
+  const { classes: C, rank: R, features: M, queryFeatures: MQ, valueBits, indexBits: IB } = shape;
+  if (e.a.length !== C || q.u.length !== C || e.P.length !== R || q.q.length !== R) throw new Error(`influence factors: ${e.a.length}/${q.u.length} class and ${e.P.length}/${q.q.length} rank values for an instance of ${C} and ${R}`);
+  if (e.idx.length > M) throw new Error(`the training example has ${e.idx.length} features; the instance proves at most ${M}`);
+  if (q.idx.length > MQ) throw new Error(`the query has ${q.idx.length} features; the instance proves at most ${MQ}`);
+  const half = 2n ** BigInt(valueBits - 1);
+  for (const v of [...e.a, ...e.x, ...e.P, ...q.u, ...q.x, ...q.q]) if (v < -half || v >= half) throw new Error(`influence value ${v} does not fit ${valueBits} signed bits`);
+  for (const i of [...e.idx, ...q.idx]) if (i < 0 || i >= 2 ** IB) throw new Error(`feature index ${i} does not fit ${IB} bits`);
+  const qi = [...q.idx.map(BigInt), ...Array.from({ length: MQ - q.idx.length }, (_, j) => BigInt(2 ** IB + q.idx.length + j))];
+  const qv = [...q.x, ...Array<bigint>(MQ - q.idx.length).fill(0n)];
+  const uses = Array<bigint>(2 * MQ + 1).fill(0n);
+  const h: bigint[] = [], present: bigint[] = [], lo: bigint[] = [], hi: bigint[] = [];
+  for (let i = 0; i < M; i++) {
+    const idx = BigInt(e.idx[i] ?? 0), live = i < e.idx.length && e.x[i] !== 0n;
+    const at = qi.indexOf(idx);
+    if (!live) {
+      h.push(0n), present.push(0n), lo.push(-1n), hi.push(0n);
+    } else if (at >= 0) {
+      h.push(qv[at]), present.push(1n), lo.push(-1n), hi.push(0n);
+      uses[at]++;
+    } else {
+      const gap = qi.findIndex((v) => v > idx); // the first query index above: gap `gap` (0..MQ−1), else the last
+      const g = gap < 0 ? MQ : gap;
+      h.push(0n), present.push(0n), lo.push(g === 0 ? -1n : qi[g - 1]), hi.push(g === MQ ? BigInt(2 ** (IB + 1)) : qi[g]);
+      uses[MQ + g]++;
+    }
+  }
+  const field = (v: bigint) => ((v % FIELD_MODULUS) + FIELD_MODULUS) % FIELD_MODULUS;
+  const pad = <T>(xs: T[], n: number, fill: T) => [...xs, ...Array<T>(n - xs.length).fill(fill)];
+  return {
+    A: e.a.map(field), P: e.P.map(field), ei: pad(e.idx.map(BigInt), M, 0n), ev: pad(e.x, M, 0n).map(field),
+    U: q.u.map(field), Q: q.q.map(field), qi, qv: qv.map(field), gamma,
+    h: h.map(field), present, lo: lo.map(field), hi, uses,
+  };
 }

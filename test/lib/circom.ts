@@ -25,7 +25,7 @@ export async function testCircuit(name: string): Promise<Compiled> {
   const hit = cache.get(name);
   if (hit) return hit;
   const src = join(ROOT, "test", "circuits", `${name}.circom`);
-  const libs = [...["account", "bits", "bundle", "credit_slot", "logup", "merkle", "payout", "queue_op", "receipt", "ticket", "ticket_bundle", "token_span", "proved_scores"].map((f) => join("lib", f)), "exit", "batch"].map((f) => readFileSync(join(ROOT, "circuits", `${f}.circom`), "utf8"));
+  const libs = [...["account", "bits", "bundle", "credit_slot", "logup", "merkle", "payout", "queue_op", "receipt", "ticket", "ticket_bundle", "token_span", "proved_scores", "influence_score"].map((f) => join("lib", f)), "exit", "batch"].map((f) => readFileSync(join(ROOT, "circuits", `${f}.circom`), "utf8"));
   const hash = sha256Hex([readFileSync(src, "utf8"), ...libs].join("\0"));
   const dir = join(OUT, name);
   const stamp = join(dir, "inputs.sha256");
