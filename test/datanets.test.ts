@@ -21,6 +21,7 @@ import { deployRollup, type Deployment } from "../ops/deploy.js";
 import { startService, type Service } from "../sequencer/service.js";
 import { INSTANCE, OPEN } from "./helpers.js";
 import { http } from "./lib/http.js";
+import { poaExec } from "./lib/poa.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("utf8");
 
@@ -361,6 +362,16 @@ describe("/v1/datanets over HTTP", function () {
     expect(up.json.tokenRoot).to.equal(hre.ethers.toBeHex(root, 32));
     expect(BigInt(await d.registry.tokenRootOf(up.json.id))).to.equal(root);
     expect((await api("GET", `/v1/datanets/1/contributions/${hash}`)).json.tokenRoot).to.equal(hre.ethers.toBeHex(root, 32));
+    // poa datanet upload, its own process, signs both consents.
+    const file = join(mkdtempSync(join(tmpdir(), "poa-up-")), "passage.txt");
+    const passage = "Poach the pears in spiced red wine until a knife slides through them.";
+    writeFileSync(file, passage);
+    const key = devWallet(7).privateKey;
+    const r = await poaExec(["datanet", "upload", "1", "--file", file, "--api", svc.url, "--rpc", chain.url, "--rollup", await d.rollup.getAddress(), "--registry", await d.registry.getAddress(), "--private-key", key]);
+    expect(r.status, r.stderr).to.equal(0);
+    const cliRoot = hre.ethers.toBeHex(await contributionTokenRoot(canonicalText(passage)), 32);
+    expect(r.stdout).to.contain(`, tokens ${cliRoot}`);
+    expect(await d.registry.tokenRootOf(Number(await d.registry.contributionIdOf(1, contributionHash(canonicalText(passage)))))).to.equal(cliRoot);
   });
 
   let createdRequest: object;

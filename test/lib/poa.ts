@@ -34,3 +34,12 @@ export function poaRun(args: string[], env = process.env): { status: number | nu
   const r = spawnSync(process.execPath, [...POA, ...args], { cwd: ROOT, env, encoding: "utf8", timeout: 600_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** Runs `poa <args>` to its end without blocking this process (a service in it keeps serving the command). */
+export function poaExec(args: string[], env = process.env): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [...POA, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "", stderr = "";
+  proc.stdout!.on("data", (x) => (stdout += x));
+  proc.stderr!.on("data", (x) => (stderr += x));
+  return new Promise((resolve) => proc.on("exit", (status) => resolve({ status, stdout, stderr })));
+}
