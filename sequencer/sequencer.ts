@@ -425,7 +425,10 @@ export class Sequencer {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.stopping = true;
-    await Promise.allSettled([this.ticking, ...this.provingNow.values(), this.submitting, this.lock]);
+    // A tick under way may have started a proof or a submission after stop() looked: wait until
+    // none is left, or the provider's end (service close) cancels their L1 calls.
+    do await Promise.allSettled([this.ticking, ...this.provingNow.values(), this.submitting, this.lock]);
+    while (this.submitting || this.provingNow.size > 0);
   }
 
   /** One round: read the L1 queue, seal what is due, start a proof, submit what is proved. */
@@ -434,7 +437,11 @@ export class Sequencer {
     await this.watchL1Deadline();
     await this.exclusive(() => this.maybeSeal());
     await this.dispatchProofs();
-    this.submitting ??= this.submitNext().finally(() => (this.submitting = undefined));
+    if (!this.stopping) {
+      this.submitting ??= this.submitNext()
+        .catch((e: Error) => console.error(`sequencer submission: ${e.message}`)) // nobody awaits it but stop(): never an unhandled rejection
+        .finally(() => (this.submitting = undefined));
+    }
     const counts = await this.store.counts();
     this.metrics?.queueDepth.set({ queue: "bundles_pending" }, counts.bundles_pending);
     this.metrics?.queueDepth.set({ queue: "l1_ops_pending" }, (await this.store.l1OpCount()) - this.state.queueConsumed);
